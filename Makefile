@@ -1,0 +1,57 @@
+# Two commands for users: `make run` and `make test`. Both set up .venv first; the set-up is
+# skipped the second time (stamp files), so they are quick to repeat.
+PYTHON ?= python3
+VENV   := .venv
+PY     := $(VENV)/bin/python
+STAMP  := $(VENV)/.stamp-install
+BROWSER_STAMP := $(VENV)/.stamp-browser
+export GRADIO_ANALYTICS_ENABLED := False
+export HF_HUB_OFFLINE := 1
+export TRANSFORMERS_OFFLINE := 1
+
+.PHONY: run test index setup browser lint bench clean
+
+run: setup index
+	$(PY) app.py
+
+test: setup browser
+	$(VENV)/bin/ruff check qa tests app.py bench
+	$(PY) -m pytest -q -rs
+
+index: setup
+	$(PY) -m qa build
+
+setup: $(STAMP)
+
+# torch first, pinned: its CPU build is on local disk, while a bare `torch` requirement would
+# pull a multi-GB CUDA build.
+$(STAMP): pyproject.toml
+	test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install -q --upgrade pip
+	$(PY) -m pip install -q torch==2.13.0
+	$(PY) -m pip install -q -e '.[test]'
+	touch $@
+
+# Browser tests use Debian's Chromium (Playwright's own browser download cannot work offline)
+# and CJK fonts so that Chinese renders in screenshots.
+browser: $(BROWSER_STAMP)
+
+$(BROWSER_STAMP): | $(STAMP)
+	@if [ -x /usr/bin/chromium ] && fc-list 2>/dev/null | grep -qi 'Noto Sans CJK'; then \
+		echo "chromium and CJK fonts present"; \
+	else \
+		SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
+		$$SUDO apt-get update -q && \
+		DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -q --no-install-recommends \
+			chromium fonts-noto-cjk fontconfig; \
+	fi
+	touch $@
+
+lint: setup
+	$(VENV)/bin/ruff check qa tests app.py bench
+
+bench: setup
+	$(PY) -m bench.run
+
+clean:
+	rm -rf $(VENV) index/CURRENT index/build-* index/.tmp-*

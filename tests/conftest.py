@@ -1,0 +1,102 @@
+"""Shared fixtures: seeds copied to tmp_path, an index pointed at tmp_path, and embedders.
+
+Unit tests use :class:`FakeEmbedder`, a tiny deterministic stand-in that the product itself
+never uses; integration tests (marked ``slow``) run the real packaged model on the real seeds.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import shutil
+from collections.abc import Sequence
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from qa.settings import Settings, load_settings
+
+ROOT = Path(__file__).resolve().parent.parent
+SEEDS = ROOT / "seeds"
+FIVE_PHASES = "诸城作风建设年活动分为哪五个阶段"
+
+
+class FakeEmbedder:
+    """Hashes character bigrams into a small unit vector; counts what it encodes."""
+
+    name = "test/fake-embedder"
+    description = "fake embedder for unit tests"
+    dim = 32
+
+    def __init__(self) -> None:
+        self.encoded: list[str] = []
+
+    def _vec(self, text: str) -> np.ndarray:
+        v = np.zeros(self.dim, dtype=np.float32)
+        for a, b in zip(text, text[1:], strict=False):
+            h = int(hashlib.md5((a + b).encode()).hexdigest()[:8], 16)
+            v[h % self.dim] += 1.0
+        n = np.linalg.norm(v)
+        return v / n if n else v
+
+    def encode_passages(self, texts: Sequence[str], batch_size: int = 32, progress=None):
+        self.encoded.extend(texts)
+        out = np.stack([self._vec(t) for t in texts]) if texts else np.zeros((0, self.dim))
+        if progress:
+            progress(len(texts), len(texts))
+        return out.astype(np.float32)
+
+    def encode_queries(self, texts: Sequence[str]):
+        return np.stack([self._vec(t) for t in texts]).astype(np.float32)
+
+
+@pytest.fixture
+def seeds_dir(tmp_path: Path) -> Path:
+    """A private copy of the real seeds."""
+    dest = tmp_path / "seeds"
+    shutil.copytree(SEEDS, dest)
+    return dest
+
+
+@pytest.fixture
+def settings(tmp_path: Path, seeds_dir: Path) -> Settings:
+    """Settings whose seeds and index live under tmp_path, with the fake model."""
+    return load_settings(
+        env={},
+        seeds_dir=seeds_dir,
+        index_dir=tmp_path / "index",
+        embed_model=FakeEmbedder.name,
+    )
+
+
+@pytest.fixture
+def fake_embedder() -> FakeEmbedder:
+    return FakeEmbedder()
+
+
+@pytest.fixture
+def fake_service(settings: Settings, fake_embedder: FakeEmbedder):
+    """A service over the real seeds with the fake embedder, index built in tmp_path."""
+    from qa.service import QAService
+
+    service = QAService(settings, embedder=fake_embedder)
+    service.ensure_index()
+    return service
+
+
+@pytest.fixture(scope="session")
+def real_settings(tmp_path_factory: pytest.TempPathFactory) -> Settings:
+    """Settings with the real packaged model and the real seeds, index in a temp folder."""
+    return load_settings(
+        env={}, seeds_dir=SEEDS, index_dir=tmp_path_factory.mktemp("real") / "index"
+    )
+
+
+@pytest.fixture(scope="session")
+def real_service(real_settings: Settings):
+    """The real model on the real seeds: loaded and built once per test session."""
+    from qa.service import QAService
+
+    service = QAService(real_settings)
+    service.ensure_index()
+    return service

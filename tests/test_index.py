@@ -1,0 +1,133 @@
+"""Index: save/load round trip, staleness, incremental rebuilds, corruption, failed builds."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pytest
+
+from qa.errors import IndexUnavailable, SeedsError
+from qa.index import build_index, current_build, load_index, read_manifest
+from qa.service import QAService
+
+from .conftest import FakeEmbedder
+
+
+def test_build_and_load_round_trip(settings, fake_embedder):
+    report = build_index(settings, fake_embedder)
+    assert report.rebuilt and report.documents == 5 and report.chunks > 50
+    index = load_index(settings.index_dir)
+    assert len(index.chunks) == report.chunks == index.dense.ntotal
+    assert set(index.documents) == {p.name for p in settings.seeds_dir.glob("*.txt")}
+    assert index.embeddings.shape == (report.chunks, FakeEmbedder.dim)
+    np.testing.assert_allclose(np.linalg.norm(index.embeddings, axis=1), 1.0, atol=1e-5)
+    for c in index.chunks:
+        assert index.documents[c.doc_id].text[c.start : c.end] == c.text
+
+
+def test_manifest_describes_the_build(settings, fake_embedder):
+    build_index(settings, fake_embedder)
+    m = read_manifest(settings.index_dir)
+    assert m["format_version"] == 1
+    assert m["model"] == {"name": FakeEmbedder.name, "dim": FakeEmbedder.dim}
+    assert m["chunking"] == {"min_chars": 150, "max_chars": 350, "overlap": 1}
+    assert len(m["seeds"]) == 5 and all(len(h) == 64 for h in m["seeds"].values())
+    assert {"chunks.jsonl", "embeddings.npy", "dense.faiss", "manifest.json"} - {
+        "manifest.json"
+    } <= set(m["artifacts"])
+    assert m["counts"]["documents"] == 5 and m["built_at"]
+
+
+def test_unchanged_seeds_are_not_rebuilt(settings, fake_embedder):
+    build_index(settings, fake_embedder)
+    fake_embedder.encoded.clear()
+    report = build_index(settings, fake_embedder)
+    assert not report.rebuilt and fake_embedder.encoded == []
+
+
+def test_changing_one_seed_re_encodes_only_it(settings, fake_embedder):
+    build_index(settings, fake_embedder)
+    fake_embedder.encoded.clear()
+    seed = settings.seeds_dir / "001_43e407f21ca0e594.txt"
+    seed.write_text(
+        seed.read_text(encoding="utf-8") + "\n附记：本文为测试而加的一句话。\n", encoding="utf-8"
+    )
+    report = build_index(settings, fake_embedder)
+    assert report.rebuilt and "seeds changed: 001_43e407f21ca0e594.txt" in report.reasons
+    assert 0 < report.encoded < 5 and report.reused == report.chunks - report.encoded
+    index = load_index(settings.index_dir)
+    new_chunks = {c.text for c in index.chunks if c.doc_id == "001_43e407f21ca0e594.txt"}
+    assert all(any(t.endswith(c) for c in new_chunks) for t in fake_embedder.encoded)
+
+
+def test_model_change_makes_the_index_stale(settings, fake_embedder):
+    build_index(settings, fake_embedder)
+    other = FakeEmbedder()
+    other.name = "test/another-model"
+    report = build_index(settings.replace(embed_model=other.name), other)
+    assert report.rebuilt and any("model changed" in r for r in report.reasons)
+    assert report.reused == 0
+
+
+def test_corrupt_artifact_is_detected_and_rebuilt(settings, fake_embedder):
+    build_index(settings, fake_embedder)
+    emb = current_build(settings.index_dir) / "embeddings.npy"
+    data = bytearray(emb.read_bytes())
+    data[-10] ^= 0xFF
+    emb.write_bytes(bytes(data))
+    with pytest.raises(IndexUnavailable, match="corrupt"):
+        load_index(settings.index_dir)
+    service = QAService(settings, embedder=fake_embedder)
+    service.ensure_index()  # rebuilds with a log line instead of failing
+    assert service.search("五个阶段").hits
+
+
+def test_missing_index_says_how_to_build(tmp_path):
+    with pytest.raises(IndexUnavailable, match="qa build"):
+        load_index(tmp_path / "nothing")
+
+
+def test_a_build_that_dies_leaves_the_old_index(settings, fake_embedder):
+    build_index(settings, fake_embedder)
+    before = current_build(settings.index_dir)
+
+    class Dying(FakeEmbedder):
+        def encode_passages(self, texts, batch_size=32, progress=None):
+            raise RuntimeError("power cut")
+
+    (settings.seeds_dir / "new.txt").write_text("新的文件。" * 50, encoding="utf-8")
+    with pytest.raises(RuntimeError):
+        build_index(settings, Dying())
+    assert current_build(settings.index_dir) == before
+    assert load_index(settings.index_dir).chunks
+    assert not list(settings.index_dir.glob(".tmp-*"))
+
+
+def test_bad_files_are_skipped_and_named(settings, fake_embedder):
+    (settings.seeds_dir / "empty.txt").write_bytes(b"")
+    (settings.seeds_dir / "binary.txt").write_bytes(bytes(range(256)) * 8)
+    report = build_index(settings, fake_embedder)
+    assert report.documents == 5
+    assert {s.name for s in report.skipped} == {"empty.txt", "binary.txt"}
+
+
+def test_missing_seeds_folder(settings, fake_embedder, tmp_path):
+    with pytest.raises(SeedsError, match="does not exist"):
+        build_index(settings.replace(seeds_dir=tmp_path / "nope"), fake_embedder)
+
+
+def test_needle(settings, fake_embedder):
+    needle = "青蛙合唱团在二〇三一年获得了紫色萝卜勋章。"
+    seed = settings.seeds_dir / "003_c0f4a98959c315b4.txt"
+    seed.write_text(seed.read_text(encoding="utf-8") + "\n" + needle + "\n", encoding="utf-8")
+    service = QAService(settings, embedder=fake_embedder)
+    service.ensure_index()
+    hit = service.search("青蛙合唱团获得了什么勋章?").hits[0]
+    assert needle in hit.chunk.text and hit.chunk.doc_id == seed.name
+
+
+def test_chunks_jsonl_has_keys(settings, fake_embedder):
+    build_index(settings, fake_embedder)
+    line = (current_build(settings.index_dir) / "chunks.jsonl").read_text().splitlines()[0]
+    assert {"chunk_id", "doc_id", "start", "end", "text", "heading", "key"} <= set(json.loads(line))
