@@ -90,13 +90,16 @@ def fusion_for(model: str) -> Fusion:
     return Fusion()
 
 
-def prepare_query(question: str, index: Index, max_chars: int = 2000) -> Query:
+def prepare_query(
+    question: str, index: Index, max_chars: int = 2000, translate: bool = True
+) -> Query:
     """Normalise, tokenise and translate a question.
 
     Args:
         question: What the user typed.
         index: The loaded index (tokenizer and lexicon).
         max_chars: Longer questions are cut to this many characters.
+        translate: Turn English and pinyin words into Chinese terms.
 
     Returns:
         The query, with weighted terms.
@@ -109,23 +112,55 @@ def prepare_query(question: str, index: Index, max_chars: int = 2000) -> Query:
         raise QuestionError("the question is empty")
     normalized = normalize(question)
     weights: dict[str, float] = {}
+    latin = False
     for tok in index.tokenizer.tokens(normalized):
         if re.fullmatch(r"[a-z]+", tok):
-            continue  # Latin words are handled by the lexicon below
+            latin = True
+            # An English word is searched as itself only where the corpus has it ("GDP");
+            # otherwise the lexicon below turns it into Chinese terms.
+            if not index.bm25.get_tokens_ids([tok]):
+                continue
         weights.setdefault(tok, 1.0)
     translated = []
-    if index.lexicon is not None:
+    if translate and index.lexicon is not None:
         for qt in index.lexicon.translate(normalized):
             if qt.term not in weights:
                 translated.append(qt.term)
             weights[qt.term] = max(weights.get(qt.term, 0.0), qt.weight)
-    if not weights:
+    if not weights and not latin:
         raise QuestionError(f"nothing to search for in {question!r}")
     return Query(question, normalized, tuple(weights.items()), tuple(translated))
 
 
 def _term_scores(index: Index, terms: tuple[tuple[str, float], ...]) -> dict[str, np.ndarray]:
-    return {t: np.asarray(index.bm25.get_scores([t]), dtype=np.float32) for t, _ in terms}
+    """Each term's BM25 score for every chunk, read from bm25s's precomputed score matrix.
+
+    bm25s keeps a (term x chunk) CSC matrix of scores; one term's scores are one column slice
+    (each chunk at most once), so they are scattered into a zero vector directly. Calling
+    ``get_scores`` once per term did the same through ``np.add.at``, several times slower
+    (see docs/benchmarks.md). Indexes without that matrix layout take the slow path.
+    """
+    bm25 = index.bm25
+    matrix = getattr(bm25, "scores", None)
+    vocab = getattr(bm25, "vocab_dict", None)
+    if (
+        not isinstance(matrix, dict)
+        or not {"data", "indices", "indptr"} <= matrix.keys()
+        or not isinstance(vocab, dict)
+        or getattr(bm25, "nonoccurrence_array", None) is not None
+    ):
+        return {t: np.asarray(bm25.get_scores([t]), dtype=np.float32) for t, _ in terms}
+    data, indices, indptr = matrix["data"], matrix["indices"], matrix["indptr"]
+    n = len(index.chunks)
+    out: dict[str, np.ndarray] = {}
+    for term, _ in terms:
+        col = np.zeros(n, dtype=np.float32)
+        tid = vocab.get(term)
+        if tid is not None and tid + 1 < len(indptr):
+            lo, hi = int(indptr[tid]), int(indptr[tid + 1])
+            col[indices[lo:hi]] = data[lo:hi]
+        out[term] = col
+    return out
 
 
 def _idf(scores: np.ndarray) -> float:
@@ -143,9 +178,26 @@ def keyword_scores(index: Index, query: Query) -> tuple[np.ndarray, dict[str, np
     return total, per_term
 
 
+#: Nearest chunks an HNSW index is asked for; the rest get the lowest of their scores.
+_HNSW_CANDIDATES = 200
+
+
 def dense_scores(index: Index, embedder: object, query: Query) -> np.ndarray:
-    """Cosine similarity of every chunk to the question."""
+    """Cosine similarity of every chunk to the question.
+
+    Small indexes multiply all the embeddings (exact, and cheap below HNSW_MIN_CHUNKS). An
+    HNSW index (large corpora) scores only its nearest candidates; every other chunk gets the
+    lowest candidate score, which bounds its own from above, so the top of the ranking is kept.
+    """
     qvec = embedder.encode_queries([query.question])  # type: ignore[attr-defined]
+    if (index.manifest.get("dense") or {}).get("type") == "hnsw":
+        k = min(_HNSW_CANDIDATES, len(index.chunks))
+        sims, ids = index.dense.search(np.ascontiguousarray(qvec[:1], dtype=np.float32), k)
+        found = ids[0] >= 0
+        floor = float(sims[0][found].min()) if found.any() else 0.0
+        out = np.full(len(index.chunks), floor, dtype=np.float32)
+        out[ids[0][found]] = sims[0][found]
+        return out
     return (index.embeddings @ qvec[0]).astype(np.float32)
 
 
@@ -215,6 +267,7 @@ def search(
     mode: str = "hybrid",
     fusion: Fusion | None = None,
     max_chars: int = 2000,
+    translate: bool = True,
 ) -> SearchResult:
     """Find the best passages for a question.
 
@@ -226,6 +279,7 @@ def search(
         mode: "hybrid", "keyword" or "semantic".
         fusion: Fusion weights; by default those chosen for the index's model.
         max_chars: Longer questions are cut.
+        translate: Turn English and pinyin words into Chinese terms (the lexicon step).
 
     Returns:
         The hits, best first, with the terms searched for and whether the match is weak.
@@ -235,7 +289,7 @@ def search(
     """
     if mode not in STRATEGIES:
         raise QuestionError(f"unknown search mode {mode!r}; choose one of {sorted(STRATEGIES)}")
-    query = prepare_query(question, index, max_chars)
+    query = prepare_query(question, index, max_chars, translate)
     fusion = fusion or fusion_for(index.model)
     kw, per_term = keyword_scores(index, query)
     dense = (
@@ -244,9 +298,11 @@ def search(
     final = STRATEGIES[mode](kw, dense, fusion)
     k = max(1, min(k, len(index.chunks)))
     top = np.argsort(-final, kind="stable")[:k]
+    if dense is None:
+        top = top[kw[top] > 0]  # without a dense ranking, a passage no term matched is no hit
 
     idf = {t: _idf(s) for t, s in per_term.items()}
-    total = sum(w * idf[t] for t, w in query.terms) or 1.0
+    total = sum(w * idf[t] for t, w in query.terms) or 1.0  # no terms: coverage 0, weak
     hits = []
     for rank, i in enumerate(top, start=1):
         matched = tuple(t for t, _ in query.terms if per_term[t][i] > 0)
