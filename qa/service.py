@@ -17,6 +17,7 @@ from qa.answer import Answer, compose_answer
 from qa.corpus import Document
 from qa.embed import Embedder, load_embedder
 from qa.errors import IndexUnavailable, QAError, SeedsError
+from qa.followup import analyze_followup
 from qa.index import (
     BuildReport,
     Index,
@@ -144,11 +145,27 @@ class QAService:
         mode: str | None = None,
         history: Sequence[str] = (),
     ) -> Answer:
-        """An answer composed from the passages, with citations."""
+        """An answer composed from the passages, with citations.
+
+        Args:
+            question: The question as typed.
+            k: Passages to retrieve.
+            mode: Search mode.
+            history: Earlier questions of the conversation, oldest first; an elliptical
+                follow-up ("那第三个阶段呢?") is searched together with their topic, and an
+                ordinal in it picks that item of the topic's list.
+        """
         index = self.index
-        result = self.search(question, k=k, mode=mode)
+        followup = analyze_followup(question, history)
+        result = self.search(followup.query, k=k, mode=mode)
         truncated = len((question or "").strip()) > self.settings.max_question_chars
-        return compose_answer(result, index.documents, truncated=truncated)
+        return compose_answer(
+            result,
+            index.documents,
+            truncated=truncated,
+            question=question,
+            request=followup.request if followup.is_followup else None,
+        )
 
     def document(self, doc_id: str) -> Document:
         """A cleaned document by id.

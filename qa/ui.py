@@ -1,70 +1,577 @@
 """The web page (the only module that imports gradio).
 
-Callbacks call :class:`qa.service.QAService` and format its results as escaped HTML.
+Callbacks call :class:`qa.service.QAService` and format its results; there is no retrieval
+logic here. Everything that comes from a document or from the user goes through
+:func:`html.escape` (directly or via :mod:`qa.highlight`) before it becomes HTML, and the
+chat is configured to render that HTML sanitised, without markdown or LaTeX.
+
+The formatting functions are plain functions of the service's types, so they are tested
+without a browser; :func:`build_app` wires them to components.
 """
 
 from __future__ import annotations
 
 import html
 import logging
+import time
+from collections.abc import Callable, Sequence
 from typing import Any
 
+from qa.answer import Answer, AnswerSentence
+from qa.corpus import Document
 from qa.errors import QAError
-from qa.service import QAService
-from qa.settings import Settings, load_settings
+from qa.highlight import highlight_html, term_spans
+from qa.search import Hit
+from qa.service import QAService, Status
+from qa.settings import SEARCH_MODES, Settings, load_settings
 
 logger = logging.getLogger(__name__)
 
-FONT_STACK = '"Noto Sans CJK SC", "PingFang SC", "Microsoft YaHei", system-ui, sans-serif'
+FONT_NAMES = ("Noto Sans CJK SC", "PingFang SC", "Microsoft YaHei")
+FONT_STACK = ", ".join(f'"{name}"' for name in FONT_NAMES) + ", system-ui, sans-serif"
+
+EXAMPLES = (
+    "诸城作风建设年活动分为哪五个阶段",
+    "what are the five phases in Zhucheng",
+    "泰興市委書記孫耀燦強調了什麼",
+    "“三个年”行动是哪三个年",
+)
+
+NOT_FOUND = "未找到相关段落 / No relevant passage found"
+
+#: Rebuild stages in the order the index builder reports them, for one overall progress bar.
+_STAGES = ("read", "embed", "index", "write")
+_STAGE_LABELS = {
+    "read": "读取文档 / reading documents",
+    "embed": "计算向量 / embedding passages",
+    "index": "建立索引 / indexing",
+    "write": "写入 / writing",
+}
+
+CSS = f"""
+body, .gradio-container, .qa-answer, .qa-card, .qa-doc {{ font-family: {FONT_STACK}; }}
+.qa-cite {{ color: var(--color-accent); font-weight: 600; white-space: nowrap; }}
+.qa-terms, .qa-meta, .qa-query {{ color: var(--body-text-color-subdued); font-size: 0.9em; }}
+.qa-notice {{ color: var(--color-accent); }}
+.qa-notfound {{ font-weight: 600; }}
+.qa-error {{ color: #b42318; font-weight: 600; }}
+.qa-card {{ border: 1px solid var(--border-color-primary); border-radius: 8px;
+  padding: 8px 10px; }}
+.qa-card-title {{ font-weight: 600; }}
+.qa-num {{ color: var(--color-accent); font-weight: 700; margin-right: 4px; }}
+.qa-passage-text {{ margin-top: 6px; line-height: 1.6; white-space: pre-wrap; }}
+mark.qa-term {{ background: #fde68a; color: inherit; padding: 0 1px; }}
+mark.qa-passage {{ background: #dbeafe !important; color: inherit; border-radius: 2px;
+  box-shadow: 0 0 0 1px #93c5fd; }}
+.qa-doc-body {{ max-height: 60vh; overflow-y: auto; white-space: pre-wrap; line-height: 1.7;
+  border: 1px solid var(--border-color-primary); border-radius: 8px; padding: 10px; }}
+.qa-status td {{ padding: 2px 10px 2px 0; vertical-align: top; }}
+"""
+
+# Run after the document view is filled: the passage's <mark> may not be in the DOM yet
+# when the event's js runs, so retry for a moment.
+SCROLL_JS = """
+() => {
+  let tries = 0;
+  const go = () => {
+    const m = document.querySelector('#qa-doc mark.qa-passage');
+    if (m) { m.scrollIntoView({block: 'center'}); }
+    else if (tries++ < 20) { setTimeout(go, 50); }
+  };
+  setTimeout(go, 30);
+}
+"""
 
 
-def render_answer(service: QAService, question: str) -> str:
-    """HTML for an answer and its passages; errors become a message."""
-    try:
-        answer = service.ask(question)
-    except QAError as exc:
-        return f'<p class="qa-error">{html.escape(str(exc))}</p>'
-    docs = service.index.documents
-    out = [f"<p>searched for: {html.escape(' '.join(answer.terms))}</p>"]
+# --------------------------------------------------------------------------- formatting
+
+
+def esc(text: object) -> str:
+    """HTML-escape any value's text (quotes too, so it is safe in attributes)."""
+    return html.escape(str(text), quote=True)
+
+
+def _cites(sentence: AnswerSentence) -> str:
+    return "".join(f' <span class="qa-cite">[{int(n)}]</span>' for n in sentence.citations)
+
+
+def _terms_line(terms: Sequence[str]) -> str:
+    shown = " ".join(terms) if terms else "—"
+    return f'<p class="qa-terms">检索词 / searched for: {esc(shown)}</p>'
+
+
+def answer_html(answer: Answer) -> str:
+    """The chat bubble for an answer: items or sentences with citation markers, and terms.
+
+    Args:
+        answer: What :meth:`QAService.ask` returned.
+
+    Returns:
+        Escaped HTML.
+    """
+    out = ['<div class="qa-answer">']
+    query = getattr(answer, "query", "") or ""
+    if query and query.strip() != (answer.question or "").strip():
+        out.append(f'<p class="qa-query">理解为 / understood as: {esc(query)}</p>')
+    if answer.notice:
+        out.append(f'<p class="qa-notice">{esc(answer.notice)}</p>')
     if not answer.found:
-        out.append("<p><b>No relevant passage found / 未找到相关段落</b></p>")
-    for s in answer.items or answer.sentences:
-        cites = "".join(f"[{n}]" for n in s.citations)
-        out.append(f"<p>{html.escape(s.text)} {cites}</p>")
-    for n, hit in enumerate(answer.passages, start=1):
-        doc = docs[hit.chunk.doc_id]
-        out.append(
-            f'<div class="qa-card"><b>[{n}] {html.escape(doc.title)}</b> '
-            f"<small>{html.escape(hit.chunk.doc_id)} · {hit.score:.3f}</small>"
-            f"<p>{html.escape(hit.chunk.text)}</p></div>"
+        out.append(f'<p class="qa-notfound">{NOT_FOUND}</p>')
+        if answer.passages:
+            out.append(
+                '<p class="qa-meta">最接近的段落见右侧（已折叠） / '
+                "the nearest weak passages are folded away beside the chat</p>"
+            )
+    elif answer.items:
+        lis = "".join(f"<li>{esc(s.text)}{_cites(s)}</li>" for s in answer.items)
+        out.append(f'<ol class="qa-items">{lis}</ol>')
+    elif answer.sentences:
+        out.extend(f"<p>{esc(s.text)}{_cites(s)}</p>" for s in answer.sentences)
+    else:
+        out.append('<p class="qa-meta">见右侧段落 / see the passages beside the chat</p>')
+    out.append(_terms_line(answer.terms))
+    out.append("</div>")
+    return "".join(out)
+
+
+def error_html(exc: BaseException) -> str:
+    """An error message as escaped HTML."""
+    return f'<p class="qa-error">出错 / Error: {esc(exc)}</p>'
+
+
+def _meta_line(doc: Document | None, hit: Hit | None = None) -> str:
+    parts = []
+    if doc is not None:
+        parts += [doc.date, doc.source, doc.doc_id]
+    if hit is not None:
+        parts.append(f"得分 / score {hit.score:.3f}")
+    return " · ".join(esc(p) for p in parts if p)
+
+
+def card_html(n: int, hit: Hit, doc: Document | None, terms: Sequence[str] = ()) -> str:
+    """A passage card: number, title, date, source file, score, highlighted passage.
+
+    Args:
+        n: The citation number (1-based).
+        hit: The passage.
+        doc: Its document (None if it vanished from the index).
+        terms: Terms to highlight when the hit carries none of its own.
+
+    Returns:
+        Escaped HTML.
+    """
+    title = doc.title if doc is not None and doc.title else hit.chunk.doc_id
+    text = hit.chunk.text
+    body = highlight_html(text, term_spans(text, hit.terms or terms))
+    return (
+        f'<div class="qa-card" id="qa-card-{n}">'
+        f'<div class="qa-card-title"><span class="qa-num">[{n}]</span>{esc(title)}</div>'
+        f'<div class="qa-meta">{_meta_line(doc, hit)}</div>'
+        f'<div class="qa-passage-text">{body}</div></div>'
+    )
+
+
+def weak_html(answer: Answer, documents: dict[str, Document]) -> str:
+    """The nearest passages of an answer that found nothing, folded in a ``<details>``."""
+    cards = "".join(
+        card_html(n, hit, documents.get(hit.chunk.doc_id), answer.terms)
+        for n, hit in enumerate(answer.passages, start=1)
+    )
+    return (
+        f'<p class="qa-notfound">{NOT_FOUND}</p>'
+        '<details class="qa-weak"><summary>最接近但不相关的段落 / nearest weak passages '
+        f"({len(answer.passages)})</summary>{cards}</details>"
+    )
+
+
+def document_html(doc: Document, start: int, end: int, terms: Sequence[str] = ()) -> str:
+    """A whole cleaned document with one passage marked (and the terms inside it).
+
+    Args:
+        doc: The document.
+        start: Passage start offset in ``doc.text``.
+        end: Passage end offset.
+        terms: Query terms, highlighted within the passage only.
+
+    Returns:
+        Escaped HTML whose ``<mark class="qa-passage">`` the page scrolls to.
+    """
+    spans = [(s, e) for s, e in term_spans(doc.text[start:end], terms)]
+    spans = [(s + start, e + start) for s, e in spans]
+    body = highlight_html(doc.text, spans, passage=(start, end), passage_id="qa-doc-passage")
+    return (
+        '<div class="qa-doc">'
+        f'<div class="qa-card-title">{esc(doc.title or doc.doc_id)}</div>'
+        f'<div class="qa-meta">{_meta_line(doc)}</div>'
+        f'<div class="qa-doc-body">{body}</div></div>'
+    )
+
+
+def status_html(status: Status, rebuilding: bool = False) -> str:
+    """The index and model status as a small table."""
+    if rebuilding:
+        state = "重建中… / rebuilding…"
+    elif status.stale:
+        state = "已过期 / stale: " + "; ".join(status.reasons)
+    else:
+        state = "最新 / up to date"
+    rows = [
+        ("模型 / model", status.model_description),
+        ("文档 / documents", status.documents),
+        ("段落 / chunks", status.chunks),
+        ("构建于 / built at", status.built_at or "—"),
+        ("状态 / state", state),
+    ]
+    if status.skipped:
+        rows.append(
+            ("跳过 / skipped", "; ".join(f"{s['name']}: {s['reason']}" for s in status.skipped))
         )
-    return "\n".join(out)
+    cells = "".join(f"<tr><td>{esc(k)}</td><td>{esc(v)}</td></tr>" for k, v in rows)
+    return f'<table class="qa-status" id="qa-status-table">{cells}</table>'
+
+
+def answer_json(answer: Answer, documents: dict[str, Document]) -> dict[str, Any]:
+    """The answer and its passages as plain JSON data (the ``/ask`` endpoint's result)."""
+
+    def sentences(items: list[AnswerSentence]) -> list[dict[str, Any]]:
+        return [{"text": s.text, "citations": list(s.citations)} for s in items]
+
+    passages = []
+    for n, hit in enumerate(answer.passages, start=1):
+        doc = documents.get(hit.chunk.doc_id)
+        passages.append(
+            {
+                "n": n,
+                "doc": hit.chunk.doc_id,
+                "title": doc.title if doc else "",
+                "date": doc.date if doc else "",
+                "source": doc.source if doc else "",
+                "text": hit.chunk.text,
+                "start": hit.chunk.start,
+                "end": hit.chunk.end,
+                "score": round(float(hit.score), 6),
+                "terms": list(hit.terms),
+            }
+        )
+    return {
+        "question": answer.question,
+        "query": getattr(answer, "query", "") or answer.question,
+        "found": answer.found,
+        "terms": list(answer.terms),
+        "notice": answer.notice,
+        "answer": {"sentences": sentences(answer.sentences), "items": sentences(answer.items)},
+        "passages": passages,
+    }
+
+
+# --------------------------------------------------------------------------- callbacks
+
+
+class Page:
+    """The page's callbacks over one service; they format, the service does the work.
+
+    Args:
+        service: A loaded service (model and index ready).
+    """
+
+    def __init__(self, service: QAService) -> None:
+        self.service = service
+
+    def _documents(self) -> dict[str, Document]:
+        return dict(self.service.index.documents)
+
+    def respond(
+        self,
+        question: str,
+        chat: list[dict[str, Any]] | None,
+        history: list[str] | None,
+        k: float,
+        mode: str,
+    ) -> tuple[list[dict[str, Any]], list[str], dict[str, Any], str, str]:
+        """Answer a question in the chat.
+
+        Args:
+            question: What the user typed.
+            chat: The chat so far (messages).
+            history: Earlier questions of this conversation, oldest first.
+            k: Number of passages.
+            mode: Search mode.
+
+        Returns:
+            The chat, the questions so far, the cards' state, the emptied question box and
+            the emptied document view.
+        """
+        chat = list(chat or [])
+        history = list(history or [])
+        question = (question or "").strip()
+        chat.append({"role": "user", "content": esc(question)})
+        t0 = time.perf_counter()
+        try:
+            answer = self.service.ask(question, k=int(k), mode=mode, history=tuple(history))
+        except QAError as exc:
+            logger.info("question refused: %s", exc)
+            chat.append({"role": "assistant", "content": error_html(exc)})
+            return chat, history, {"found": False, "cards": [], "weak": ""}, "", ""
+        logger.info("answered in %.3f s: %r", time.perf_counter() - t0, question[:80])
+        documents = self._documents()
+        chat.append({"role": "assistant", "content": answer_html(answer)})
+        history.append(question)
+        return chat, history, self.cards_state(answer, documents), "", ""
+
+    @staticmethod
+    def cards_state(answer: Answer, documents: dict[str, Document]) -> dict[str, Any]:
+        """What the passage panel renders: one entry per card, or the folded weak passages."""
+        if not answer.found:
+            weak = weak_html(answer, documents) if answer.passages else f"<p>{NOT_FOUND}</p>"
+            return {"found": False, "cards": [], "weak": weak}
+        cards = []
+        for n, hit in enumerate(answer.passages, start=1):
+            cards.append(
+                {
+                    "n": n,
+                    "doc_id": hit.chunk.doc_id,
+                    "start": hit.chunk.start,
+                    "end": hit.chunk.end,
+                    "terms": list(hit.terms or answer.terms),
+                    "html": card_html(n, hit, documents.get(hit.chunk.doc_id), answer.terms),
+                }
+            )
+        return {"found": True, "cards": cards, "weak": ""}
+
+    def open_document(self, doc_id: str, start: int, end: int, terms: Sequence[str]) -> str:
+        """The whole document with the passage marked, or an error message."""
+        try:
+            return document_html(self.service.document(doc_id), start, end, terms)
+        except QAError as exc:
+            return error_html(exc)
+
+    def status(self) -> str:
+        """The current status table (or the error that prevents reading it)."""
+        try:
+            return status_html(self.service.status(), self.service.rebuilding)
+        except QAError as exc:
+            return error_html(exc)
+
+    def rebuild(self, report: Callable[[float, str], None] | None = None) -> tuple[str, str]:
+        """Force a rebuild; questions keep using the old index until the swap.
+
+        Args:
+            report: Called with the overall fraction done and a label as the build advances.
+
+        Returns:
+            The status table and a message (success, or the error, escaped).
+        """
+
+        def progress(stage: str, done: int, total: int) -> None:
+            if report is None:
+                return
+            idx = _STAGES.index(stage) if stage in _STAGES else len(_STAGES) - 1
+            frac = (idx + (done / total if total else 1.0)) / len(_STAGES)
+            report(min(frac, 1.0), _STAGE_LABELS.get(stage, stage))
+
+        t0 = time.perf_counter()
+        try:
+            report_ = self.service.rebuild(force=True, progress=progress)
+        except QAError as exc:
+            logger.warning("rebuild failed: %s", exc)
+            return self.status(), error_html(exc)
+        took = time.perf_counter() - t0
+        logger.info("index rebuilt in %.1f s: %s", took, getattr(report_, "path", ""))
+        msg = f'<p class="qa-rebuilt">重建完成 / rebuild finished ({took:.1f} s)</p>'
+        return self.status(), msg
+
+    def api_ask(self, question: str, k: int, mode: str) -> dict[str, Any]:
+        """The ``/ask`` endpoint: answer and passages as JSON data.
+
+        Raises:
+            QAError: The question cannot be searched (gradio turns it into an error reply).
+        """
+        answer = self.service.ask(question, k=int(k), mode=mode)
+        return answer_json(answer, self._documents())
+
+
+# --------------------------------------------------------------------------- layout
+
+
+def make_theme() -> Any:
+    """A theme that uses local CJK fonts only (the default one loads fonts from Google)."""
+    import gradio as gr
+
+    fonts = [gr.themes.Font(name) for name in FONT_NAMES]
+    return gr.themes.Default(
+        font=[*fonts, "system-ui", "sans-serif"],
+        font_mono=[gr.themes.Font("Noto Sans Mono CJK SC"), "ui-monospace", "monospace"],
+    )
 
 
 def build_app(service: QAService) -> Any:
-    """The Gradio Blocks app for a service."""
+    """The Gradio Blocks app for a loaded service.
+
+    Args:
+        service: The service, with model and index loaded.
+
+    Returns:
+        The ``gr.Blocks`` (call ``.queue().launch(...)`` on it, see :func:`launch`).
+    """
     import gradio as gr
 
+    page = Page(service)
+    settings = service.settings
+    model = getattr(service.embedder, "description", settings.embed_model)
+
     with gr.Blocks(title="文档问答 Document QA") as demo:
-        gr.Markdown(f"# 文档问答 · Document QA\nmodel: {service.status().model_description}")
-        question = gr.Textbox(label="问题 / Question", elem_id="question")
-        ask = gr.Button("提问 / Ask", elem_id="ask")
-        output = gr.HTML(elem_id="answer")
-        ask.click(lambda q: render_answer(service, q), question, output, api_name="ask")
-        question.submit(lambda q: render_answer(service, q), question, output)
+        gr.HTML(
+            "<h1>文档问答 · Document QA</h1>"
+            f'<p class="qa-meta" id="qa-model">模型 / model: {esc(model)}</p>'
+        )
+        history = gr.State([])
+        cards = gr.State({"found": True, "cards": [], "weak": ""})
+        with gr.Row(equal_height=False):
+            with gr.Column(scale=3, min_width=380):
+                chat = gr.Chatbot(
+                    label="对话 / Conversation",
+                    elem_id="qa-chat",
+                    height=480,
+                    # Our HTML is escaped already; no markdown or LaTeX on top of it, and
+                    # sanitising stays on as a second guard.
+                    render_markdown=False,
+                    sanitize_html=True,
+                    latex_delimiters=[],
+                    feedback_options=None,
+                    buttons=["copy"],
+                )
+                with gr.Row():
+                    question = gr.Textbox(
+                        label="问题 / Question",
+                        placeholder="用中文或英文提问，回车发送 / Ask in Chinese or English, Enter",
+                        elem_id="qa-question",
+                        scale=5,
+                        max_lines=4,
+                    )
+                    ask = gr.Button("提问 / Ask", variant="primary", elem_id="qa-ask", scale=1)
+                clear = gr.Button("清除 / Clear", elem_id="qa-clear", size="sm")
+                gr.Examples(
+                    examples=[[q] for q in EXAMPLES], inputs=[question], label="示例 / Examples"
+                )
+                with gr.Accordion("设置 / Settings", open=True), gr.Row():
+                    k = gr.Slider(
+                        1, 10, value=settings.top_k, step=1,
+                        label="段落数 / Passages", elem_id="qa-k",
+                    )  # fmt: skip
+                    mode = gr.Radio(
+                        list(SEARCH_MODES), value=settings.mode,
+                        label="检索方式 / Search mode", elem_id="qa-mode",
+                    )  # fmt: skip
+            with gr.Column(scale=2, min_width=380, elem_id="qa-side"):
+                gr.HTML("<h3>引用段落 / Cited passages</h3>")
+
+                @gr.render(inputs=cards)
+                def _cards(state: dict[str, Any]) -> None:
+                    if not state.get("found", True):
+                        gr.HTML(state.get("weak", ""), elem_id="qa-weak")
+                        return
+                    if not state.get("cards"):
+                        gr.HTML('<p class="qa-meta">提问后在此显示 / passages appear here</p>')
+                        return
+                    for card in state["cards"]:
+                        with gr.Group():
+                            gr.HTML(card["html"], elem_classes="qa-card-box")
+                            button = gr.Button(
+                                "在文档中打开 / Open in document",
+                                size="sm",
+                                elem_classes="qa-open",
+                                key=f"open-{card['n']}",
+                            )
+                        button.click(
+                            lambda c=card: page.open_document(
+                                c["doc_id"], c["start"], c["end"], c["terms"]
+                            ),
+                            None,
+                            doc_view,
+                            api_visibility="private",
+                        ).then(None, None, None, js=SCROLL_JS)
+
+                doc_view = gr.HTML("", elem_id="qa-doc")
+
+        with gr.Accordion("索引与模型 / Index and model", open=True):
+            status = gr.HTML(page.status(), elem_id="qa-status")
+            with gr.Row():
+                rebuild = gr.Button("重建索引 / Rebuild index", elem_id="qa-rebuild", scale=0)
+                rebuild_msg = gr.HTML("", elem_id="qa-rebuild-msg")
+
+        ask_inputs = [question, chat, history, k, mode]
+        ask_outputs = [chat, history, cards, question, doc_view]
+        gr.on(
+            triggers=[question.submit, ask.click],
+            fn=page.respond,
+            inputs=ask_inputs,
+            outputs=ask_outputs,
+            api_visibility="private",
+            # Own queue slot pool: questions run while a rebuild holds the "rebuild" one.
+            concurrency_id="ask",
+            concurrency_limit=4,
+        )
+        clear.click(
+            lambda: ([], [], {"found": True, "cards": [], "weak": ""}, "", ""),
+            None,
+            ask_outputs,
+            api_visibility="private",
+            queue=False,
+        )
+        # The chat's own trash icon empties only the chat; forget the conversation too, or
+        # the next question would be read as a follow-up of questions no longer shown.
+        chat.clear(
+            lambda: ([], {"found": True, "cards": [], "weak": ""}, ""),
+            None,
+            [history, cards, doc_view],
+            api_visibility="private",
+            queue=False,
+        )
+
+        def _rebuild(progress: gr.Progress = gr.Progress()) -> tuple[str, str]:  # noqa: B008
+            return page.rebuild(lambda frac, desc: progress(frac, desc=desc))
+
+        rebuild.click(
+            _rebuild,
+            None,
+            [status, rebuild_msg],
+            api_visibility="private",
+            # Two slots, so a second click reaches the service and gets its "already running"
+            # error instead of silently queueing a second rebuild.
+            concurrency_id="rebuild",
+            concurrency_limit=2,
+        )
+        demo.load(page.status, None, status, api_visibility="private")
+
+        def ask_api(question: str, k: int = 5, mode: str = "hybrid") -> dict:
+            """Answer a question: the answer sentences/items with citations and passages."""
+            return page.api_ask(question, k, mode)
+
+        gr.api(ask_api, api_name="ask", concurrency_id="ask")
     return demo
 
 
 def launch(settings: Settings | None = None) -> None:
-    """Build the index if needed and serve the page (blocks)."""
+    """Load the model and index once, then serve the page (blocks until stopped).
+
+    Args:
+        settings: Settings in force; by default read from the environment.
+    """
     settings = settings or load_settings()
     service = QAService(settings)
     service.ensure_index()
     logger.info("model in use: %s", service.embedder.description)
     demo = build_app(service)
-    demo.queue().launch(
+    auth = tuple(settings.auth.split(":", 1)) if settings.auth else None
+    if auth is not None and len(auth) != 2:
+        raise ValueError("QA_AUTH must look like user:password")
+    demo.queue(default_concurrency_limit=1).launch(
         server_name=settings.host,
         server_port=settings.port,
-        auth=tuple(settings.auth.split(":", 1)) if settings.auth else None,
-        css=f"body, .gradio-container {{ font-family: {FONT_STACK}; }}",
+        auth=auth,
+        theme=make_theme(),
+        css=CSS,
+        footer_links=["api", "settings"],
+        ssr_mode=False,
+        show_error=True,
     )

@@ -1,0 +1,189 @@
+"""Follow-up questions: give an elliptical question the topic of the conversation.
+
+A follow-up such as "那第三个阶段呢?" or "and the fourth spirit?" cannot be searched on its own.
+:func:`rewrite_followup` joins it with the content words of the last self-contained question
+of the history ("诸城作风建设年活动分为五个阶段 第三个阶段"), so retrieval finds the passage the
+conversation is about. :func:`analyze_followup` also says which item of a list a follow-up
+asks for (第三个 / the third → 3), and the list question it refers to.
+
+A question counts as a follow-up when the history is not empty and the question
+
+* starts with 那 / 那么 / 还有 / 另外 / 那个 / 这个, or ends with 呢 (Chinese);
+* starts with "and", "what about", "how about", "and what about" (English);
+* is short (at most :data:`SHORT_CN` Chinese characters or :data:`SHORT_EN` English words)
+  and refers back with a pronoun (它 / 它们 / 其 / 这些 / 那些 / 该 / 此; it / they / this / that
+  / these / those / one), or is little more than an ordinal ("第四种", "the third one").
+
+Anything else is self-contained and searched as typed, even with a history.
+
+Not covered: a follow-up that changes the subject without a cue ("诸城呢" is handled, but
+"常州的情况" after a question about 诸城 is taken as self-contained and so searched alone);
+pronouns that point further back than the last self-contained question; and co-reference
+inside long questions (a long question with 它 is taken as self-contained).
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from qa.answer import ListRequest, list_request, ordinal_of
+from qa.textnorm import normalize
+
+logger = logging.getLogger(__name__)
+
+#: A Chinese question with at most this many CJK characters is short.
+SHORT_CN = 12
+#: An English question with at most this many words is short.
+SHORT_EN = 8
+
+_CJK = re.compile(r"[\u3400-\u9fff]")
+_CN_CUE_START = re.compile(r"^(?:那么|那|还有|另外|此外|那个|这个|这些|那些)")
+_CN_CUE_END = re.compile(r"呢\s*[?？。.!！]*\s*$")
+_CN_PRONOUN = re.compile(r"它们|它|(?<![尤极])其(?![他实次])|这些|那些|这个|那个|(?<![应])该|此")
+_EN_CUE_START = re.compile(r"^\s*(?:and|what about|how about|and what about|also)\b", re.I)
+_EN_PRONOUN = re.compile(r"\b(?:it|its|they|them|their|this|that|these|those|one|ones)\b", re.I)
+_ORDINAL_ONLY = re.compile(
+    r"^(?:第[一二两三四五六七八九十\d]+[个种项条类点步件]?|the\s+\w+(?:\s+one)?|\w+\s+one)$", re.I
+)
+
+# Words that carry no topic: interrogatives, particles, cues and pronouns.
+_CN_FILLER = re.compile(
+    r"请问|那么|还有|另外|此外|什么时候|何时|是什么|是哪些|有哪些|有什么|有哪几|是哪几|哪些|哪几|什么|"
+    r"怎么样|怎样|"
+    r"怎么|如何|为什么|为何|多少|是否|是不是|吗|呢|吧|啊|它们|它|这个|那个|这些|那些|哪|"
+    r"[?？!！。,，、:：;；\"“”「」'()（）]"
+)
+_CN_LEADING_THAT = re.compile(r"^\s*那")
+_EN_FILLER = re.compile(
+    r"\b(?:and|what|which|who|whom|how|why|when|where|about|is|are|was|were|do|does|did|the|"
+    r"a|an|of|it|its|they|them|their|this|that|these|those|one|ones|tell|me|please|also)\b|"
+    r"[?!.,;:\"']",
+    re.I,
+)
+
+
+# The ordinal itself is not searched for: the list's items say 三是, not 第三个, and a term
+# that no passage holds only makes the match look weak. The ordinal picks the item instead.
+_ORDINAL_WORDS = re.compile(
+    r"第[一二两三四五六七八九十\d]+(?:个|种|项|条|类|点|步|件)?"
+    r"|\b(?:first|second|third|fourth|fifth|sixth|seventh|eighth|ninth|tenth|\d+(?:st|nd|rd|th))\b",
+    re.I,
+)
+
+
+@dataclass(frozen=True)
+class Followup:
+    """How a question is searched, given the conversation so far."""
+
+    question: str  # as typed
+    query: str  # what to search: the question, or the topic plus the question
+    is_followup: bool
+    topic: str = ""  # the earlier self-contained question it continues, or ""
+    ordinal: int | None = None  # which item of a list is asked for ("第三个" → 3)
+    request: ListRequest | None = None  # the list asked for, if the topic asked for one
+
+
+def _is_english(text: str) -> bool:
+    return not _CJK.search(text) and bool(re.search(r"[A-Za-z]", text))
+
+
+def is_elliptical(question: str) -> bool:
+    """Whether a question leans on an earlier one (see the module docstring for the rules).
+
+    Args:
+        question: The question as typed.
+
+    Returns:
+        True for "那第三个阶段呢?", "它是什么时候开始的", "and the fourth spirit?".
+    """
+    norm = normalize(question or "").strip()
+    if not norm:
+        return False
+    if _is_english(norm):
+        words = re.findall(r"[A-Za-z0-9]+", norm)
+        if _EN_CUE_START.search(norm):
+            return True
+        bare = re.sub(r"[?!.]+$", "", norm).strip()
+        short = len(words) <= SHORT_EN
+        return short and (bool(_EN_PRONOUN.search(norm)) or bool(_ORDINAL_ONLY.match(bare)))
+    if _CN_CUE_START.search(norm) or _CN_CUE_END.search(norm):
+        return True
+    short = len(_CJK.findall(norm)) <= SHORT_CN
+    if not short:
+        return False
+    if _CN_PRONOUN.search(norm):
+        return True
+    bare = _CN_FILLER.sub("", norm).strip()
+    return bool(_ORDINAL_ONLY.match(bare)) or (ordinal_of(norm) is not None and len(bare) <= 5)
+
+
+def content_words(question: str) -> str:
+    """The question without interrogatives, particles, cues and punctuation.
+
+    Args:
+        question: Any question.
+
+    Returns:
+        Its content, e.g. "诸城作风建设年活动分为五个阶段" for "诸城作风建设年活动分为哪五个阶段?"
+        and "five phases in Zhucheng" for "what are the five phases in Zhucheng?".
+    """
+    text = (question or "").strip()
+    if _is_english(normalize(text)):
+        return " ".join(_EN_FILLER.sub(" ", text).split())
+    text = _CN_LEADING_THAT.sub("", text)
+    return " ".join(_CN_FILLER.sub(" ", text).split())
+
+
+def _topic(history: Sequence[str]) -> str:
+    """The last self-contained question of the history, or ""."""
+    for earlier in reversed(history):
+        if earlier and earlier.strip() and not is_elliptical(earlier):
+            return earlier.strip()
+    return ""
+
+
+def analyze_followup(question: str, history: Sequence[str] = ()) -> Followup:
+    """Decide whether a question is a follow-up, and what to search for it.
+
+    Args:
+        question: The question as typed.
+        history: Earlier questions of the conversation, oldest first.
+
+    Returns:
+        The search query (the question itself when it is self-contained or there is no
+        topic to continue), the ordinal it asks for, and the list request of its topic.
+    """
+    question = question or ""
+    ordinal = ordinal_of(question)
+    if not history or not is_elliptical(question):
+        return Followup(question, question, False, ordinal=ordinal)
+    topic = _topic(history)
+    if not topic:
+        return Followup(question, question, False, ordinal=ordinal)
+    rest = _ORDINAL_WORDS.sub(" ", question) if ordinal is not None else question
+    query = f"{content_words(topic)} {content_words(rest)}".strip()
+    request = list_request(topic)
+    if ordinal is not None:
+        request = ListRequest(count=request.count if request else None, ordinal=ordinal)
+    logger.debug("follow-up %r searched as %r", question, query)
+    return Followup(question, query, True, topic, ordinal, request)
+
+
+def rewrite_followup(question: str, history: Sequence[str]) -> str:
+    """The text to search for a question, given the earlier questions of the conversation.
+
+    An elliptical follow-up is joined with the content words of the last self-contained
+    question ("那第三个阶段呢?" after "诸城作风建设年活动分为哪五个阶段" →
+    "诸城作风建设年活动分为五个阶段 第三个阶段"); a self-contained question is returned as is.
+
+    Args:
+        question: The question as typed.
+        history: Earlier questions, oldest first.
+
+    Returns:
+        The query to search.
+    """
+    return analyze_followup(question, history).query

@@ -1,0 +1,145 @@
+"""Helpers for the browser tests: run the page in a subprocess and drive Debian's Chromium.
+
+The app runs as ``python app.py`` (what ``make run`` does) on a free port, with its seeds and
+index in a temporary folder, so the tests see exactly what a user sees.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
+from dataclasses import dataclass
+from pathlib import Path
+
+logger = logging.getLogger(__name__)
+
+ROOT = Path(__file__).resolve().parent.parent
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+]
+SCREENSHOTS = ROOT / "test-output"
+
+#: An extra seed whose text holds markup that must show as text, and a sentence to find it by.
+MARKUP_SEED_NAME = "900_markup.txt"
+MARKUP_SEED = (
+    "测试标记文档\n"
+    "2024-01-01 来源:测试网\n"
+    "这是一篇用于检验转义的测试文档，页面必须把<script>alert(1)</script>原样显示为文字。\n"
+    "还有<b>bold</b>标签也必须原样显示。\n"
+    "青蛙王子每天傍晚在紫藤池塘边唱歌，歌声传遍了整个村庄。\n"
+)
+MARKUP_QUESTION = "青蛙王子在紫藤池塘边做什么"
+
+LOCAL_HOSTS = frozenset({"127.0.0.1", "localhost", "[::1]", "::1"})
+
+
+def free_port() -> int:
+    """A TCP port nobody listens on right now."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+@dataclass
+class AppServer:
+    """A running page: its URL, process and log file."""
+
+    url: str
+    process: subprocess.Popen[bytes]
+    log: Path
+
+    def log_tail(self, chars: int = 3000) -> str:
+        """The end of the server's log, for failure messages."""
+        try:
+            return self.log.read_text(encoding="utf-8", errors="replace")[-chars:]
+        except OSError:
+            return ""
+
+    def stop(self) -> None:
+        """Stop the server process (and only it)."""
+        if self.process.poll() is None:
+            self.process.terminate()
+            try:
+                self.process.wait(timeout=15)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait(timeout=5)
+
+
+def make_seeds(dest: Path) -> Path:
+    """Copy the real seeds to ``dest`` and add the markup seed."""
+    shutil.copytree(ROOT / "seeds", dest)
+    (dest / MARKUP_SEED_NAME).write_text(MARKUP_SEED, encoding="utf-8")
+    return dest
+
+
+def start_app(workdir: Path, timeout: float = 180.0) -> AppServer:
+    """Start ``app.py`` on a free port with seeds and index under ``workdir``; wait for it.
+
+    Args:
+        workdir: A private temporary folder.
+        timeout: Seconds to wait for the page to answer (model load + index build).
+
+    Returns:
+        The running server.
+
+    Raises:
+        RuntimeError: The server exited or did not answer in time (with its log).
+    """
+    port = free_port()
+    seeds = make_seeds(workdir / "seeds")
+    env = dict(os.environ)
+    env.update(
+        QA_SEEDS_DIR=str(seeds),
+        QA_INDEX_DIR=str(workdir / "index"),
+        QA_PORT=str(port),
+        QA_HOST="127.0.0.1",
+        GRADIO_ANALYTICS_ENABLED="False",
+        HF_HUB_OFFLINE="1",
+        TRANSFORMERS_OFFLINE="1",
+        PYTHONPATH=os.pathsep.join(filter(None, [str(ROOT), env.get("PYTHONPATH", "")])),
+    )
+    env.pop("QA_AUTH", None)
+    env.pop("GRADIO_SERVER_PORT", None)
+    log = workdir / "app.log"
+    with log.open("wb") as out:
+        process = subprocess.Popen(
+            [sys.executable, str(ROOT / "app.py")],
+            cwd=ROOT,
+            env=env,
+            stdout=out,
+            stderr=subprocess.STDOUT,
+        )
+    server = AppServer(f"http://127.0.0.1:{port}", process, log)
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise RuntimeError(f"the app exited with {process.returncode}:\n{server.log_tail()}")
+        try:
+            with urllib.request.urlopen(server.url + "/", timeout=2) as response:
+                if response.status == 200:
+                    return server
+        except (urllib.error.URLError, OSError):
+            pass
+        time.sleep(0.5)
+    server.stop()
+    raise RuntimeError(f"the app did not answer within {timeout:.0f} s:\n{server.log_tail()}")
+
+
+def launch_chromium(playwright: object) -> object:
+    """Debian's Chromium, headless, with nothing that phones home."""
+    return playwright.chromium.launch(  # type: ignore[attr-defined]
+        executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True
+    )

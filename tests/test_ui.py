@@ -1,0 +1,407 @@
+"""The page: formatting and callbacks (fast, fake model) and the real page in Chromium.
+
+The browser tests start ``app.py`` once for the module (real model, real seeds plus a seed
+full of markup) and drive it with Playwright's sync API in Debian's Chromium. Every page
+fails its test if a dialog opens (escaping broke) or a request leaves localhost (the page
+must work offline). Screenshots go to ``test-output/``.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlparse
+
+import pytest
+
+from qa.answer import Answer, AnswerSentence
+from qa.errors import QAError
+from qa.ui import (
+    FONT_NAMES,
+    NOT_FOUND,
+    Page,
+    answer_html,
+    answer_json,
+    card_html,
+    document_html,
+    status_html,
+)
+from tests.browser import (
+    LOCAL_HOSTS,
+    MARKUP_QUESTION,
+    SCREENSHOTS,
+    AppServer,
+    launch_chromium,
+    start_app,
+)
+from tests.conftest import FIVE_PHASES
+
+logger = logging.getLogger(__name__)
+
+PHASES = ("宣传发动", "寻标对标", "督查整改", "集中观摩", "总结考核")
+
+
+# --------------------------------------------------------------------------- formatting
+
+
+def _hit(fake_service: Any, question: str = FIVE_PHASES) -> Any:
+    return fake_service.search(question, k=3, mode="keyword").hits[0]
+
+
+def test_answer_html_escapes_and_numbers_items() -> None:
+    answer = Answer(
+        question="<q>",
+        sentences=[AnswerSentence("ignored", (1,))],
+        items=[AnswerSentence("<script>alert(1)</script>", (1, 2)), AnswerSentence("二", (3,))],
+        passages=[],
+        terms=("诸城", "<b>"),
+        found=True,
+        notice="cut & <i>",
+    )
+    out = answer_html(answer)
+    assert "<script>" not in out and "<b>" not in out and "<i>" not in out
+    assert "&lt;script&gt;alert(1)&lt;/script&gt;" in out
+    assert out.count("<li>") == 2 and "ignored" not in out
+    assert re.findall(r'class="qa-cite">\[(\d)\]', out) == ["1", "2", "3"]
+    assert "检索词 / searched for: 诸城 &lt;b&gt;" in out
+    assert "cut &amp; &lt;i&gt;" in out
+
+
+def test_answer_html_sentences_query_and_not_found() -> None:
+    sentences = [AnswerSentence("三是督查整改。", (2,))]
+    answer = Answer("那第三个呢?", sentences, [], [], ("阶段",), True)
+    object.__setattr__(answer, "query", "诸城作风建设年活动第三个阶段")
+    out = answer_html(answer)
+    assert "<p>三是督查整改。" in out and "[2]" in out
+    assert "理解为 / understood as: 诸城作风建设年活动第三个阶段" in out
+    missing = Answer("GDP", [], [], [], ("gdp",), False)
+    assert NOT_FOUND in answer_html(missing)
+
+
+def test_card_and_document_html_highlight_and_escape(fake_service: Any) -> None:
+    hit = _hit(fake_service)
+    doc = fake_service.document(hit.chunk.doc_id)
+    card = card_html(2, hit, doc)
+    assert '<span class="qa-num">[2]</span>' in card
+    assert doc.date in card and doc.doc_id in card and f"{hit.score:.3f}" in card
+    assert '<mark class="qa-term">' in card
+    view = document_html(doc, hit.chunk.start, hit.chunk.end, hit.terms)
+    assert view.count('<mark class="qa-passage" id="qa-doc-passage">') == 1
+    plain = re.sub(r"<[^>]+>", "", view.split('class="qa-doc-body">', 1)[1])
+    assert hit.chunk.text.replace("&", "&amp;") in plain or hit.chunk.text in plain
+
+
+def test_status_html_shows_model_counts_and_state(fake_service: Any) -> None:
+    out = status_html(fake_service.status())
+    assert "fake embedder for unit tests" in out and "最新 / up to date" in out
+    assert "重建中" in status_html(fake_service.status(), rebuilding=True)
+
+
+def test_respond_builds_chat_history_and_cards(fake_service: Any) -> None:
+    page = Page(fake_service)
+    chat, history, cards, box, doc = page.respond(FIVE_PHASES, [], [], 3, "keyword")
+    assert [m["role"] for m in chat] == ["user", "assistant"]
+    assert history == [FIVE_PHASES] and box == "" and doc == ""
+    assert cards["found"] and len(cards["cards"]) == 3
+    first = cards["cards"][0]
+    assert page.open_document(first["doc_id"], first["start"], first["end"], first["terms"])
+    chat, history, *_ = page.respond("那第五个阶段呢?", chat, history, 3, "keyword")
+    assert len(chat) == 4 and history == [FIVE_PHASES, "那第五个阶段呢?"]
+
+
+def test_respond_passes_history_to_the_service(fake_service: Any) -> None:
+    seen: list[tuple[str, ...]] = []
+    real_ask = fake_service.ask
+
+    def ask(question: str, **kwargs: Any) -> Answer:
+        seen.append(tuple(kwargs.get("history", ())))
+        return real_ask(question, **kwargs)
+
+    fake_service.ask = ask
+    page = Page(fake_service)
+    chat, history, *_ = page.respond("第一问 诸城", [], [], 2, "keyword")
+    page.respond("第二问", chat, history, 2, "keyword")
+    assert seen == [(), ("第一问 诸城",)]
+
+
+def test_respond_shows_errors_in_the_chat(fake_service: Any) -> None:
+    chat, history, cards, *_ = Page(fake_service).respond("   ", [], [], 3, "hybrid")
+    assert "qa-error" in chat[-1]["content"] and history == []
+    assert cards == {"found": False, "cards": [], "weak": ""}
+
+
+def test_rebuild_reports_progress_and_shows_errors(fake_service: Any) -> None:
+    seen: list[tuple[float, str]] = []
+    status, msg = Page(fake_service).rebuild(lambda f, d: seen.append((f, d)))
+    assert "qa-rebuilt" in msg and "qa-status" in status
+    fractions = [f for f, _ in seen]
+    assert fractions == sorted(fractions) and fractions[-1] == pytest.approx(1.0)
+
+    class Busy:
+        rebuilding = True
+
+        def rebuild(self, **_: Any) -> None:
+            raise QAError("a rebuild is already running; try again when it has finished")
+
+        def status(self) -> Any:
+            return fake_service.status()
+
+    status, msg = Page(Busy()).rebuild()  # type: ignore[arg-type]
+    assert "a rebuild is already running" in msg and "qa-error" in msg
+    assert "重建中" in status
+
+
+def test_answer_json_shape(fake_service: Any) -> None:
+    answer = fake_service.ask(FIVE_PHASES, k=2, mode="keyword")
+    data = answer_json(answer, fake_service.index.documents)
+    assert data["question"] == FIVE_PHASES and data["found"] is True
+    assert set(data["answer"]) == {"sentences", "items"}
+    passage = data["passages"][0]
+    assert {"doc", "title", "text", "start", "end", "score"} <= set(passage)
+    doc = fake_service.document(passage["doc"])
+    assert doc.text[passage["start"] : passage["end"]] == passage["text"]
+
+
+# --------------------------------------------------------------------------- browser
+
+
+@pytest.fixture(scope="module")
+def app_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[AppServer]:
+    """The real page (real model, seeds + markup seed) in a subprocess, for this module."""
+    server = start_app(tmp_path_factory.mktemp("page"))
+    try:
+        yield server
+    finally:
+        server.stop()
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Any]:
+    """Headless Debian Chromium driven by Playwright."""
+    playwright_api = pytest.importorskip("playwright.sync_api")
+    if not Path("/usr/bin/chromium").exists():
+        pytest.skip("Debian's chromium is not installed (make test installs it)")
+    with playwright_api.sync_playwright() as pw:
+        chromium = launch_chromium(pw)
+        try:
+            yield chromium
+        finally:
+            chromium.close()  # type: ignore[attr-defined]
+
+
+class Watch:
+    """What a page did that it must not: dialogs opened, requests to other hosts."""
+
+    def __init__(self) -> None:
+        self.dialogs: list[str] = []
+        self.foreign: list[str] = []
+        self.requests = 0
+
+
+@pytest.fixture
+def page(app_server: AppServer, browser: Any) -> Iterator[tuple[Any, Watch]]:
+    """A fresh page on the app; fails the test on any dialog or non-local request."""
+    context = browser.new_context(viewport={"width": 1400, "height": 1000}, locale="zh-CN")
+    pg = context.new_page()
+    watch = Watch()
+
+    def on_dialog(dialog: Any) -> None:
+        watch.dialogs.append(dialog.message)
+        dialog.dismiss()
+
+    def on_request(request: Any) -> None:
+        watch.requests += 1
+        parsed = urlparse(request.url)
+        if parsed.scheme in ("http", "https", "ws", "wss") and parsed.hostname not in LOCAL_HOSTS:
+            watch.foreign.append(request.url)
+
+    pg.on("dialog", on_dialog)
+    pg.on("request", on_request)
+    pg.set_default_timeout(30_000)
+    pg.goto(app_server.url)
+    pg.locator("#qa-question textarea").wait_for()
+    try:
+        yield pg, watch
+    finally:
+        context.close()
+    assert watch.dialogs == [], f"a dialog opened: {watch.dialogs}"
+    assert watch.foreign == [], f"requests left localhost: {watch.foreign}"
+
+
+ANSWERS = "#qa-chat .qa-answer, #qa-chat .qa-error"
+
+
+def ask(pg: Any, question: str) -> float:
+    """Type a question, press Enter, wait for the new answer; seconds it took."""
+    before = pg.locator(ANSWERS).count()
+    box = pg.locator("#qa-question textarea")
+    box.fill(question)
+    t0 = time.perf_counter()
+    box.press("Enter")
+    pg.locator(ANSWERS).nth(before).wait_for()
+    return time.perf_counter() - t0
+
+
+def shot(pg: Any, name: str) -> None:
+    SCREENSHOTS.mkdir(exist_ok=True)
+    pg.screenshot(path=str(SCREENSHOTS / f"{name}.png"), full_page=True)
+
+
+def _answer_area(pg: Any) -> str:
+    return pg.locator("#qa-chat").inner_text() + "\n" + pg.locator("#qa-side").inner_text()
+
+
+@pytest.mark.browser
+@pytest.mark.slow
+def test_five_phases_answer_with_citations_and_cards(page: tuple[Any, Watch]) -> None:
+    pg, _ = page
+    took = ask(pg, FIVE_PHASES)
+    pg.locator("#qa-side .qa-card").first.wait_for()
+    print(f"\nEnter → answer shown: {took:.2f} s")  # noqa: T201 (reported in the run log)
+    logger.warning("Enter → answer shown: %.2f s", took)
+    answer = pg.locator("#qa-chat .qa-answer").last
+    assert answer.locator(".qa-cite").count() >= 1
+    assert "检索词 / searched for:" in answer.inner_text()
+    cards = pg.locator("#qa-side .qa-card")
+    assert cards.count() == 5  # the default k
+    cited = {int(n) for n in re.findall(r"\[(\d+)\]", answer.inner_text())}
+    assert cited and cited <= set(range(1, cards.count() + 1))
+    assert cards.first.locator("mark.qa-term").count() > 0
+    area = _answer_area(pg)
+    missing = [p for p in PHASES if p not in area]
+    assert not missing, f"phases not on the page: {missing}"
+    shot(pg, "five_phases")
+
+
+@pytest.mark.browser
+@pytest.mark.slow
+def test_open_citation_in_document_highlights_passage(page: tuple[Any, Watch]) -> None:
+    from playwright.sync_api import expect
+
+    pg, _ = page
+    ask(pg, "泰興市委書記孫耀燦強調了什麼")
+    pg.locator("#qa-side .qa-open").nth(1).click()
+    mark = pg.locator("#qa-doc mark.qa-passage")
+    mark.wait_for()
+    expect(mark).to_be_visible()
+    expect(mark).to_be_in_viewport()
+    assert "孫耀燦" in pg.locator("#qa-doc").inner_text()  # original (Traditional) script
+    pg.screenshot(path=str(SCREENSHOTS / "open_in_document.png"))
+
+
+@pytest.mark.browser
+@pytest.mark.slow
+@pytest.mark.xfail(
+    strict=False,
+    reason="follow-up rewriting (qa/answer.py, history=) is another engineer's work in progress",
+)
+def test_follow_up_question_uses_the_previous_turn(page: tuple[Any, Watch]) -> None:
+    pg, _ = page
+    ask(pg, FIVE_PHASES)
+    ask(pg, "那第五个阶段呢?")
+    shot(pg, "follow_up")
+    assert "总结考核" in pg.locator("#qa-chat .qa-answer").last.inner_text()
+
+
+@pytest.mark.browser
+@pytest.mark.slow
+def test_no_match_shows_message_and_folded_passages(page: tuple[Any, Watch]) -> None:
+    pg, _ = page
+    ask(pg, "2023年北京的GDP是多少")
+    assert NOT_FOUND in pg.locator("#qa-chat .qa-answer").last.inner_text()
+    details = pg.locator("#qa-side details.qa-weak")
+    details.wait_for()
+    assert details.get_attribute("open") is None  # folded away
+    assert pg.locator("#qa-side .qa-open").count() == 0
+    shot(pg, "no_match")
+
+
+@pytest.mark.browser
+@pytest.mark.slow
+def test_clear_starts_over(page: tuple[Any, Watch]) -> None:
+    pg, _ = page
+    ask(pg, FIVE_PHASES)
+    pg.locator("#qa-clear").click()
+    pg.wait_for_function("document.querySelectorAll('#qa-chat .qa-answer').length === 0")
+    pg.wait_for_function("document.querySelectorAll('#qa-side .qa-card').length === 0")
+
+
+@pytest.mark.browser
+@pytest.mark.slow
+def test_rebuild_with_progress_while_a_question_is_answered(page: tuple[Any, Watch]) -> None:
+    pg, _ = page
+    table = pg.locator("#qa-status-table")
+    before = table.inner_text()
+    assert "sentence-transformers/all-MiniLM-L6-v2" in before  # the model in use is named
+    pg.locator("#qa-rebuild").click()
+    pg.locator("#qa-status .progress-level, #qa-status .progress-text").first.wait_for()
+    ask(pg, "“三个年”行动是哪三个年")
+    # The answer came from the old index while the rebuild was still going.
+    answered_during_rebuild = pg.locator("#qa-rebuild-msg .qa-rebuilt").count() == 0
+    shot(pg, "rebuild_running")
+    pg.locator("#qa-rebuild-msg .qa-rebuilt").wait_for(timeout=120_000)
+    pg.wait_for_function(
+        "b => document.querySelector('#qa-status-table') &&"
+        " document.querySelector('#qa-status-table').innerText !== b",
+        arg=before,
+    )
+    assert "最新 / up to date" in table.inner_text()
+    assert answered_during_rebuild, "the question waited for the rebuild"
+    shot(pg, "rebuild_done")
+
+
+@pytest.mark.browser
+@pytest.mark.slow
+def test_markup_in_documents_and_questions_shows_as_text(page: tuple[Any, Watch]) -> None:
+    pg, watch = page
+    ask(pg, "<img src=x onerror=alert(2)>" + MARKUP_QUESTION)
+    user = pg.locator('#qa-chat [data-testid="user"]').last
+    assert "<img src=x onerror=alert(2)>" in user.inner_text()
+    card = pg.locator("#qa-side .qa-card", has_text="青蛙王子").first
+    card.wait_for()
+    text = card.inner_text()
+    assert "<script>alert(1)</script>" in text and "<b>bold</b>" in text
+    assert pg.locator("#qa-side script, #qa-side b, #qa-chat img[src='x']").count() == 0
+    index = pg.locator("#qa-side .qa-card").all_inner_texts().index(text)
+    pg.locator("#qa-side .qa-open").nth(index).click()
+    pg.locator("#qa-doc mark.qa-passage").wait_for()
+    assert "<script>alert(1)</script>" in pg.locator("#qa-doc").inner_text()
+    pg.wait_for_timeout(300)  # give a (broken) script a chance to run
+    assert watch.dialogs == []
+    shot(pg, "markup_escaped")
+
+
+@pytest.mark.browser
+@pytest.mark.slow
+def test_offline_local_fonts_and_labels(page: tuple[Any, Watch]) -> None:
+    pg, watch = page
+    ask(pg, "what are the five phases in Zhucheng")
+    font = pg.evaluate("getComputedStyle(document.querySelector('.gradio-container')).fontFamily")
+    for name in FONT_NAMES:
+        assert name in font
+    body = pg.locator("body").inner_text()
+    for label in ("问题 / Question", "清除 / Clear", "重建索引 / Rebuild index", "检索方式"):
+        assert label in body
+    assert watch.requests > 0 and watch.foreign == []
+    shot(pg, "english_question")
+
+
+@pytest.mark.browser
+@pytest.mark.slow
+def test_api_endpoint_with_gradio_client(app_server: AppServer) -> None:
+    from gradio_client import Client
+
+    client = Client(app_server.url, verbose=False)
+    data = client.predict(FIVE_PHASES, 3, "keyword", api_name="/ask")
+    assert data["question"] == FIVE_PHASES and data["found"] is True
+    assert "诸城" in data["terms"]
+    assert len(data["passages"]) == 3
+    first = data["passages"][0]
+    assert first["doc"].endswith(".txt") and first["end"] > first["start"]
+    assert isinstance(first["score"], float)
+    sentences = data["answer"]["items"] or data["answer"]["sentences"]
+    assert sentences and all(s["citations"] for s in sentences)
