@@ -9,6 +9,7 @@ so a match in the normalised key is a span of the original text.
 from __future__ import annotations
 
 import html
+import re
 import string
 from collections.abc import Iterable
 
@@ -18,6 +19,7 @@ Span = tuple[int, int]
 
 # ASCII only: str.lower() can change the length of some non-ASCII characters.
 _ASCII_LOWER = str.maketrans(string.ascii_uppercase, string.ascii_lowercase)
+_ASCII_WORD = re.compile(r"[0-9a-z]+")
 
 
 def merge_spans(spans: Iterable[Span]) -> list[Span]:
@@ -51,9 +53,17 @@ def term_spans(text: str, terms: Iterable[str]) -> list[Span]:
     key = normalize(text).translate(_ASCII_LOWER)
     found: list[Span] = []
     for term in {normalize(t).translate(_ASCII_LOWER) for t in terms if t and t.strip()}:
+        # A Latin word or number counts only as a whole word: "2" must not light up the
+        # "2" of "12月", nor "gdp" part of a longer word.
+        whole_word = _ASCII_WORD.fullmatch(term) is not None
         pos = key.find(term)
         while pos != -1:
-            found.append((pos, pos + len(term)))
+            end = pos + len(term)
+            if not whole_word or (
+                (pos == 0 or not _ASCII_WORD.match(key[pos - 1]))
+                and (end == len(key) or not _ASCII_WORD.match(key[end]))
+            ):
+                found.append((pos, end))
             pos = key.find(term, pos + 1)
     return merge_spans(found)
 

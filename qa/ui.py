@@ -54,6 +54,8 @@ body, .gradio-container, .qa-answer, .qa-card, .qa-doc {{ font-family: {FONT_STA
 .qa-terms, .qa-meta, .qa-query {{ color: var(--body-text-color-subdued); font-size: 0.9em; }}
 .qa-notice {{ color: var(--color-accent); }}
 .qa-notfound {{ font-weight: 600; }}
+.qa-answer ol.qa-items {{ padding-left: 1.8em; margin: 4px 0; list-style: decimal outside; }}
+.qa-answer p {{ margin: 4px 0; }}
 .qa-error {{ color: #b42318; font-weight: 600; }}
 .qa-card {{ border: 1px solid var(--border-color-primary); border-radius: 8px;
   padding: 8px 10px; }}
@@ -61,7 +63,7 @@ body, .gradio-container, .qa-answer, .qa-card, .qa-doc {{ font-family: {FONT_STA
 .qa-num {{ color: var(--color-accent); font-weight: 700; margin-right: 4px; }}
 .qa-passage-text {{ margin-top: 6px; line-height: 1.6; white-space: pre-wrap; }}
 mark.qa-term {{ background: #fde68a; color: inherit; padding: 0 1px; }}
-mark.qa-passage {{ background: #dbeafe !important; color: inherit; border-radius: 2px;
+mark.qa-passage {{ background: #bfdbfe !important; color: inherit; border-radius: 2px;
   box-shadow: 0 0 0 1px #93c5fd; }}
 .qa-doc-body {{ max-height: 60vh; overflow-y: auto; white-space: pre-wrap; line-height: 1.7;
   border: 1px solid var(--border-color-primary); border-radius: 8px; padding: 10px; }}
@@ -123,6 +125,9 @@ def answer_html(answer: Answer) -> str:
                 "the nearest weak passages are folded away beside the chat</p>"
             )
     elif answer.items:
+        lead = getattr(answer, "lead", "") or ""
+        if lead:
+            out.append(f'<p class="qa-lead">{esc(lead)}</p>')
         lis = "".join(f"<li>{esc(s.text)}{_cites(s)}</li>" for s in answer.items)
         out.append(f'<ol class="qa-items">{lis}</ol>')
     elif answer.sentences:
@@ -419,7 +424,8 @@ def build_app(service: QAService) -> Any:
     settings = service.settings
     model = getattr(service.embedder, "description", settings.embed_model)
 
-    with gr.Blocks(title="文档问答 Document QA") as demo:
+    # Analytics off here too, for launches that did not go through app.py's environment.
+    with gr.Blocks(title="文档问答 Document QA", analytics_enabled=False) as demo:
         gr.HTML(
             "<h1>文档问答 · Document QA</h1>"
             f'<p class="qa-meta" id="qa-model">模型 / model: {esc(model)}</p>'
@@ -516,7 +522,6 @@ def build_app(service: QAService) -> Any:
             None,
             ask_outputs,
             api_visibility="private",
-            queue=False,
         )
         # The chat's own trash icon empties only the chat; forget the conversation too, or
         # the next question would be read as a follow-up of questions no longer shown.
@@ -525,7 +530,6 @@ def build_app(service: QAService) -> Any:
             None,
             [history, cards, doc_view],
             api_visibility="private",
-            queue=False,
         )
 
         def _rebuild(progress: gr.Progress = gr.Progress()) -> tuple[str, str]:  # noqa: B008
@@ -535,6 +539,7 @@ def build_app(service: QAService) -> Any:
             _rebuild,
             None,
             [status, rebuild_msg],
+            show_progress_on=status,  # one bar, over the table it will refresh
             api_visibility="private",
             # Two slots, so a second click reaches the service and gets its "already running"
             # error instead of silently queueing a second rebuild.

@@ -85,18 +85,14 @@ def make_seeds(dest: Path) -> Path:
     return dest
 
 
-def start_app(workdir: Path, timeout: float = 180.0) -> AppServer:
-    """Start ``app.py`` on a free port with seeds and index under ``workdir``; wait for it.
+def spawn_app(workdir: Path) -> AppServer:
+    """Start ``app.py`` on a free port with seeds and index under ``workdir``; don't wait.
 
     Args:
         workdir: A private temporary folder.
-        timeout: Seconds to wait for the page to answer (model load + index build).
 
     Returns:
-        The running server.
-
-    Raises:
-        RuntimeError: The server exited or did not answer in time (with its log).
+        The server, possibly still loading (see :func:`wait_ready`).
     """
     port = free_port()
     seeds = make_seeds(workdir / "seeds")
@@ -122,7 +118,24 @@ def start_app(workdir: Path, timeout: float = 180.0) -> AppServer:
             stdout=out,
             stderr=subprocess.STDOUT,
         )
-    server = AppServer(f"http://127.0.0.1:{port}", process, log)
+    return AppServer(f"http://127.0.0.1:{port}", process, log)
+
+
+def wait_ready(server: AppServer, timeout: float = 180.0) -> AppServer:
+    """Wait until the page answers (the model load and index build take a while).
+
+    Args:
+        server: A spawned server.
+        timeout: Seconds to wait.
+
+    Returns:
+        The same server, now serving.
+
+    Raises:
+        RuntimeError: The server exited or did not answer in time (with its log); it is
+            stopped.
+    """
+    process = server.process
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         if process.poll() is not None:
@@ -136,6 +149,11 @@ def start_app(workdir: Path, timeout: float = 180.0) -> AppServer:
         time.sleep(0.5)
     server.stop()
     raise RuntimeError(f"the app did not answer within {timeout:.0f} s:\n{server.log_tail()}")
+
+
+def start_app(workdir: Path, timeout: float = 180.0) -> AppServer:
+    """:func:`spawn_app` then :func:`wait_ready`."""
+    return wait_ready(spawn_app(workdir), timeout)
 
 
 def launch_chromium(playwright: object) -> object:

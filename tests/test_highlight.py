@@ -31,6 +31,12 @@ def test_term_spans_folds_width_and_ascii_case() -> None:
     assert [text[s:e] for s, e in term_spans(text, ["GDP"])] == ["ＧＤＰ", "gdp"]
 
 
+def test_term_spans_matches_latin_words_and_numbers_whole() -> None:
+    text = "2018年12月,第2阶段;GDPs不算,GDP算"
+    assert [text[s:e] for s, e in term_spans(text, ["2", "gdp"])] == ["2", "GDP"]
+    assert [text[s:e] for s, e in term_spans(text, ["2018"])] == ["2018"]
+
+
 def test_term_spans_ignores_blank_terms_and_finds_repeats() -> None:
     assert term_spans("阶段一阶段二", ["阶段", "", "  "]) == [(0, 2), (3, 5)]
     assert term_spans("", ["阶段"]) == []
