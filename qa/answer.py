@@ -5,10 +5,15 @@ match the passages' positions (1-based); nothing is paraphrased, so every senten
 its document's original script.
 
 Sentences are scored by the query terms they contain (compared on the normalised sentence:
-the terms are Simplified), each term weighted by its length and by how rare it is among the
-candidate sentences, and by the rank of the passage. A sentence that is itself a question
-(an interviewer's "问:…?") counts for less. The chosen sentences are shown in reading order:
-documents in the order of their best passage, sentences in document order.
+the terms are Simplified), each term weighted by its length (one-character terms count
+little) and by how rare it is among the candidate sentences, a term inside a longer matched
+term not counted twice, terms the question quotes (“不准”) weighing three times as much, and a
+sentence that defines a term (“一看”就是…) getting that term's weight again; then by the rank of
+the passage. A sentence that is itself a question (an interviewer's "问:…?") is never quoted;
+a headline or section title counts for less. Sentences below a share of the best score are
+dropped, the rest deduplicated by their span in the document (passages overlap) and cited
+with every passage holding them, and shown in reading order: documents in the order of their
+best passage, sentences in document order.
 
 When the question asks for a list ("哪五个阶段", "有哪些", "四种精神是什么", "what are the five
 phases"), the documents' enumerations near the passages are recognised and their items
@@ -21,17 +26,25 @@ returned in :attr:`Answer.items`, with the sentence that introduces them in
 * quoted markers: “一看”就是…“二查”就是…;
 * parallel paragraphs: three or more consecutive short paragraphs whose first sentences end
   alike (“担当进取、勇争一流”的精神。 …);
+* clause lists: ;-separated clauses after a colon (突出问题:遇到难题不敢碰…;工作标准不高…;…),
+  and a comma series closed by 等等 (像学风不够实,境界不够高…等等);
 * inline series: items before a count label (…政治意识、赶超意识…“六种意识”, …等八种作风),
   a quoted 、-series (“大讨论、大走访、大转变、实干为民”), and a plain 、-series of three or more
   short items.
 
 An enumeration is followed through the whole document text, not just the retrieved chunk,
 so one that runs past the chunk's end is returned whole. Each item cites every passage that
-overlaps it, or the nearest passage of its document when none does.
+overlaps it, or the nearest passage of its document when none does. Among the lists near
+the passages the one chosen best matches the query terms (lead, label, items), lies in a
+high-ranked passage, has the number of items asked for ("五个") and names what the question
+counts ("阶段" in the lead or the items). With a list, at most :data:`LIST_SENTENCES`
+sentences are quoted, from the passages the list lies in. An ordinal ("第三个阶段") puts that
+item first among the sentences.
 
 Not covered: nested enumerations are returned one level at a time (the best-matching level
-wins), enumerations spelled with Latin letters (a. b. c.) or bullets, and series separated
-by commas that have no count label.
+wins); enumerations spelled with Latin letters (a. b. c.) or bullets; series separated by
+commas without a count label; a count fused into a word (“六访” = six 走访 targets spread
+over two 、-series); series whose items are longer than 20 characters unless numbered.
 """
 
 from __future__ import annotations
@@ -39,7 +52,7 @@ from __future__ import annotations
 import logging
 import math
 import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass, field
 
 from qa.chunk import heading_of, split_sentences
@@ -53,6 +66,8 @@ logger = logging.getLogger(__name__)
 MAX_SENTENCES = 3
 #: A sentence scoring less than this share of the best one is left out.
 RELATIVE_FLOOR = 0.45
+#: Sentences quoted besides a list (the list is the answer).
+LIST_SENTENCES = 2
 #: Item text is cut to about this many characters.
 MAX_ITEM_CHARS = 100
 #: A quoted sentence is cut to about this many characters.
@@ -152,19 +167,21 @@ def cn_number(text: str) -> int | None:
 
 # Measure words that count the things a list is made of ("五个阶段", "六种意识", "七项机制").
 _CL = "个|种|项|条|类|点|步|件|方面|阶段|环节|字"
-_COUNT_RE = re.compile(rf"([{_CN_NUM}]+|\d+)(?:{_CL}|大(?![{_CN_NUM}]))")
+# Not after 第: "第三个阶段" names one phase, it does not count three.
+_COUNT_RE = re.compile(rf"(?<![第{_CN_NUM}\d])([{_CN_NUM}]+|\d+)(?:{_CL}|大(?![{_CN_NUM}]))")
 _WHICH_RE = re.compile(rf"哪(?:些|几|[{_CN_NUM}]+|\d+)")
 _WHICH_COUNT_RE = re.compile(rf"哪([{_CN_NUM}]+|\d+)")
 _LIST_ASK_RE = re.compile(
     r"是什么|有什么|包括什么|包含什么|指什么|分别|都有|都是|有哪|内容|分为|分成"
 )
-_ORDINAL_CN_RE = re.compile(
-    rf"第([{_CN_NUM}]+|\d+)(?:{_CL}|是|要)?(?![{_CN_NUM}\d次届年期号])"
-)
+_ORDINAL_CN_RE = re.compile(rf"第([{_CN_NUM}]+|\d+)(?:{_CL}|是|要)?(?![{_CN_NUM}\d次届年期号])")
 _ORDINAL_EN_RE = re.compile(
     r"\b(" + "|".join(_EN_ORDINALS) + r"|(\d+)(?:st|nd|rd|th))\b", re.IGNORECASE
 )
 _EN_NUMBER_RE = re.compile(r"\b(" + "|".join(_EN_NUMBERS) + r"|\d+)\s+(?:\w+\s+)?\w+s\b", re.I)
+_EN_NOT_LIST_RE = re.compile(
+    r"\s*(?:who|whom|whose|when|where|why|how(?!\s+many)|does|did|do|is|was|can)\b", re.I
+)
 _EN_LIST_RE = re.compile(
     r"\b(?:what|which)\s+(?:are|were)\b|\b(?:list|name|enumerate)\b|\bwhat\s+\w+s\s+(?:are|were)\b"
     r"|\bwhich\s+\w+s\b|\bwhich\s+\w+\s+kinds?\b",
@@ -178,6 +195,29 @@ class ListRequest:
 
     count: int | None = None  # "哪五个阶段" → 5
     ordinal: int | None = None  # "第三个阶段" → 3: the one item wanted from the list
+    noun: str = ""  # what the list is made of: "哪五个阶段" → "阶段" (Simplified)
+
+
+_NOUN_STOP = r"(?=是|有|包括|包含|分别|呢|吗|都|的|[?!,.。:;“”「」\s]|$)"
+_NOUN_RES = (
+    re.compile(
+        rf"[哪几](?:些|几|[{_CN_NUM}]+|\d+)?(?:{_CL})?([\u4e00-\u9fff]{{1,6}}?){_NOUN_STOP}"
+    ),
+    re.compile(
+        rf"(?:[{_CN_NUM}]+|\d+)(?:{_CL})([\u4e00-\u9fff]{{1,6}}?){_NOUN_STOP}"
+    ),  # 第三个阶段
+)
+
+
+def noun_of(question: str) -> str:
+    """What a list question counts: "哪五个阶段" → "阶段", "几种不良作风" → "不良作风", else ""."""
+    norm = normalize(question or "")
+    for pattern in _NOUN_RES:
+        for m in pattern.finditer(norm):
+            # Backtracking can leave the measure word itself ("哪六种" → "种"): no noun then.
+            if not (len(m[1]) == 1 and m[1] in _CL) and m[1][0] not in f"些几{_CN_NUM}":
+                return m[1]
+    return ""
 
 
 def ordinal_of(question: str) -> int | None:
@@ -229,10 +269,14 @@ def list_request(question: str) -> ListRequest | None:
     asks = bool(_WHICH_RE.search(norm))
     asks = asks or (count is not None and bool(_LIST_ASK_RE.search(norm)))
     asks = asks or bool(re.search(rf"几(?:{_CL})", norm))
-    asks = asks or bool(_EN_LIST_RE.search(norm)) or bool(count and _EN_NUMBER_RE.search(norm))
+    if _EN_NOT_LIST_RE.match(norm):
+        # "Who gave the speech when … the three bigs …": a number in the topic, not a list.
+        asks = asks or bool(_EN_LIST_RE.search(norm))
+    else:
+        asks = asks or bool(_EN_LIST_RE.search(norm)) or bool(count and _EN_NUMBER_RE.search(norm))
     if ordinal is not None:
-        return ListRequest(count=count, ordinal=ordinal)
-    return ListRequest(count=count) if asks else None
+        return ListRequest(count=count, ordinal=ordinal, noun=noun_of(norm))
+    return ListRequest(count=count, noun=noun_of(norm)) if asks else None
 
 
 # --------------------------------------------------------------------------- enumerations
@@ -252,7 +296,10 @@ class Enumeration:
     """A list found in a document."""
 
     doc_id: str
-    kind: str  # the marker style, e.g. "一是", "(一)", "quoted", "parallel", "series"
+    #: How it is marked: "cn_是" / "cn_要" (一是), "paren_cn" ((一)), "paren_num", "dun_cn" (一、),
+    #: "num_dot" (1.), "circled" (①), "di" (第一), "qi" (其一), "seq" (首先), "quoted" (“一看”),
+    #: "parallel", "colon", "etc" (…等等), "label" (…“六种意识”), "quoted_series", "series".
+    kind: str
     items: tuple[Item, ...]
     lead: str = ""  # the introducing sentence, original script
     lead_start: int = -1
@@ -446,7 +493,7 @@ _LABEL_RE = re.compile(
     rf"(等|这)?([“「]?)((?:[{_CN_NUM}]+|\d+)(?:个|种|项|条|类|点|步|件|方面|大)[^“”「」,。;:、\s]{{0,8}})([”」]?)"
 )
 _QUOTE_RE = re.compile(r"[“「]([^“”「」\n]{3,80})[”」]")
-_PREFIX_RE = re.compile(r"^(?:具体来说|就是要|就是|即|主要是|包括|分别是|要)")
+_PREFIX_RE = re.compile(r"^(?:具体来说|就是要|就是|即|主要是|包括|分别是|比如|例如|像|要)")
 
 
 def _split_series(text: str, key: str, s: int, e: int, sep: str) -> list[tuple[int, int]]:
@@ -484,6 +531,45 @@ def _balanced(key: str, a: int, b: int) -> bool:
     return part.count("“") == part.count("”") and part.count("「") == part.count("」")
 
 
+#: Items of a colon list or an 等等 series are at most this long.
+MAX_CLAUSE_ITEM_CHARS = 60
+
+
+def _colon_lists(doc_id: str, text: str, key: str, lo: int, hi: int) -> list[Enumeration]:
+    """Clause lists: "突出问题:A,…;B;C等等。" (;-separated after a colon) and "像A,B,C等等。"."""
+    found = []
+    sentence_start = lo
+    for i in range(lo, hi):
+        ch = key[i]
+        if ch in "。\n!?":
+            sentence_start = i + 1
+            continue
+        if ch != ":":
+            continue
+        end = i + 1
+        while end < hi and key[end] not in "。\n!?":
+            end += 1
+        body = (i + 1, end)
+        parts = _split_series(text, key, body[0], body[1], ";")
+        if len(parts) < 3 or not all(2 <= b - a <= MAX_CLAUSE_ITEM_CHARS for a, b in parts):
+            continue
+        items = tuple(Item(_cut(text[a:b].strip(), MAX_ITEM_CHARS), a, b) for a, b in parts)
+        lead = text[sentence_start : i + 1].strip()
+        if len(lead) <= MAX_SENTENCE_CHARS:
+            found.append(Enumeration(doc_id, "colon", items, lead, sentence_start))
+    # "像学风不够实,境界不够高…,工作不实、基础不牢等等。": a comma series closed by 等等.
+    for m in re.finditer(r"等等[。;]", key[lo:hi]):
+        end = lo + m.start()
+        start = max(key.rfind(c, lo, end) for c in "。;:\n") + 1
+        parts = _split_series(text, key, start, end, ",")
+        if len(parts) >= 3:
+            parts[0] = _strip_prefix(key, parts[0])
+            if all(2 <= b - a <= 20 for a, b in parts):
+                items = tuple(Item(text[a:b], a, b) for a, b in parts)
+                found.append(Enumeration(doc_id, "etc", items, context=text[start : end + 2]))
+    return found
+
+
 def _series_lists(doc_id: str, text: str, key: str, lo: int, hi: int) -> list[Enumeration]:
     found = []
     sentences = [(lo + s, lo + e) for s, e in split_sentences(text[lo:hi])]
@@ -515,13 +601,13 @@ def _series_lists(doc_id: str, text: str, key: str, lo: int, hi: int) -> list[En
                     parts = parts[-n:]
                     parts[0] = _strip_prefix(key, parts[0])
                     if _alike(key, parts, sep):
-                        label = text[s + m.start(2) : s + m.end(4)] if m[2] else text[
-                            s + m.start(3) : s + m.end(3)
-                        ]
-                        items = tuple(Item(text[a:b], a, b) for a, b in parts)
-                        found.append(
-                            Enumeration(doc_id, "label", items, "", -1, label, text[s:e])
+                        label = (
+                            text[s + m.start(2) : s + m.end(4)]
+                            if m[2]
+                            else text[s + m.start(3) : s + m.end(3)]
                         )
+                        items = tuple(Item(text[a:b], a, b) for a, b in parts)
+                        found.append(Enumeration(doc_id, "label", items, "", -1, label, text[s:e]))
                         break
         # A quoted 、-series: “大讨论、大走访、大转变、实干为民”.
         for m in _QUOTE_RE.finditer(sentence):
@@ -535,9 +621,8 @@ def _series_lists(doc_id: str, text: str, key: str, lo: int, hi: int) -> list[En
         for i in range(s, e + 1):
             if i == e or key[i] in ",;:。!?":
                 parts = _split_series(text, key, clause_start, i, "、")
-                if (
-                    len(parts) >= 3
-                    and all(2 <= b2 - a2 <= 20 and _balanced(key, a2, b2) for a2, b2 in parts)
+                if len(parts) >= 3 and all(
+                    2 <= b2 - a2 <= 20 and _balanced(key, a2, b2) for a2, b2 in parts
                 ):
                     parts[0] = _strip_prefix(key, parts[0])
                     a2, b2 = parts[-1]
@@ -574,6 +659,7 @@ def find_enumerations(
     key = "\0" * lo + normalize(text[lo:hi])
     found = _marker_lists(document.doc_id, text, key, lo, hi)
     found += _parallel_lists(document.doc_id, text, key, lo, hi)
+    found += _colon_lists(document.doc_id, text, key, lo, hi)
     found += _series_lists(document.doc_id, text, key, lo, hi)
     return found
 
@@ -581,6 +667,8 @@ def find_enumerations(
 # --------------------------------------------------------------------------- composing
 
 
+# A one-character term (上, 来, 四) matches inside unrelated words; longer terms are words.
+_LENGTH_WEIGHT = (0.0, 0.3, 1.0, 1.3, 1.6)
 _QUOTED_RE = re.compile(r"[“「《\"']([^“”「」《》\"']{1,30})[”」》\"']")
 #: Terms the question puts in quotes (“不准”, 「七项机制」) name what it is about.
 QUOTED_BOOST = 3.0
@@ -595,7 +683,8 @@ def _term_weights(
     weights = {}
     for term in dict.fromkeys(terms):
         df = sum(term in key for key in keys)
-        weight = min(len(term), 6) * math.log(1.0 + n / (1.0 + df))
+        # A term in most candidates is the topic of them all, not what tells them apart.
+        weight = _LENGTH_WEIGHT[min(len(term), 4)] * math.log((n + 1.0) / (df + 0.5))
         if any(term in q for q in quoted):
             weight *= QUOTED_BOOST
         weights[term] = weight
@@ -603,7 +692,14 @@ def _term_weights(
 
 
 def _match(key: str, weights: Mapping[str, float]) -> float:
-    return sum(w for t, w in weights.items() if t in key)
+    """Weight of the terms a text holds; a term inside a longer one found (作风 in 作风建设年)
+    is not counted again."""
+    found = [t for t in weights if t in key]
+    return sum(
+        max(0.0, weights[t])
+        for t in found
+        if not any(t != longer and t in longer for longer in found)
+    )
 
 
 def _defines(key: str, weights: Mapping[str, float]) -> float:
@@ -677,6 +773,7 @@ def pick_sentences(
     max_sentences: int = MAX_SENTENCES,
     exclude: Sequence[str] = (),
     question: str = "",
+    within: Collection[int] | None = None,
 ) -> list[AnswerSentence]:
     """The sentences of the passages that best match the query terms, in reading order.
 
@@ -686,11 +783,13 @@ def pick_sentences(
         max_sentences: How many sentences at most.
         exclude: Normalised texts not to repeat (list items already shown).
         question: The question, whose quoted words weigh more.
+        within: Chunk ids of the passages to quote from (all by default); citations still
+            count every passage.
 
     Returns:
         Sentences with the numbers of every passage containing them.
     """
-    candidates = _candidates(passages)
+    candidates = _candidates([h for h in passages if within is None or h.chunk.chunk_id in within])
     weights = _term_weights(terms, [c.key for c in candidates], question)
     skip = {_bare(x) for x in exclude}
     scored = []
@@ -699,9 +798,9 @@ def pick_sentences(
             continue
         score = (_match(c.key, weights) + _defines(c.key, weights)) * _rank_factor(c.rank)
         if _is_question(c.key):
-            score *= 0.3  # the interviewer's question repeats the terms but answers nothing
+            continue  # the interviewer's question repeats the terms but answers nothing
         elif c.start == 0 or heading_of(c.text):
-            score *= 0.6  # a headline or section title names the topic but says little
+            score *= 0.4  # a headline or section title names the topic but says little
         if score > 0:
             scored.append((score, c))
     if not scored:
@@ -723,8 +822,35 @@ def pick_sentences(
     ]
 
 
+#: A list whose label, lead or items name what the question counts ("阶段") weighs this much more.
+NOUN_BOOST = 2.0
+#: A list must match at least this share of the query weight the passages match.
+LIST_MIN_SHARE = 0.25
+#: A list near the passages but in none of them weighs this much less.
+OUTSIDE_FACTOR = 0.4
+
+
+def _names(enum: Enumeration, noun: str) -> bool:
+    if noun in normalize(enum.label + enum.lead):
+        return True
+    return 2 * sum(noun in normalize(it.text) for it in enum.items) >= len(enum.items)
+
+
 # A plain 、-series is everywhere in this prose; a numbered list is meant as a list.
 _KIND_PRIOR = {"series": 0.7, "quoted_series": 0.8}
+
+
+def _windows(hits: Sequence[Hit]) -> list[tuple[int, int]]:
+    """Spans of a document around its passages, merged where they meet (a large document
+    with passages far apart is not scanned whole)."""
+    spans = sorted((max(0, h.chunk.start - LIST_WINDOW), h.chunk.end + LIST_WINDOW) for h in hits)
+    merged: list[tuple[int, int]] = []
+    for lo, hi in spans:
+        if merged and lo <= merged[-1][1]:
+            merged[-1] = (merged[-1][0], max(merged[-1][1], hi))
+        else:
+            merged.append((lo, hi))
+    return merged
 
 
 def pick_list(
@@ -737,9 +863,10 @@ def pick_list(
     """The enumeration near the passages that best answers a list question.
 
     Every document with a passage is searched around its passages (so a list running past a
-    chunk is followed to its end). Lists overlapping no passage are ignored. A list scores by
-    the query terms in its lead, label and items, by the rank of the best passage it
-    overlaps, and by whether it has the number of items asked for.
+    chunk is followed to its end). A list scores by the query terms in its lead, label and
+    items, by the rank of the best passage it overlaps, by whether it has the number of items
+    asked for and names what the question counts; a list near the passages but overlapping
+    none of them counts for less.
 
     Args:
         passages: The hits, best first.
@@ -759,23 +886,31 @@ def pick_list(
         doc = documents.get(doc_id)
         if doc is None:
             continue
-        lo = min(h.chunk.start for h in hits) - LIST_WINDOW
-        hi = max(h.chunk.end for h in hits) + LIST_WINDOW
-        for enum in find_enumerations(doc, max(0, lo), hi):
+        found = [e for lo, hi in _windows(hits) for e in find_enumerations(doc, lo, hi)]
+        for enum in found:
             ranks = [h.rank for h in hits if h.chunk.start < enum.end and enum.start < h.chunk.end]
             if ranks:
-                candidates.append((enum, min(ranks)))
+                candidates.append((enum, min(ranks), True))
+            else:
+                # Near a passage but not in one: possible, but it must earn its place.
+                candidates.append((enum, min(h.rank for h in hits), False))
     if not candidates:
         return None
     keys = [
         normalize(enum.lead + enum.label + enum.context + "".join(i.text for i in enum.items))
-        for enum, _ in candidates
+        for enum, _, _ in candidates
     ]
     weights = _term_weights(terms, keys, question)
+    # What the passages could match at best: a list must match a fair share of it.
+    reachable = _match(normalize(" ".join(h.chunk.text for h in passages)), weights)
     best: tuple[float, int, Enumeration] | None = None
-    for (enum, rank), key in zip(candidates, keys, strict=True):
+    for (enum, rank, overlaps), key in zip(candidates, keys, strict=True):
         relevance = _match(key, weights)
-        if relevance <= 0:
+        named = bool(request.noun) and _names(enum, request.noun)
+        # A list with the count asked for or naming what is counted is plainly the one asked
+        # for; any other must match a fair share of the query and lie in a passage.
+        plain = named or len(enum.items) == request.count
+        if relevance <= 0 or not (plain or (overlaps and relevance >= LIST_MIN_SHARE * reachable)):
             continue
         size = len(enum.items)
         if request.count:
@@ -785,6 +920,10 @@ def pick_list(
         if request.ordinal and size < request.ordinal:
             continue
         score = relevance * _rank_factor(rank) * fit * _KIND_PRIOR.get(enum.kind, 1.0)
+        if named:
+            score *= NOUN_BOOST
+        if not overlaps:
+            score *= OUTSIDE_FACTOR
         if best is None or (score, -enum.start) > (best[0], -best[1]):
             best = (score, enum.start, enum)
     return best[2] if best else None
@@ -837,8 +976,24 @@ def compose_answer(
         lead = enum.lead
         logger.debug("list of %d items (%s) in %s", len(items), enum.kind, enum.doc_id)
     shown = [normalize(x.text) for x in items] + ([normalize(lead)] if lead else [])
+    within = None
+    if enum is not None:
+        # The list is the answer; sentences only add what its own passages say around it.
+        within = {
+            h.chunk.chunk_id
+            for h in result.hits
+            if h.chunk.doc_id == enum.doc_id
+            and h.chunk.start < enum.end
+            and enum.start < h.chunk.end
+        }
+        max_sentences = min(max_sentences, LIST_SENTENCES)
     sentences = pick_sentences(
-        result.hits, result.terms, max_sentences=max_sentences, exclude=shown, question=asked
+        result.hits,
+        result.terms,
+        max_sentences=max_sentences,
+        exclude=shown,
+        question=asked,
+        within=within,
     )
     if request and request.ordinal and enum is not None and request.ordinal <= len(items):
         wanted = items[request.ordinal - 1]

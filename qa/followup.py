@@ -51,7 +51,7 @@ _ORDINAL_ONLY = re.compile(
 
 # Words that carry no topic: interrogatives, particles, cues and pronouns.
 _CN_FILLER = re.compile(
-    r"请问|那么|还有|另外|此外|什么时候|何时|是什么|是哪些|有哪些|有什么|有哪几|是哪几|哪些|哪几|什么|"
+    r"请问|那么|还有|另外|此外|是什么时候|什么时候|何时|是什么|是哪些|有哪些|有什么|有哪几|是哪几|哪些|哪几|什么|"
     r"怎么样|怎样|"
     r"怎么|如何|为什么|为何|多少|是否|是不是|吗|呢|吧|啊|它们|它|这个|那个|这些|那些|哪|"
     r"[?？!！。,，、:：;；\"“”「」'()（）]"
@@ -74,6 +74,12 @@ _ORDINAL_WORDS = re.compile(
 )
 
 
+# An interrogative of its own: the follow-up asks something new, not the topic's question again.
+_ASKS = re.compile(
+    r"什么|谁|哪|多少|几|何|怎|吗|为啥|\b(?:what|who|whom|which|when|where|why|how)\b", re.I
+)
+
+
 @dataclass(frozen=True)
 class Followup:
     """How a question is searched, given the conversation so far."""
@@ -83,7 +89,9 @@ class Followup:
     is_followup: bool
     topic: str = ""  # the earlier self-contained question it continues, or ""
     ordinal: int | None = None  # which item of a list is asked for ("第三个" → 3)
-    request: ListRequest | None = None  # the list asked for, if the topic asked for one
+    #: The list asked for: the topic's list with the ordinal, the follow-up's own list
+    #: question, or the topic's list when the follow-up only changes the place ("那常州呢?").
+    request: ListRequest | None = None
 
 
 def _is_english(text: str) -> bool:
@@ -137,6 +145,18 @@ def content_words(question: str) -> str:
     return " ".join(_CN_FILLER.sub(" ", text).split())
 
 
+def _repeats(word: str, topic: str) -> bool:
+    """Whether the topic already says ``word`` ("阶段" in "…五个阶段", "spirit" in "spirits").
+
+    Saying it twice only makes the search think half the query went unmatched.
+    """
+    word, topic = normalize(word).lower(), normalize(topic).lower()
+    if _is_english(word):
+        stem = word.removesuffix("s")
+        return any(t.removesuffix("s") == stem for t in re.findall(r"[a-z0-9]+", topic))
+    return word in topic
+
+
 def _topic(history: Sequence[str]) -> str:
     """The last self-contained question of the history, or ""."""
     for earlier in reversed(history):
@@ -164,10 +184,23 @@ def analyze_followup(question: str, history: Sequence[str] = ()) -> Followup:
     if not topic:
         return Followup(question, question, False, ordinal=ordinal)
     rest = _ORDINAL_WORDS.sub(" ", question) if ordinal is not None else question
-    query = f"{content_words(topic)} {content_words(rest)}".strip()
-    request = list_request(topic)
+    base = content_words(topic)
+    added = [w for w in content_words(rest).split() if not _repeats(w, base)]
+    query = " ".join([base, *added]).strip()
+    topic_request = list_request(topic)
+    own_request = list_request(question)
     if ordinal is not None:
-        request = ListRequest(count=request.count if request else None, ordinal=ordinal)
+        # "第三个阶段呢": item 3 of the list the topic asked for.
+        base = topic_request or own_request
+        request: ListRequest | None = ListRequest(
+            count=base.count if base else None, ordinal=ordinal, noun=base.noun if base else ""
+        )
+    elif own_request is not None or _ASKS.search(normalize(question)):
+        # The follow-up asks its own question ("它是什么时候开始的"): no list unless it asks one.
+        request = own_request
+    else:
+        # "那常州呢?" after a list question asks for the same list elsewhere.
+        request = topic_request
     logger.debug("follow-up %r searched as %r", question, query)
     return Followup(question, query, True, topic, ordinal, request)
 

@@ -1,0 +1,562 @@
+"""Answer composition: sentences with citations, lists followed through the documents."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from qa.answer import (
+    Answer,
+    Enumeration,
+    ListRequest,
+    cn_number,
+    compose_answer,
+    count_of,
+    find_enumerations,
+    list_request,
+    ordinal_of,
+)
+from qa.chunk import Chunk
+from qa.corpus import Document, load_corpus
+from qa.search import Hit, SearchResult
+from qa.textnorm import normalize
+from tests.conftest import FIVE_PHASES, SEEDS
+
+PHASES = [
+    "一是宣传发动、统一思想阶段。",
+    "二是寻标对标、公开承诺阶段。",
+    "三是督查整改、推动落实阶段。",
+    "四是集中观摩、领导点评阶段。",
+    "五是总结考核、深化提高阶段。",
+]
+
+
+@pytest.fixture(scope="module")
+def svc(tmp_path_factory: pytest.TempPathFactory) -> Any:
+    """Like the ``fake_service`` fixture (real seeds, fake embedder), built once per module."""
+    from qa.service import QAService
+    from qa.settings import load_settings
+    from tests.conftest import FakeEmbedder
+
+    settings = load_settings(
+        env={},
+        seeds_dir=SEEDS,
+        index_dir=tmp_path_factory.mktemp("answer") / "index",
+        embed_model=FakeEmbedder.name,
+    )
+    service = QAService(settings, embedder=FakeEmbedder())
+    service.ensure_index()
+    return service
+
+
+@pytest.fixture(scope="module")
+def docs() -> dict[str, Document]:
+    """The real seeds, by the three-digit prefix of their file names."""
+    return {d.doc_id[:3]: d for d in load_corpus(SEEDS).documents}
+
+
+def _lists(doc: Document, size: int, first: str, kind: str | None = None) -> list[Enumeration]:
+    """Enumerations of ``size`` items whose first item contains ``first``."""
+    return [
+        e
+        for e in find_enumerations(doc)
+        if len(e.items) == size
+        and first in normalize(e.items[0].text)
+        and (kind is None or e.kind == kind)
+    ]
+
+
+def _texts(enum: Enumeration) -> list[str]:
+    return [it.text for it in enum.items]
+
+
+def _check_spans(doc: Document, enum: Enumeration) -> None:
+    """Every item's text is the document's own text at its span (cut items end with …)."""
+    for it in enum.items:
+        assert doc.text[it.start : it.end].startswith(it.text.rstrip("…"))
+
+
+# --------------------------------------------------------------------------- numbers
+
+
+@pytest.mark.parametrize(
+    ("text", "value"),
+    [("三", 3), ("十", 10), ("十二", 12), ("二十", 20), ("二十三", 23), ("兩", 2), ("7", 7)],
+)
+def test_cn_number(text: str, value: int) -> None:
+    assert cn_number(text) == value
+
+
+@pytest.mark.parametrize("text", ["", "三十十", "abc", "第三"])
+def test_cn_number_rejects(text: str) -> None:
+    assert cn_number(text) is None
+
+
+@pytest.mark.parametrize(
+    ("question", "count"),
+    [
+        ("诸城作风建设年活动分为哪五个阶段", 5),
+        ("諸城作風建設年活動分為哪五個階段", 5),
+        ("四种精神是什么", 4),
+        ("诸城强调的“六种意识”是哪六种？", 6),
+        ("what are the five phases in Zhucheng", 5),
+        ("which six kinds of awareness", 6),
+        ("what are the four spirits", 4),
+        ("name the 7 mechanisms", 7),
+        ("“三大一实干”具体包括哪几项活动？", None),
+        ("帮助基层群众发展经济要送哪些东西？", None),
+    ],
+)
+def test_list_questions(question: str, count: int | None) -> None:
+    request = list_request(question)
+    assert request is not None
+    assert request.count == count
+    assert request.ordinal is None
+
+
+@pytest.mark.parametrize(
+    "question",
+    [
+        "泰州市委督导组组长是谁？",
+        "常州“三大一实干”活动是哪天启动的？",
+        "who leads the inspection team",
+        'Who gave the speech when Changzhou launched the "three bigs" campaign?',
+    ],
+)
+def test_not_list_questions(question: str) -> None:
+    """Questions about one thing, including English ones that merely contain a number."""
+    assert list_request(question) is None
+
+
+@pytest.mark.parametrize(
+    ("question", "ordinal"),
+    [
+        ("第三个阶段是什么", 3),
+        ("第四种精神呢", 4),
+        ("and the fourth spirit?", 4),
+        ("what about the 2nd one", 2),
+        ("第十四次党代会提出了什么", None),
+        ("市第三次党代会", None),
+    ],
+)
+def test_ordinals(question: str, ordinal: int | None) -> None:
+    assert ordinal_of(question) == ordinal
+
+
+@pytest.mark.parametrize(
+    ("question", "noun"),
+    [
+        ("诸城作风建设年活动分为哪五个阶段", "阶段"),
+        ("诸城强调的“六种意识”是哪六种？", "意识"),
+        ("四种精神是什么", "精神"),
+        ("要纠治几种不良作风", "不良作风"),
+        ("諸城要健全的「七項機制」包括哪些？", "机制"),
+        ("开展活动时有哪些“不准”的纪律要求？", ""),
+    ],
+)
+def test_list_noun(question: str, noun: str) -> None:
+    request = list_request(question)
+    assert request is not None and request.noun == noun
+
+
+def test_count_ignores_single_things_and_ordinals() -> None:
+    assert count_of("一项重要任务是什么") is None
+    request = list_request("诸城作风建设年活动的第三个阶段是什么")
+    assert request == ListRequest(count=None, ordinal=3, noun="阶段")
+
+
+def test_self_contained_ordinal_question(svc: Any) -> None:
+    answer = svc.ask("诸城作风建设年活动的第三个阶段是什么")
+    assert answer.sentences[0].text == PHASES[2]
+
+
+# --------------------------------------------------------------------------- enumerations
+
+
+def test_002_five_phases_whole_and_in_order(docs: dict[str, Document]) -> None:
+    (enum,) = _lists(docs["002"], 5, "宣传发动")
+    assert _texts(enum) == PHASES
+    assert enum.lead == "今年活动主要分五个阶段。"
+    _check_spans(docs["002"], enum)
+
+
+def test_002_four_spirits_as_paragraphs_and_inline(docs: dict[str, Document]) -> None:
+    doc = docs["002"]
+    (paragraphs,) = _lists(doc, 4, "担当进取", kind="parallel")
+    assert _texts(paragraphs) == [
+        "“担当进取、勇争一流”的精神。",
+        "“改革创新、敢为人先”的精神。",
+        "“开放包容、海纳百川”的精神。",
+        "“崇尚法治、规范理性”的精神。",
+    ]
+    assert "四种精神" in paragraphs.lead
+    (inline,) = _lists(doc, 4, "崇尚法治", kind="label")
+    assert inline.label == "“四种精神”"
+    assert _texts(inline)[1:] == ["改革创新、敢为人先", "开放包容、海纳百川", "担当进取、勇争一流"]
+    _check_spans(doc, paragraphs)
+    _check_spans(doc, inline)
+
+
+def test_002_six_kinds_of_awareness_both_ways(docs: dict[str, Document]) -> None:
+    doc = docs["002"]
+    (numbered,) = _lists(doc, 6, "强化政治意识", kind="cn_是")
+    assert [t[:6] for t in _texts(numbered)] == [
+        "一是强化政治",
+        "二是强化赶超",
+        "三是强化发展",
+        "四是强化宗旨",
+        "五是强化执行",
+        "六是强化纪律",
+    ]
+    assert "六种意识" in numbered.lead
+    (inline,) = _lists(doc, 6, "政治意识", kind="label")
+    assert _texts(inline) == [
+        "强化政治意识",
+        "赶超意识",
+        "发展意识",
+        "宗旨意识",
+        "执行意识",
+        "纪律意识",
+    ]
+    _check_spans(doc, numbered)
+
+
+def test_002_seven_mechanisms_and_three_reasons(docs: dict[str, Document]) -> None:
+    doc = docs["002"]
+    (mechanisms,) = _lists(doc, 7, "组织领导机制", kind="label")
+    assert _texts(mechanisms)[-1] == "宣传引导机制"
+    assert mechanisms.label == "“七项机制”"
+    (reasons,) = _lists(doc, 3, "第一", kind="di")
+    assert [t[:2] for t in _texts(reasons)] == ["第一", "第二", "第三"]
+    assert reasons.lead.endswith("主要基于三方面的考虑:")
+
+
+def test_001_nested_lists(docs: dict[str, Document]) -> None:
+    doc = docs["001"]
+    (paren,) = _lists(doc, 4, "(一)开展", kind="paren_cn")
+    assert [t[:3] for t in _texts(paren)] == ["(一)", "(二)", "(三)", "(四)"]
+    (yao,) = _lists(doc, 3, "一要", kind="cn_要")
+    assert _texts(yao) == ["一要明确具体要求。", "二要明确主要任务。", "三要明确基本方法。"]
+    assert yao.lead.startswith("二、突出重点环节")
+    (shi,) = _lists(doc, 4, "一是", kind="cn_是")
+    assert _texts(shi)[-1] == "四是要加强督查考核。"
+    for enum in (paren, yao, shi):
+        _check_spans(doc, enum)
+
+
+def test_004_traditional_lists(docs: dict[str, Document]) -> None:
+    doc = docs["004"]
+    (paren,) = _lists(doc, 3, "解放思想对标对表提升年", kind="paren_cn")
+    assert paren.items[0].text.startswith("(一)“解放思想對標對表提升年”行動")
+    assert paren.items[2].text.startswith("(三)")
+    (shi,) = _lists(doc, 2, "一是", kind="cn_是")
+    assert shi.items[1].text == "二是要以身作則、率先垂范。"
+    (six,) = _lists(doc, 6, "交通联通", kind="label")
+    assert _texts(six)[-1] == "文旅融合"
+    (eight,) = _lists(doc, 8, "两面派", kind="label")
+    assert _texts(eight)[-1] == "“貪奢型”作風"
+    (seq,) = _lists(doc, 2, "首先", kind="seq")
+    assert seq.items[1].text.startswith("其次")
+
+
+def test_clause_lists(docs: dict[str, Document]) -> None:
+    doc = docs["004"]
+    (problems,) = _lists(doc, 6, "遇到难题不敢碰", kind="colon")
+    assert problems.lead.endswith("等突出問題:")
+    assert problems.items[1].text == "工作標準不高,只求過得去,不求過得硬"
+    (levels,) = _lists(doc, 4, "对标对表党中央", kind="colon")
+    assert levels.items[3].text.endswith("是否敢比敢超")
+    (faults,) = _lists(docs["002"], 5, "学风不够实", kind="etc")
+    assert _texts(faults)[2] == "纪律观念淡薄、有令不行、有禁不止"
+    _check_spans(doc, problems)
+
+
+def test_003_quoted_markers(docs: dict[str, Document]) -> None:
+    doc = docs["003"]
+    (enum,) = _lists(doc, 3, "一看", kind="quoted")
+    texts = _texts(enum)
+    assert texts[0].startswith("“一看”就是看泰興各級領導干部的思想解放問題")
+    assert texts[1].startswith("“二查”就是查整改實際成效")
+    assert texts[2].startswith("“三訪”就是對一些鄉鎮")
+    assert "一看二查三訪" in enum.lead  # the lead keeps the document's script
+    _check_spans(doc, enum)
+
+
+def test_000_quoted_series(docs: dict[str, Document]) -> None:
+    doc = docs["000"]
+    (enum,) = _lists(doc, 4, "大讨论", kind="quoted_series")
+    assert _texts(enum) == ["大讨论", "大走访", "大转变", "实干为民"]
+    (change,) = _lists(doc, 4, "有激情", kind="quoted_series")
+    assert _texts(change) == ["有激情", "重责任", "敢担当", "守规矩"]
+
+
+def test_no_false_labels(docs: dict[str, Document]) -> None:
+    """“三个年”行动 names the campaign, not the list before it."""
+    labels = [e.label for e in find_enumerations(docs["004"]) if e.kind == "label"]
+    assert all("三個年" not in label for label in labels)
+
+
+def test_enumeration_window_keeps_document_positions(docs: dict[str, Document]) -> None:
+    doc = docs["002"]
+    start = doc.text.index("一是宣传发动")
+    windowed = _lists(Document(**{**doc.__dict__}), 5, "宣传发动")
+    near = [e for e in find_enumerations(doc, start - 10, start + 50) if len(e.items) == 5]
+    assert [it.start for it in near[0].items] == [it.start for it in windowed[0].items]
+
+
+def test_numbered_styles_in_a_made_up_document() -> None:
+    text = (
+        "标题\n工作分三步:\n1.摸清底数。细化。\n2.制定方案。\n3.抓好落实。\n"
+        "另有三点:①先易后难;②先急后缓;③统筹兼顾。\n其一,要快。其二,要准。"
+    )
+    doc = Document("x.txt", "标题", "", "", text, "0", "utf-8", "simplified")
+    by_kind = {e.kind: _texts(e) for e in find_enumerations(doc)}
+    assert by_kind["num_dot"] == ["1.摸清底数。", "2.制定方案。", "3.抓好落实。"]
+    assert by_kind["circled"] == ["①先易后难", "②先急后缓", "③统筹兼顾。"]
+    assert by_kind["qi"] == ["其一,要快。", "其二,要准。"]
+
+
+# --------------------------------------------------------------------------- composing
+
+
+def _cited_texts(answer: Answer, sentence: Any) -> list[str]:
+    return [answer.passages[n - 1].chunk.text for n in sentence.citations]
+
+
+def _assert_citations_hold(answer: Answer) -> None:
+    """Sentences are inside every passage they cite; items overlap theirs or are near."""
+    for sentence in answer.sentences:
+        assert sentence.citations
+        for passage in _cited_texts(answer, sentence):
+            assert sentence.text.rstrip("…") in passage
+    for item in answer.items:
+        assert item.citations
+        assert all(1 <= n <= len(answer.passages) for n in item.citations)
+
+
+def test_five_phases_answer(svc: Any) -> None:
+    answer = svc.ask(FIVE_PHASES)
+    assert answer.found
+    assert [it.text for it in answer.items] == PHASES
+    assert answer.lead == "今年活动主要分五个阶段。"
+    assert answer.query == FIVE_PHASES
+    _assert_citations_hold(answer)
+    # The list runs over two chunks: each item cites the passage(s) that hold it.
+    for item in answer.items:
+        for n in item.citations:
+            assert normalize(item.text) in normalize(answer.passages[n - 1].chunk.text)
+
+
+def test_list_followed_past_the_only_passage(svc: Any) -> None:
+    answer = svc.ask(FIVE_PHASES, k=1, mode="keyword")
+    assert [it.text for it in answer.items] == PHASES
+    chunk = answer.passages[0].chunk
+    outside = [it for it in answer.items if it.text not in chunk.text]
+    assert outside, "the fifth phase lies beyond the first chunk"
+    assert all(it.citations == (1,) for it in outside)  # the nearest passage
+
+
+@pytest.mark.parametrize(
+    ("question", "expect"),
+    [
+        ("常州“三大一实干”活动是哪天启动的？", "3月1日上午"),
+        ("泰州市委督导组组长是谁？", "泰州市委督導組組長劉寧"),
+        ("督導組說的「一看」是看什麼？", "“一看”就是看泰興各級領導干部的思想解放問題"),
+        ("“三个年”行动的工作方案是由哪个会议审议通过的？", "市委常委會會議審議通過"),
+    ],
+)
+def test_answer_sentences_per_seed(svc: Any, question: str, expect: str) -> None:
+    answer = svc.ask(question)
+    assert answer.found
+    assert any(expect in s.text for s in answer.sentences), answer.sentences
+    _assert_citations_hold(answer)
+
+
+@pytest.mark.parametrize(
+    ("question", "first", "last", "size"),
+    [
+        ("开展活动时有哪些“不准”的纪律要求？", "不准无故请假", "不准干扰基层正常工作", 5),
+        ("三個年行動中的「六大攻堅行動」是哪六個？", "交通聯通", "文旅融合", 6),
+        ("诸城强调的“六种意识”是哪六种？", "政治意识", "纪律意识", 6),
+        ("四种精神是什么", "担当进取", "崇尚法治", 4),
+        ("諸城要健全的「七項機制」包括哪些？", "组织领导机制", "宣传引导机制", 7),
+        ("“三加一工程”主题实践活动有哪些重要意义", "(一)", "(四)", 4),
+        ("講話中指出幹部隊伍存在哪些突出問題？", "遇到難題不敢碰", "提前退休", 6),
+    ],
+)
+def test_list_answers_per_seed(svc: Any, question: str, first: str, last: str, size: int) -> None:
+    answer = svc.ask(question)
+    assert len(answer.items) == size, [it.text for it in answer.items]
+    assert first in answer.items[0].text
+    assert last in answer.items[-1].text
+    _assert_citations_hold(answer)
+
+
+def test_sentences_are_deduplicated_and_cite_every_holder(svc: Any) -> None:
+    answer = svc.ask("作风建设年活动一年一主题", k=5, mode="keyword")
+    texts = [s.text for s in answer.sentences]
+    assert len(texts) == len(set(texts))
+    for sentence in answer.sentences:
+        holders = tuple(
+            n for n, hit in enumerate(answer.passages, 1) if sentence.text in hit.chunk.text
+        )
+        assert sentence.citations == holders
+
+
+def test_weak_result_is_not_found() -> None:
+    chunk = Chunk(0, "a.txt", 0, 6, "今天天气很好。")
+    hit = Hit(chunk, 0.1, 1, 0.1, 0.0, ("天气",))
+    result = SearchResult("2023年北京的GDP是多少", [hit], ("北京",), "hybrid", True, 0.1)
+    answer = compose_answer(result, {})
+    assert not answer.found
+    assert answer.sentences == [] and answer.items == []
+    assert answer.passages == [hit]
+
+
+def test_no_match_question_follows_the_search(svc: Any) -> None:
+    """Whether nothing matched is the search's call (its threshold); the answer follows it."""
+    question = "2023年北京的GDP是多少"
+    answer = svc.ask(question)
+    assert answer.found == (not svc.search(question).weak)
+    if not answer.found:
+        assert answer.sentences == [] and answer.items == []
+
+
+def test_truncated_notice(svc: Any) -> None:
+    long = FIVE_PHASES * 200
+    answer = svc.ask(long)
+    assert answer.notice
+
+
+def test_ordinal_picks_the_item(svc: Any) -> None:
+    result = svc.search(FIVE_PHASES)
+    docs = svc.index.documents
+    answer = compose_answer(result, docs, request=ListRequest(count=5, ordinal=3))
+    assert answer.sentences[0].text == PHASES[2]
+    assert len(answer.items) == 5
+
+
+def test_followup_in_service(svc: Any) -> None:
+    answer = svc.ask("那第三个阶段呢?", history=[FIVE_PHASES])
+    assert answer.question == "那第三个阶段呢?"
+    assert "作风建设年" in answer.query and "阶段" in answer.query
+    assert answer.sentences[0].text == PHASES[2]
+    assert answer.found
+    spirit = svc.ask("第四种精神呢", history=["四种精神是什么"])
+    assert spirit.sentences[0].text == "“崇尚法治、规范理性”的精神。"
+
+
+def test_self_contained_question_ignores_history(svc: Any) -> None:
+    answer = svc.ask("泰州市委督导组组长是谁？", history=[FIVE_PHASES])
+    assert answer.query == "泰州市委督导组组长是谁？"
+    assert any("劉寧" in s.text for s in answer.sentences)
+
+
+NEEDLE = (
+    "星澜镇推进“蓝鲸计划”\n"
+    "星澜镇党委近日部署“蓝鲸计划”。镇党委书记介绍,蓝鲸计划分为三个步骤:\n"
+    "①勘测珊瑚礁带,建立海床档案;②建设潮汐电站,保障海岛用电;③开放海洋课堂,"
+    "面向中小学生。各村要结合实际抓好落实。\n"
+    + "其他工作照常推进,各部门要加强协调配合。" * 40
+    + "\n此外,蓝鲸计划还要做到“观潮、护礁、育苗”三件事。"
+)
+
+
+def test_needle_enumeration(settings: Any, seeds_dir: Path, fake_embedder: Any) -> None:
+    from qa.service import QAService
+
+    (seeds_dir / "005_needle.txt").write_text(NEEDLE, encoding="utf-8")
+    service = QAService(settings, embedder=fake_embedder)
+    service.ensure_index()
+    answer = service.ask("星澜镇蓝鲸计划分为哪三个步骤？")
+    assert [it.text for it in answer.items] == [
+        "①勘测珊瑚礁带,建立海床档案",
+        "②建设潮汐电站,保障海岛用电",
+        "③开放海洋课堂,面向中小学生。",
+    ]
+    assert answer.lead.endswith("蓝鲸计划分为三个步骤:")
+    _assert_citations_hold(answer)
+    third = service.ask("那第三个步骤呢", history=["星澜镇蓝鲸计划分为哪三个步骤？"])
+    assert third.sentences[0].text.startswith("③开放海洋课堂")
+
+
+@pytest.mark.slow
+def test_five_phases_real_model_chinese_and_english(real_service: Any) -> None:
+    for question in (FIVE_PHASES, "what are the five phases in Zhucheng"):
+        answer = real_service.ask(question)
+        assert answer.found, question
+        assert [it.text for it in answer.items] == PHASES, question
+        assert answer.lead == "今年活动主要分五个阶段。"
+        _assert_citations_hold(answer)
+
+
+@pytest.mark.slow
+def test_followup_real_model_english(real_service: Any) -> None:
+    answer = real_service.ask(
+        "what about the third one?", history=["what are the five phases in Zhucheng"]
+    )
+    assert answer.sentences[0].text == PHASES[2]
+    spirit = real_service.ask("and the fourth spirit?", history=["what are the four spirits"])
+    assert spirit.items and spirit.sentences[0].text == spirit.items[3].text
+
+
+_PIECES = st.sampled_from(
+    [
+        "一是",
+        "二是",
+        "三是",
+        "(一)",
+        "(二)",
+        "第一,",
+        "第二,",
+        "①",
+        "②",
+        "1.",
+        "2.",
+        "首先,",
+        "其次,",
+        "“一看”就是",
+        "、",
+        ",",
+        "。",
+        ";",
+        ":",
+        "\n",
+        "阶段",
+        "“",
+        "”",
+        "五个",
+        "“六种意识”",
+        "等八种",
+        "作风",
+        "甲",
+        "乙丙",
+    ]
+)
+
+
+@settings(max_examples=150, deadline=None)
+@given(st.lists(_PIECES, max_size=60))
+def test_find_enumerations_never_fails(pieces: list[str]) -> None:
+    text = "".join(pieces)
+    doc = Document("h.txt", "", "", "", text, "0", "utf-8", "simplified")
+    for enum in find_enumerations(doc):
+        assert len(enum.items) >= 2
+        for item in enum.items:
+            assert 0 <= item.start < item.end <= len(text)
+            assert text[item.start : item.end].startswith(item.text.rstrip("…"))
+
+
+def test_compose_without_documents_or_hits() -> None:
+    empty = SearchResult("哪五个阶段", [], ("阶段",), "hybrid", False, 0.0)
+    assert not compose_answer(empty, {}).found
+    chunk = Chunk(0, "gone.txt", 0, 16, "一是甲阶段。二是乙阶段。三是丙阶段。")
+    hit = Hit(chunk, 1.0, 1, 1.0, 0.0, ("阶段",))
+    result = SearchResult("哪三个阶段", [hit], ("阶段",), "hybrid", False, 1.0)
+    answer = compose_answer(result, {})  # the document is not indexed: no list, no failure
+    assert answer.found and answer.items == []
+    assert answer.sentences and all(s.citations == (1,) for s in answer.sentences)

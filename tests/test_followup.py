@@ -1,0 +1,117 @@
+"""Follow-up questions: which are elliptical, and what is searched for them."""
+
+from __future__ import annotations
+
+import pytest
+
+from qa.followup import analyze_followup, content_words, is_elliptical, rewrite_followup
+from tests.conftest import FIVE_PHASES
+
+SPIRITS = "四种精神是什么"
+CAMPAIGN = "“三大一实干”活动是什么"
+EN_PHASES = "what are the five phases in Zhucheng"
+EN_SPIRITS = "what are the four spirits"
+
+
+@pytest.mark.parametrize(
+    "question",
+    [
+        "那第三个阶段呢?",
+        "第四种精神呢",
+        "第三个阶段",
+        "它是什么时候开始的",
+        "这个活动由谁负责？",
+        "那么具体怎么做",
+        "还有呢",
+        "and the fourth spirit?",
+        "what about the third one?",
+        "How about Changzhou?",
+        "when did it start?",
+        "the third one",
+    ],
+)
+def test_elliptical(question: str) -> None:
+    assert is_elliptical(question)
+
+
+@pytest.mark.parametrize(
+    "question",
+    [
+        FIVE_PHASES,
+        SPIRITS,
+        "泰州市委督导组组长是谁？",
+        "诸城第十四次党代会之后要深入推进什么建设？",
+        "其他地方也开展作风建设年活动吗",  # 其他 is not the pronoun 其
+        "what are the five phases in Zhucheng",
+        "who is the head of the Taizhou inspection team",
+        "",
+    ],
+)
+def test_self_contained(question: str) -> None:
+    assert not is_elliptical(question)
+
+
+def test_content_words() -> None:
+    assert content_words(FIVE_PHASES).replace(" ", "") == "诸城作风建设年活动分为五个阶段"
+    assert content_words("请问“四种精神”是什么？") == "四种精神"
+    assert content_words(EN_PHASES) == "five phases in Zhucheng"
+
+
+def test_ordinal_followup_keeps_the_topic() -> None:
+    query = rewrite_followup("那第三个阶段呢?", [FIVE_PHASES])
+    assert query.startswith("诸城作风建设年活动")
+    assert query.count("阶段") == 1 and "哪" not in query and "呢" not in query
+    info = analyze_followup("那第三个阶段呢?", [FIVE_PHASES])
+    assert info.is_followup and info.topic == FIVE_PHASES
+    assert info.ordinal == 3
+    assert info.request is not None and info.request.count == 5 and info.request.ordinal == 3
+
+
+def test_chinese_followups() -> None:
+    assert rewrite_followup("第四种精神呢", [SPIRITS]).startswith("四种精神")
+    assert rewrite_followup("它是什么时候开始的", [CAMPAIGN]).startswith("三大一实干 活动")
+    assert rewrite_followup("它是什么时候开始的", [CAMPAIGN]) == "三大一实干 活动 开始的"
+
+
+def test_english_followups() -> None:
+    query = rewrite_followup("and the fourth spirit?", [EN_SPIRITS])
+    assert query == "four spirits"  # "spirit" again would only look like an unmatched word
+    info = analyze_followup("what about the third one?", [EN_PHASES])
+    assert info.query.startswith("five phases in Zhucheng")
+    assert info.ordinal == 3 and info.request is not None and info.request.count == 5
+
+
+def test_topic_is_the_last_self_contained_question() -> None:
+    history = [FIVE_PHASES, SPIRITS, "第二种呢"]
+    info = analyze_followup("第三种呢", history)
+    assert info.topic == SPIRITS
+    assert info.ordinal == 3
+    assert "四种精神" in info.query and "第二" not in info.query
+
+
+@pytest.mark.parametrize(
+    ("question", "history"),
+    [
+        ("泰州市委督导组组长是谁？", [FIVE_PHASES]),  # self-contained
+        ("那第三个阶段呢?", []),  # nothing to continue
+        ("那第三个阶段呢?", ["第二个呢"]),  # no self-contained question in the history
+        ("who leads the inspection team in Taizhou", [EN_PHASES]),
+    ],
+)
+def test_left_alone(question: str, history: list[str]) -> None:
+    assert rewrite_followup(question, history) == question
+    assert not analyze_followup(question, history).is_followup
+
+
+def test_non_list_followup_has_no_request() -> None:
+    info = analyze_followup("它是什么时候开始的", [CAMPAIGN])
+    assert info.is_followup and info.ordinal is None and info.request is None
+    after_list = analyze_followup("它是什么时候提出的", [SPIRITS])
+    assert after_list.is_followup and after_list.request is None
+
+
+def test_followup_inherits_or_asks_its_own_list() -> None:
+    same = analyze_followup("那常州呢?", [FIVE_PHASES])
+    assert same.request is not None and same.request.count == 5
+    own = analyze_followup("那它有哪些要求呢", [CAMPAIGN])
+    assert own.request is not None and own.request.count is None
