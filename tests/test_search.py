@@ -83,3 +83,96 @@ def test_needle_with_the_real_model(tmp_path, seeds_dir):
     ]:
         hit = service.search(question).hits[0]
         assert hit.chunk.doc_id == "needle.txt", question
+
+
+# --- The weak flag: coverage of the question by the best passages ------------------------
+
+
+@pytest.fixture(scope="module")
+def svc(tmp_path_factory: pytest.TempPathFactory):
+    """Like the ``fake_service`` fixture (real seeds, fake embedder), built once per module."""
+    from qa.service import QAService
+    from qa.settings import load_settings
+
+    from .conftest import SEEDS, FakeEmbedder
+
+    settings = load_settings(
+        env={},
+        seeds_dir=SEEDS,
+        index_dir=tmp_path_factory.mktemp("search") / "index",
+        embed_model=FakeEmbedder.name,
+    )
+    service = QAService(settings, embedder=FakeEmbedder())
+    service.ensure_index()
+    return service
+
+
+@pytest.mark.parametrize(
+    "question",
+    [
+        "2023年北京的GDP是多少",
+        "如何申请护照",
+        "what is the population of Shanghai",
+        "常州恐龙园的门票多少钱",
+    ],
+)
+def test_questions_the_corpus_cannot_answer_are_weak(svc, question):
+    result = svc.search(question)
+    assert result.weak, (question, result.coverage)
+    assert result.hits  # still shown, marked weak
+    assert result.coverage < svc.search(FIVE_PHASES).coverage
+
+
+@pytest.mark.parametrize(
+    "question",
+    [FIVE_PHASES, "諸城要健全的「七項機制」包括哪些？", "what are the five phases in Zhucheng"],
+)
+def test_answerable_questions_are_not_weak(svc, question):
+    result = svc.search(question)
+    assert not result.weak and result.coverage >= 0.5, (question, result.coverage)
+
+
+def test_concepts_group_a_word_with_its_parts_and_keep_untranslatable_words(svc):
+    from qa.search import prepare_query
+
+    query = prepare_query("泰州市委督导组组长是谁？2023 GDP", svc.index)
+    concepts = {c.label: dict(c.terms) for c in query.concepts}
+    assert concepts["督导组"] == {"督导组": 1.0, "督导": 0.667}
+    assert "督导" not in concepts  # a part is not a concept of its own
+    assert concepts["gdp"] == {}  # nothing in the corpus or the lexicon says GDP
+    assert "2023" in concepts
+    assert "谁" not in concepts and "是" not in concepts
+
+
+def test_a_word_the_corpus_lacks_is_searched_through_its_synonyms(svc):
+    from qa.search import prepare_query
+
+    terms = dict(prepare_query("那个开发区一年的营收做到了多大规模？", svc.index).terms)
+    assert terms["营收"] == 1.0
+    assert 0 < terms["收入"] < 1.0
+    # a word the corpus has is searched as itself only
+    terms = dict(prepare_query("干部的作风", svc.index).terms)
+    assert set(terms) == {"干部", "作风"}
+
+
+def test_character_bm25_is_a_second_lexical_signal(svc):
+    from qa.search import Fusion, char_scores, keyword_scores, lexical_scores, prepare_query
+
+    index = svc.index
+    query = prepare_query("常州这回的动员一直延伸到了哪几级行政单位？", index)
+    chars = char_scores(index, query)
+    assert chars is not None and chars.max() > 0
+    words, _ = keyword_scores(index, query)
+    without, _ = lexical_scores(index, query, Fusion(char_weight=0.0))
+    assert (without == words).all()
+    mixed, _ = lexical_scores(index, query, Fusion(char_weight=0.2))
+    assert mixed.max() <= words.max() * 1.2 + 1e-4 and (mixed >= words - 1e-6).all()
+
+
+def test_fusion_weights_per_model():
+    from qa.search import MULTILINGUAL_FUSION, fusion_for
+
+    minilm = fusion_for("sentence-transformers/all-MiniLM-L6-v2")
+    assert minilm.dense_weight < minilm.keyword_weight  # an English model on Chinese text
+    assert fusion_for("BAAI/bge-m3") is MULTILINGUAL_FUSION
+    assert MULTILINGUAL_FUSION.dense_weight >= minilm.dense_weight
