@@ -176,3 +176,31 @@ def test_fusion_weights_per_model():
     assert minilm.dense_weight < minilm.keyword_weight  # an English model on Chinese text
     assert fusion_for("BAAI/bge-m3") is MULTILINGUAL_FUSION
     assert MULTILINGUAL_FUSION.dense_weight >= minilm.dense_weight
+
+
+def test_diversify_demotes_a_passage_next_to_a_better_one():
+    import numpy as np
+
+    from qa.chunk import Chunk
+    from qa.search import _diversify
+
+    chunks = [
+        Chunk(0, "a", 0, 100, "x"),
+        Chunk(1, "a", 90, 200, "x"),  # overlaps chunk 0 by a sentence
+        Chunk(2, "b", 0, 100, "x"),
+        Chunk(3, "a", 500, 600, "x"),  # same document, far away
+    ]
+    final = np.array([1.0, 0.9, 0.85, 0.5])
+    assert list(_diversify(chunks, final, 3, 0.0)) == [0, 1, 2]
+    assert list(_diversify(chunks, final, 3, 0.15)) == [0, 2, 1]
+    assert list(_diversify(chunks, final, 4, 0.6)) == [0, 2, 3, 1]
+
+
+def test_coverage_weighs_names_and_missing_nouns_more_than_missing_verbs():
+    from qa.search import _capitalised, _is_noun
+
+    assert _capitalised("shanghai", "what is the population of Shanghai")
+    assert _capitalised("gdp", "Beijing's GDP")
+    assert not _capitalised("mindset", "what complacent mindset")
+    assert _is_noun("护照") and _is_noun("北京")
+    assert not _is_noun("看待") and not _is_noun("犯错")
