@@ -46,6 +46,19 @@ from qa.tokenize import Tokenizer, quoted_terms
 logger = logging.getLogger(__name__)
 
 FORMAT_VERSION = 1
+
+# The modules whose code decides what goes into an index: when any of them changes, an index
+# built by the old code is stale (chunks, tokens or lexicon may differ) and is rebuilt.
+_PIPELINE_MODULES = ("corpus", "textnorm", "chunk", "tokenize", "translate", "index")
+
+
+def pipeline_version() -> str:
+    """A short hash of the indexing code, recorded in the manifest."""
+    h = hashlib.sha256()
+    here = Path(__file__).resolve().parent
+    for name in _PIPELINE_MODULES:
+        h.update((here / f"{name}.py").read_bytes())
+    return h.hexdigest()[:16]
 MANIFEST = "manifest.json"
 CURRENT = "CURRENT"
 
@@ -53,13 +66,15 @@ CURRENT = "CURRENT"
 Progress = Callable[[str, int, int], None]
 
 #: From this many chunks on, the dense index is an HNSW graph instead of exact (flat) search.
-#: Measured on 2 cores (docs/benchmarks.md): exact search over 100k chunks costs ~11 ms a
-#: question, HNSW ~1 ms at recall@10 ~0.98 but 25 s more build time; exact stays well inside
-#: the latency budget up to this size and is exact, so the graph only pays off beyond it.
-HNSW_MIN_CHUNKS = 200_000
+#: Measured on 2 cores (docs/benchmarks.md): exact search over 10k chunks (15 MB of vectors,
+#: in cache) costs ~0.15 ms a question, over 100k (150 MB, memory-bound) 12-24 ms, where HNSW
+#: takes ~1 ms; the graph costs about a minute more per 100k chunks to build (next to hours
+#: of encoding) and misses a few of the exact top 10, which the keyword side of the hybrid
+#: ranking mostly makes up for.
+HNSW_MIN_CHUNKS = 50_000
 HNSW_M = 32
 HNSW_EF_CONSTRUCTION = 80
-#: Candidates visited per search: recall@10 ~0.98 against exact search at 100k chunks.
+#: Candidates visited per search (recall@10 against exact search in docs/benchmarks.md).
 HNSW_EF_SEARCH = 256
 
 
@@ -151,10 +166,14 @@ def current_build(index_dir: Path) -> Path | None:
     pointer = index_dir / CURRENT
     try:
         name = pointer.read_text(encoding="utf-8").strip()
-    except OSError:
+    except (OSError, UnicodeDecodeError):  # a damaged pointer means "no index", never a crash
+        return None
+    # Only a build folder next to the pointer counts: a damaged or edited pointer must not lead
+    # the loader (or the clean-up of old builds) anywhere else on disk.
+    if not name.startswith("build-") or Path(name).name != name:
         return None
     path = index_dir / name
-    return path if name and path.is_dir() else None
+    return path if path.is_dir() else None
 
 
 def read_manifest(index_dir: Path) -> dict[str, Any] | None:
@@ -183,6 +202,8 @@ def stale_reasons(
     reasons = []
     if manifest.get("format_version") != FORMAT_VERSION:
         reasons.append(f"index format {manifest.get('format_version')} != {FORMAT_VERSION}")
+    if manifest.get("pipeline") != pipeline_version():
+        reasons.append("indexing code changed since the build")
     model = manifest.get("model", {}).get("name")
     if model != settings.embed_model:
         reasons.append(f"embedding model changed: {model} -> {settings.embed_model}")
@@ -289,7 +310,11 @@ def build_index(
 
     norm_docs = [normalize(d.text) for d in docs]
     tokenizer = Tokenizer(quoted_terms(norm_docs))
-    tokens = [tokenizer.tokens(normalize(t)) for t in texts]
+    # One str object per distinct token: jieba returns a new one for every occurrence, which
+    # at 100k chunks (~15M tokens) held about a gigabyte until the BM25 index was built.
+    pool: dict[str, str] = {}
+    tokens = [[pool.setdefault(w, w) for w in tokenizer.tokens(normalize(t))] for t in texts]
+    del pool
     bm25 = bm25s.BM25()
     bm25.index(tokens, show_progress=False)
     dense, dense_info = make_dense_index(vectors)
@@ -324,6 +349,7 @@ def build_index(
         seconds = time.perf_counter() - t0
         manifest = {
             "format_version": FORMAT_VERSION,
+            "pipeline": pipeline_version(),
             "model": {"name": embedder.name, "dim": embedder.dim},
             "chunking": _chunk_settings(settings),
             "seeds": hashes,
@@ -405,9 +431,11 @@ def _activate(index_dir: Path, tmp: Path) -> Path:
 
 
 def _remove_leftovers(index_dir: Path) -> None:
-    """Delete temporary folders left by builds that died."""
+    """Delete temporary folders and pointer files left by builds that died."""
     for tmp in index_dir.glob(".tmp-*"):
         shutil.rmtree(tmp, ignore_errors=True)
+    for pointer in index_dir.glob(f".{CURRENT}.*"):
+        pointer.unlink(missing_ok=True)
 
 
 def verify(build: Path, manifest: dict[str, Any]) -> None:

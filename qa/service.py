@@ -106,7 +106,9 @@ class QAService:
         Raises:
             QAError: Another rebuild is running, or the build failed (the old index stays).
         """
-        seed_hashes(self.settings.seeds_dir)  # a missing seeds folder fails before the model loads
+        # A missing or empty seeds folder fails before the model loads (seconds for nothing).
+        if not seed_hashes(self.settings.seeds_dir):
+            raise SeedsError(f"seeds folder {self.settings.seeds_dir} holds no *.txt files")
         if not self._building.acquire(blocking=False):
             raise QAError("a rebuild is already running; try again when it has finished")
         try:

@@ -8,7 +8,13 @@ import numpy as np
 import pytest
 
 from qa.errors import IndexUnavailable, SeedsError
-from qa.index import build_index, current_build, load_index, read_manifest
+from qa.index import (
+    build_index,
+    current_build,
+    load_index,
+    pipeline_version,
+    read_manifest,
+)
 from qa.service import QAService
 
 from .conftest import FakeEmbedder
@@ -30,6 +36,7 @@ def test_manifest_describes_the_build(settings, fake_embedder):
     build_index(settings, fake_embedder)
     m = read_manifest(settings.index_dir)
     assert m["format_version"] == 1
+    assert m["pipeline"] == pipeline_version()
     assert m["model"] == {"name": FakeEmbedder.name, "dim": FakeEmbedder.dim}
     assert m["chunking"] == {"min_chars": 150, "max_chars": 350, "overlap": 1}
     assert len(m["seeds"]) == 5 and all(len(h) == 64 for h in m["seeds"].values())
@@ -131,3 +138,11 @@ def test_chunks_jsonl_has_keys(settings, fake_embedder):
     build_index(settings, fake_embedder)
     line = (current_build(settings.index_dir) / "chunks.jsonl").read_text().splitlines()[0]
     assert {"chunk_id", "doc_id", "start", "end", "text", "heading", "key"} <= set(json.loads(line))
+
+
+def test_indexing_code_change_makes_the_index_stale(settings, fake_embedder, monkeypatch):
+    build_index(settings, fake_embedder)
+    monkeypatch.setattr("qa.index.pipeline_version", lambda: "something-else")
+    report = build_index(settings, fake_embedder)
+    assert report.rebuilt and "indexing code changed since the build" in report.reasons
+    assert report.encoded == 0  # unchanged chunk texts keep their embeddings
