@@ -21,7 +21,18 @@ from qa.settings import DEFAULT_MODEL, load_settings
 
 
 def peak_rss_mb() -> float:
-    """Peak resident set size of this process so far, in MiB (Linux reports KiB)."""
+    """Peak resident set size of this process so far, in MiB.
+
+    Linux's ``VmHWM`` is read first: ``getrusage``'s ``ru_maxrss`` keeps the peak of the
+    address space before ``exec``, so a worker started by a big benchmark process would
+    report at least that process's size. ``ru_maxrss`` is the fallback elsewhere.
+    """
+    try:
+        for line in Path("/proc/self/status").read_text().splitlines():
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1]) / 1024
+    except (OSError, ValueError, IndexError):
+        pass
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 

@@ -1,0 +1,96 @@
+"""The benchmark runs end to end in quick mode and writes its tables; no time is asserted."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from bench import run, synth
+from qa.index import load_index
+from qa.search import keyword_scores, prepare_query
+
+
+def test_quick_bench_writes_tables_and_plot(tmp_path):
+    out = tmp_path / "benchmarks.md"
+    # One size keeps the test short; `python -m bench.run --quick` runs 300 and 1000.
+    argv = ["--quick", "--sizes", "300", "--work", str(tmp_path / "work"), "--out", str(out)]
+    assert run.main(argv) == 0
+    text = out.read_text(encoding="utf-8")
+    for title in (
+        "Build overhead without the model",
+        "Build memory and index size",
+        "Keyword search",
+        "Dense search",
+        "End to end",
+        "Serving memory",
+        "Cold start",
+    ):
+        assert f"### {title}" in text
+    assert "| 66 (seeds) |" in text and "machine:" in text and "quick mode" in text
+    assert out.with_suffix(".png").stat().st_size > 1000
+
+
+def test_synthetic_corpus_is_deterministic(tmp_path):
+    synth.write_corpus(tmp_path / "a", 100)
+    synth.write_corpus(tmp_path / "b", 100)
+    a = sorted(p.read_bytes() for p in (tmp_path / "a").glob("*.txt"))
+    b = sorted(p.read_bytes() for p in (tmp_path / "b").glob("*.txt"))
+    assert a == b and len(a) >= 10
+
+
+def test_keyword_scores_equal_per_term_get_scores(fake_service):
+    """keyword_scores and the benchmark's CSC variant both give exactly get_scores per term."""
+    index = fake_service.index
+    questions = [*synth.questions(30), "诸城作风建设年活动分为哪五个阶段", "五 阶段 zhucheng"]
+    for question in questions:
+        query = prepare_query(question, index)
+        total, per_term = keyword_scores(index, query)
+        np.testing.assert_array_equal(total, run._keyword_reference(index, query))
+        csc_total, csc_terms = run._keyword_csc(index, query)
+        np.testing.assert_array_equal(total, csc_total)
+        assert all(np.array_equal(per_term[t], csc_terms[t]) for t in per_term)
+        assert list(per_term) == [t for t, _ in query.terms]
+        for term, scores in per_term.items():
+            expected = np.asarray(index.bm25.get_scores([term]), dtype=np.float32)
+            np.testing.assert_array_equal(scores, expected)
+            assert scores.dtype == np.float32 and scores.shape == (len(index.chunks),)
+
+
+def test_keyword_scores_for_unknown_terms_are_zero(fake_service):
+    index = load_index(fake_service.settings.index_dir)
+    query = prepare_query("诸城", index)
+    query = type(query)(query.question, query.normalized, (("不存在的词语xyz", 1.0),), ())
+    total, per_term = keyword_scores(index, query)
+    assert not total.any() and not per_term["不存在的词语xyz"].any()
+
+
+def test_dense_index_type_follows_corpus_size():
+    from qa.index import make_dense_index
+
+    rng = np.random.default_rng(0)
+    vecs = rng.normal(size=(500, 16)).astype(np.float32)
+    vecs /= np.linalg.norm(vecs, axis=1, keepdims=True)
+    flat, info = make_dense_index(vecs, min_hnsw=1000)
+    assert info == {"type": "flat"} and flat.ntotal == 500
+    hnsw, info = make_dense_index(vecs, min_hnsw=100)
+    assert info["type"] == "hnsw" and info["ef_search"] >= 64 and hnsw.ntotal == 500
+    _, truth = flat.search(vecs[:50], 10)
+    _, got = hnsw.search(vecs[:50], 10)
+    recall = np.mean([len(set(a) & set(b)) / 10 for a, b in zip(truth, got, strict=True)])
+    assert recall > 0.9
+
+
+def test_hnsw_index_is_recorded_loaded_and_searched(settings, fake_embedder, monkeypatch):
+    import qa.index
+    from qa.search import search
+
+    monkeypatch.setattr(qa.index, "HNSW_MIN_CHUNKS", 10)
+    qa.index.build_index(settings, fake_embedder)
+    index = load_index(settings.index_dir)
+    assert index.manifest["dense"]["type"] == "hnsw"
+    assert index.dense.hnsw.efSearch == index.manifest["dense"]["ef_search"]
+    question = "诸城作风建设年活动分为哪五个阶段"
+    got = search(index, question, embedder=fake_embedder, mode="semantic", k=5)
+    exact = fake_embedder.encode_queries([question])[0] @ np.asarray(index.embeddings).T
+    assert [h.chunk.chunk_id for h in got.hits][:3] == list(np.argsort(-exact)[:3])
+    hybrid = search(index, question, embedder=fake_embedder, mode="hybrid", k=5)
+    assert hybrid.hits and not hybrid.weak

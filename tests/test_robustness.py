@@ -1,0 +1,601 @@
+"""Faults and hostile input: killed builds, corrupt index files, bad seeds, hostile questions.
+
+The fake embedder stands in for the model (the point here is the index and the service, not
+the vectors). Building the English lexicon reads all of CC-CEDICT (seconds per build), so it is
+memoised per vocabulary for this module: the index files are still all written and checked.
+"""
+
+from __future__ import annotations
+
+import inspect
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import textwrap
+import time
+from pathlib import Path
+
+import pytest
+from hypothesis import HealthCheck, given
+from hypothesis import settings as hsettings
+from hypothesis import strategies as st
+
+from qa import cli
+from qa.errors import IndexUnavailable, QAError, QuestionError, SeedsError
+from qa.index import build_index, current_build, load_index, read_manifest
+from qa.service import QAService
+from qa.settings import SEARCH_MODES, Settings, load_settings
+
+from .conftest import FIVE_PHASES, ROOT, SEEDS, FakeEmbedder
+
+
+@pytest.fixture(scope="module", autouse=True)
+def _memoised_lexicon():
+    from qa.translate import Lexicon
+
+    original = Lexicon.build.__func__
+    cache: dict[frozenset, Lexicon] = {}
+
+    def build(cls, vocab, cedict_path=None):
+        key = frozenset(vocab.items())
+        if key not in cache:
+            cache[key] = original(cls, vocab, cedict_path)
+        return cache[key]
+
+    mp = pytest.MonkeyPatch()
+    mp.setattr(Lexicon, "build", classmethod(build))
+    yield
+    mp.undo()
+
+
+def _settings(root: Path) -> Settings:
+    return load_settings(
+        env={}, seeds_dir=root / "seeds", index_dir=root / "index", embed_model=FakeEmbedder.name
+    )
+
+
+@pytest.fixture(scope="module")
+def pristine(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """Seeds and a built index, to copy for each test that damages them."""
+    root = tmp_path_factory.mktemp("pristine")
+    shutil.copytree(SEEDS, root / "seeds")
+    build_index(_settings(root), FakeEmbedder())
+    return root
+
+
+@pytest.fixture
+def copy(pristine: Path, tmp_path: Path) -> Settings:
+    """A private copy of the pristine seeds and index."""
+    shutil.copytree(pristine / "seeds", tmp_path / "seeds")
+    shutil.copytree(pristine / "index", tmp_path / "index")
+    return _settings(tmp_path)
+
+
+@pytest.fixture(scope="module")
+def service(pristine: Path) -> QAService:
+    """A read-only service over the pristine index (tests must not change it)."""
+    svc = QAService(_settings(pristine), embedder=FakeEmbedder())
+    svc.ensure_index()
+    return svc
+
+
+def _answers(settings: Settings) -> None:
+    answer = QAService(settings, embedder=FakeEmbedder()).ask(FIVE_PHASES)
+    assert answer.found and answer.passages
+
+
+# --------------------------------------------------------------------------- killed builds
+
+_KILLED_BUILD = textwrap.dedent(
+    """
+    import json, sys, time
+    from pathlib import Path
+    import faiss
+    from bench.synth import HashEmbedder
+    from qa import cli
+    from qa.service import QAService
+    from qa.translate import Lexicon
+
+    stage, marker, old_lexicon = sys.argv[1], Path(sys.argv[2]), Path(sys.argv[3])
+    # Same seeds, same lexicon: reading CC-CEDICT again would only make the test slower.
+    saved = json.loads(old_lexicon.read_text(encoding="utf-8"))
+    Lexicon.build = classmethod(lambda cls, vocab, cedict_path=None: cls.from_dict(saved))
+
+    class Stuck(HashEmbedder):
+        def encode_passages(self, texts, batch_size=32, progress=None):
+            if stage == "embed":
+                marker.write_text("encoding")
+                time.sleep(120)
+            return super().encode_passages(texts, batch_size, progress)
+
+    if stage == "write":
+        real_write = faiss.write_index
+        def stuck_write(*args):
+            real_write(*args)
+            marker.write_text("writing")
+            time.sleep(120)
+        faiss.write_index = stuck_write
+
+    # Another dimension than the old index: nothing is reused, everything is encoded.
+    cli._service = lambda settings: QAService(settings, embedder=Stuck("test/fake-embedder", 48))
+    sys.exit(cli.main(["build", "--force"]))
+    """
+)
+
+
+@pytest.mark.parametrize("stage", ["embed", "write"])
+def test_kill_9_during_build_keeps_the_old_index(copy: Settings, tmp_path: Path, stage: str):
+    old = current_build(copy.index_dir)
+    marker = tmp_path / "marker"
+    env = {
+        **os.environ,
+        "PYTHONPATH": str(ROOT),
+        "QA_SEEDS_DIR": str(copy.seeds_dir),
+        "QA_INDEX_DIR": str(copy.index_dir),
+        "QA_EMBED_MODEL": FakeEmbedder.name,
+    }
+    proc = subprocess.Popen(
+        [sys.executable, "-c", _KILLED_BUILD, stage, str(marker), str(old / "lexicon.json")],
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+    )
+    try:
+        deadline = time.monotonic() + 120
+        while not marker.exists():
+            assert proc.poll() is None, proc.communicate()[1].decode()[-2000:]
+            assert time.monotonic() < deadline, "the build never reached the stage"
+            time.sleep(0.05)
+        os.kill(proc.pid, signal.SIGKILL)
+    finally:
+        proc.wait(timeout=30)
+    assert proc.returncode == -signal.SIGKILL
+    leftovers = list(copy.index_dir.glob(".tmp-*"))
+    assert bool(leftovers) == (stage == "write")  # the tmp folder exists from the write stage
+    # The old index is still the active one, loads with its checksums, and answers.
+    assert current_build(copy.index_dir) == old
+    load_index(copy.index_dir)
+    if stage == "embed":
+        return
+    _answers(copy)
+    assert not QAService(copy, embedder=FakeEmbedder()).status().stale
+    # The next build cleans the leftovers.
+    report = build_index(copy, FakeEmbedder(), force=True)
+    assert report.rebuilt and not list(copy.index_dir.glob(".tmp-*"))
+    assert [p.name for p in copy.index_dir.glob("build-*")] == [report.path.name]
+
+
+# --------------------------------------------------------------------------- corrupt files
+
+
+def _truncate(path: Path) -> None:
+    data = path.read_bytes()
+    path.write_bytes(data[: len(data) // 2])
+
+
+def _garble(path: Path) -> None:
+    data = bytearray(path.read_bytes())
+    mid = len(data) // 2
+    data[mid : mid + 16] = bytes((b ^ 0xFF) for b in data[mid : mid + 16])
+    path.write_bytes(bytes(data))
+
+
+def _binary(path: Path) -> None:
+    path.write_bytes(b"\xff\xfe\x00\x9c" * 8)
+
+
+def _empty(path: Path) -> None:
+    path.write_bytes(b"")
+
+
+def _delete(path: Path) -> None:
+    path.unlink()
+
+
+def _outside(path: Path) -> None:
+    path.write_text("../../../../etc\n", encoding="utf-8")
+
+
+DAMAGE = [
+    ("chunks.jsonl", _truncate),
+    ("documents.jsonl", _garble),
+    ("embeddings.npy", _truncate),
+    ("dense.faiss", _garble),
+    ("bm25/*", _truncate),
+    ("bm25/*", _delete),
+    ("lexicon.json", _delete),
+    ("userdict.txt", _garble),
+    ("manifest.json", _truncate),
+    ("manifest.json", _binary),
+    ("CURRENT", _binary),
+    ("CURRENT", _empty),
+    ("CURRENT", _outside),
+]
+
+
+def _damage(settings: Settings, name: str, how) -> list[Path]:
+    build = current_build(settings.index_dir)
+    assert build is not None
+    if name == "CURRENT":
+        targets = [settings.index_dir / "CURRENT"]
+    elif name.endswith("*"):
+        targets = sorted(p for p in build.glob(name) if p.is_file())
+    else:
+        targets = [build / name]
+    for t in targets:
+        how(t)
+    return targets
+
+
+_IDS = [f"{n}-{h.__name__[1:]}" for n, h in DAMAGE]
+
+
+@pytest.mark.parametrize(("name", "how"), DAMAGE, ids=_IDS)
+def test_damaged_index_is_detected_with_the_fix_named(copy: Settings, name, how):
+    _damage(copy, name, how)
+    with pytest.raises(IndexUnavailable, match=r"qa build") as err:
+        load_index(copy.index_dir)
+    assert "\n" not in str(err.value)
+    if name not in ("CURRENT", "manifest.json"):
+        assert "checksum" in str(err.value) or "missing" in str(err.value)
+    # Nothing outside the index folder is taken for the index.
+    assert current_build(copy.index_dir) in (None, *copy.index_dir.glob("build-*"))
+
+
+_REBUILT = [0, 5, 8, 10]  # a data file, the BM25 files, the manifest, the pointer
+
+
+@pytest.mark.parametrize(
+    ("name", "how"), [DAMAGE[i] for i in _REBUILT], ids=[_IDS[i] for i in _REBUILT]
+)
+def test_damaged_index_is_rebuilt_by_the_service(copy: Settings, name, how):
+    _damage(copy, name, how)
+    service = QAService(copy, embedder=FakeEmbedder())
+    report = service.ensure_index()
+    assert report.rebuilt
+    assert service.ask(FIVE_PHASES).found
+    load_index(copy.index_dir)  # what was rebuilt is whole
+    assert not service.status().stale
+
+
+@pytest.mark.parametrize(
+    ("name", "how"),
+    [DAMAGE[2], DAMAGE[10]],
+    ids=[_IDS[2], _IDS[10]],
+)
+def test_damaged_index_never_gives_the_cli_a_traceback(copy, monkeypatch, capsys, name, how):
+    _damage(copy, name, how)
+    monkeypatch.setattr(cli, "_service", lambda s: QAService(s, embedder=FakeEmbedder()))
+    flags = ["--seeds", str(copy.seeds_dir), "--index", str(copy.index_dir)]
+    monkeypatch.setenv("QA_EMBED_MODEL", FakeEmbedder.name)
+    assert cli.main([*flags, "info"]) == 0
+    out = capsys.readouterr().out
+    assert "stale:" in out
+    # `ask` rebuilds (the service's policy) and answers; nothing escapes as a traceback.
+    assert cli.main([*flags, "ask", FIVE_PHASES]) == 0
+    assert "[1]" in capsys.readouterr().out
+
+
+def test_load_index_names_the_fix_for_a_damaged_index(copy):
+    _damage(copy, "embeddings.npy", _truncate)
+    with pytest.raises(IndexUnavailable) as err:
+        load_index(copy.index_dir)
+    assert "embeddings.npy" in str(err.value) and "qa build --force" in str(err.value)
+    assert "\n" not in str(err.value)
+
+
+def test_load_index_without_checksums_still_fails_cleanly(copy):
+    _damage(copy, "dense.faiss", _truncate)
+    with pytest.raises(IndexUnavailable, match=r"cannot be read .*qa build --force"):
+        load_index(copy.index_dir, check=False)
+
+
+# --------------------------------------------------------------------------- seeds folder
+
+
+@pytest.mark.parametrize("kind", ["missing", "empty", "a file", "no txt"])
+def test_bad_seeds_folder_is_one_line_and_exit_2(tmp_path, monkeypatch, capsys, kind):
+    seeds = tmp_path / "seeds"
+    if kind == "empty":
+        seeds.mkdir()
+    elif kind == "a file":
+        seeds.write_text("not a folder")
+    elif kind == "no txt":
+        seeds.mkdir()
+        (seeds / "a.pdf").write_bytes(b"%PDF-1.4")
+    loaded = []
+    monkeypatch.setattr(
+        "qa.service.load_embedder", lambda name: loaded.append(name) or FakeEmbedder()
+    )
+    code = cli.main(["--seeds", str(seeds), "--index", str(tmp_path / "ix"), "build"])
+    err = capsys.readouterr().err
+    assert code == 2
+    assert err.count("\n") == 1 and err.startswith("error: seeds folder")
+    assert str(seeds) in err and "Traceback" not in err
+    assert not loaded  # the model is not loaded for nothing
+
+
+def test_missing_seeds_in_a_subprocess_is_one_line(tmp_path):
+    res = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "qa",
+            "--seeds",
+            str(tmp_path / "nope"),
+            "--index",
+            str(tmp_path / "ix"),
+            "ask",
+            "问题",
+        ],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        env={**os.environ, "PYTHONPATH": str(ROOT), "HF_HUB_OFFLINE": "1"},
+    )
+    assert res.returncode == 2 and res.stderr.count("\n") == 1
+    assert res.stderr.startswith("error: seeds folder") and "Traceback" not in res.stderr
+
+
+def test_seeds_changed_while_running_show_stale_and_rebuild_picks_them_up(copy):
+    service = QAService(copy, embedder=FakeEmbedder())
+    service.ensure_index()
+    assert not service.status().stale
+    needle = "青蛙博物馆的馆长名叫欧阳澜，她每年夏天组织萤火虫夜游。"
+    target = sorted(copy.seeds_dir.glob("*.txt"))[1]
+    target.write_text(target.read_text(encoding="utf-8") + "\n\n" + needle + "\n", "utf-8")
+    (copy.seeds_dir / "new_doc.txt").write_text(
+        "新文件标题\n\n这是一份在服务运行时加入的新文件，讲的是湿地保护和候鸟迁徙的观察记录。\n",
+        encoding="utf-8",
+    )
+    status = service.status()
+    assert status.stale
+    assert any("changed" in r for r in status.reasons) and any("added" in r for r in status.reasons)
+    # Still answering from the old index meanwhile.
+    assert service.ask(FIVE_PHASES).found
+    report = service.rebuild()
+    assert report.rebuilt and report.documents == 6
+    assert not service.status().stale
+    hits = service.search("欧阳澜 萤火虫", mode="keyword").hits
+    assert needle in hits[0].chunk.text
+    assert "new_doc.txt" in service.index.documents
+
+
+def test_huge_and_non_text_seeds_are_skipped_and_named(copy, monkeypatch, capsys):
+    huge = copy.seeds_dir / "huge.txt"
+    with huge.open("wb") as fh:  # sparse: refused by its size, so its bytes do not matter here
+        fh.write("很大的文件".encode())
+        fh.truncate(50 * 2**20)
+    (copy.seeds_dir / "image.txt").write_bytes(b"\x89PNG\r\n\x1a\n" + bytes(range(256)) * 40)
+    (copy.seeds_dir / "utf16.txt").write_bytes("诸城市".encode("utf-16"))
+    (copy.seeds_dir / "empty.txt").write_bytes(b"")
+    monkeypatch.setattr(cli, "_service", lambda s: QAService(s, embedder=FakeEmbedder()))
+    flags = ["--seeds", str(copy.seeds_dir), "--index", str(copy.index_dir)]
+    monkeypatch.setenv("QA_EMBED_MODEL", FakeEmbedder.name)
+    assert cli.main([*flags, "build"]) == 0
+    out = capsys.readouterr().out
+    for name in ("huge.txt", "image.txt", "utf16.txt", "empty.txt"):
+        assert f"skipped {name}:" in out
+    assert "too large" in out
+    manifest = read_manifest(copy.index_dir)
+    assert {s["name"] for s in manifest["skipped"]} == {
+        "huge.txt",
+        "image.txt",
+        "utf16.txt",
+        "empty.txt",
+    }
+    assert manifest["counts"]["documents"] == 5
+
+
+_PEAK = textwrap.dedent(
+    """
+    import sys
+    from pathlib import Path
+    from bench.synth import HashEmbedder
+    from bench.worker import peak_rss_mb  # VmHWM: ru_maxrss would include pytest's own peak
+    from qa.index import build_index
+    from qa.settings import load_settings
+    from qa.translate import Lexicon
+
+    built = {}
+    plain = Lexicon.build.__func__
+    def memo(cls, vocab, cedict_path=None):  # both builds index the same seeds
+        key = frozenset(vocab.items())
+        if key not in built:
+            built[key] = plain(cls, vocab)
+        return built[key]
+    Lexicon.build = classmethod(memo)
+    root = Path(sys.argv[1])
+    def build(seeds):
+        s = load_settings(env={}, seeds_dir=seeds, index_dir=root / (seeds.name + "-ix"),
+                          embed_model="bench/hash")
+        build_index(s, HashEmbedder("bench/hash", 32), force=True)
+        return peak_rss_mb()
+    print(build(root / "small"), build(root / "big"))
+    """
+)
+
+
+def test_build_with_a_50_mb_seed_stays_in_bounded_memory(tmp_path):
+    """Peak RSS of a build grows by far less than the 50 MB file (it is never read whole)."""
+    shutil.copytree(SEEDS, tmp_path / "small")
+    shutil.copytree(SEEDS, tmp_path / "big")
+    chunk = ("大文件内容，" * 1000 + "\n").encode("utf-8")
+    with (tmp_path / "big" / "huge.txt").open("wb") as fh:
+        for _ in range(50 * 2**20 // len(chunk) + 1):
+            fh.write(chunk)
+    res = subprocess.run(
+        [sys.executable, "-c", _PEAK, str(tmp_path)],
+        capture_output=True,
+        text=True,
+        timeout=300,
+        env={**os.environ, "PYTHONPATH": str(ROOT)},
+    )
+    assert res.returncode == 0, res.stderr[-2000:]
+    small, big = map(float, res.stdout.split())
+    assert big - small < 25, (small, big)
+
+
+# --------------------------------------------------------------------------- hostile questions
+
+
+@pytest.mark.parametrize("question", ["", "   ", "\n\t  \u3000", "？？？", "的了是", "<>"])
+def test_empty_or_unsearchable_questions_raise_question_error(service, question):
+    with pytest.raises(QuestionError):
+        service.ask(question)
+    with pytest.raises(QuestionError):
+        service.search(question)
+
+
+def test_a_100k_character_question_is_cut_with_a_notice(service):
+    question = FIVE_PHASES + "作风建设" * 25_000
+    assert len(question) > 100_000
+    t = time.perf_counter()
+    answer = service.ask(question)
+    assert time.perf_counter() - t < 30
+    assert answer.notice and "cut" in answer.notice
+    assert len(service.search(question).question) <= service.settings.max_question_chars
+
+
+@pytest.mark.parametrize(
+    "question",
+    [
+        "诸城\x00作风\x07建设\x1b[31m年",
+        "诸城作风建设年😀🔥👍🏽‍",
+        "Zhucheng 诸城 zuòfēng 作風建設 五个阶段 ПРИВЕТ مرحبا",
+        "<script>alert('诸城')</script><img src=x onerror=alert(1)>作风建设",
+        "<b>诸城</b>&lt;作风&gt;&#x5EFA;",
+        "\u202e诸城\u200b作风\u200d建设\ufeff",
+        "𠀀𠀁𪚥 诸城",
+        "诸城\ud800".encode("utf-8", "surrogatepass").decode("utf-8", "replace"),
+    ],
+)
+def test_hostile_questions_answer_or_raise_question_error(service, question):
+    answer = service.ask(question)
+    assert answer.passages
+    for hit in answer.passages:
+        assert hit.chunk.doc_id in service.index.documents
+
+
+_HOSTILE_PIECES = st.sampled_from(
+    [
+        "诸城",
+        "作风建设",
+        "五个阶段",
+        "泰興",
+        "<script>",
+        "</b>",
+        "&amp;",
+        "\x00",
+        "\u200b",
+        "😀",
+        "Zhucheng",
+        "zuòfēng",
+        "'",
+        '"',
+        "\\",
+        "%s",
+        "{0}",
+        "\n",
+        " ",
+        "?",
+        "？",
+        "*",
+        "(",
+        "[",
+        "AND",
+        "OR",
+        "的",
+        "了",
+        "..",
+        "/etc/passwd",
+        "\ufeff",
+        "ｚｈｕ",
+        "１２３",
+    ]
+)
+_QUESTIONS = st.one_of(
+    st.text(max_size=300),
+    st.lists(_HOSTILE_PIECES, max_size=30).map("".join),
+    st.lists(st.one_of(_HOSTILE_PIECES, st.text(max_size=5)), max_size=20).map("".join),
+)
+
+
+@hsettings(
+    max_examples=200,
+    deadline=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+)
+@given(
+    question=_QUESTIONS,
+    k=st.integers(min_value=-3, max_value=500),
+    mode=st.sampled_from([*SEARCH_MODES, None]),
+)
+def test_query_pipeline_never_fails_but_with_question_error(service, question, k, mode):
+    for call in (service.search, service.ask):
+        try:
+            result = call(question, k=k, mode=mode)
+        except QuestionError:
+            continue
+        hits = result.hits if hasattr(result, "hits") else result.passages
+        assert len(hits) <= max(1, k, service.settings.top_k)
+        assert all(h.chunk.doc_id in service.index.documents for h in hits)
+
+
+# --------------------------------------------------------------------------- open in document
+
+
+@pytest.mark.parametrize(
+    "doc_id",
+    [
+        "../../etc/passwd",
+        "/etc/passwd",
+        "",
+        ".",
+        "..",
+        "seeds/000_50ee5dc811a7ea60.txt",
+        "./000_50ee5dc811a7ea60.txt",
+        "000_50ee5dc811a7ea60.txt/../../../etc/passwd",
+        "000_50ee5dc811a7ea60.txt\x00",
+        "%2e%2e%2fetc%2fpasswd",
+        str(SEEDS / "000_50ee5dc811a7ea60.txt"),
+        "file:///etc/passwd",
+    ],
+)
+def test_document_serves_only_indexed_ids(service, monkeypatch, doc_id):
+    service.index  # noqa: B018 - loaded before the file system is closed off
+
+    def no_fs(*args, **kwargs):
+        raise AssertionError("document() touched the file system")
+
+    import builtins
+    import io
+
+    for target, attr in ((builtins, "open"), (io, "open"), (os, "open"), (os, "stat")):
+        monkeypatch.setattr(target, attr, no_fs)
+    for attr in ("open", "read_text", "read_bytes", "exists", "is_file", "stat"):
+        monkeypatch.setattr(Path, attr, no_fs)
+    with pytest.raises(QAError, match="no indexed document"):
+        service.document(doc_id)
+    monkeypatch.undo()
+    assert service.document("000_50ee5dc811a7ea60.txt").doc_id == "000_50ee5dc811a7ea60.txt"
+
+
+def test_document_looks_up_the_in_memory_dict_only():
+    source = inspect.getsource(QAService.document)
+    body = source.split('"""')[-1]
+    assert "self.index.documents.get(doc_id)" in body
+    for forbidden in ("open(", "Path(", "read_", "os.", "settings", "seeds"):
+        assert forbidden not in body, forbidden
+
+
+def test_document_with_non_string_id_is_a_qa_error(service):
+    for doc_id in (None, 3, b"000_50ee5dc811a7ea60.txt"):
+        with pytest.raises(QAError):
+            service.document(doc_id)  # type: ignore[arg-type]
+
+
+def test_seeds_error_is_a_qa_error():
+    assert issubclass(SeedsError, QAError) and issubclass(IndexUnavailable, QAError)
