@@ -28,7 +28,8 @@ import shutil
 import time
 import uuid
 from collections import Counter
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -38,7 +39,7 @@ import numpy as np
 from qa.chunk import Chunk, chunk_documents
 from qa.corpus import Document, Skipped, load_corpus
 from qa.embed import Embedder
-from qa.errors import IndexUnavailable, SeedsError
+from qa.errors import IndexUnavailable, QAError, SeedsError
 from qa.settings import Settings
 from qa.textnorm import normalize
 from qa.tokenize import Tokenizer, quoted_terms
@@ -246,6 +247,35 @@ def _noop(stage: str, done: int, total: int) -> None:
     return None
 
 
+@contextmanager
+def _build_lock(index_dir: Path) -> Iterator[None]:
+    """Hold the index folder's build lock, across processes where the OS offers one.
+
+    Two builds of one folder at once (``qa build`` while the page rebuilds) would delete each
+    other's temporary folder; the second one is refused instead.
+
+    Raises:
+        QAError: Another process is building this index.
+    """
+    try:
+        import fcntl
+    except ImportError:  # Windows: no flock; builds in one process are serialised by the service
+        yield
+        return
+    index_dir.mkdir(parents=True, exist_ok=True)
+    with (index_dir / ".build.lock").open("a+") as fh:
+        try:
+            fcntl.flock(fh, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError as exc:
+            raise QAError(
+                f"another build of {index_dir} is running; try again when it has finished"
+            ) from exc
+        try:
+            yield
+        finally:
+            fcntl.flock(fh, fcntl.LOCK_UN)
+
+
 def build_index(
     settings: Settings,
     embedder: Embedder,
@@ -254,6 +284,37 @@ def build_index(
     progress: Progress | None = None,
 ) -> BuildReport:
     """Build the index from the seeds, unless it is up to date.
+
+    Chunks whose text was already encoded with the same model are not encoded again.
+
+    Args:
+        settings: Where the seeds and the index are, and how to chunk.
+        embedder: The model to encode passages with (its name must match the settings').
+        force: Build even when the index is up to date.
+        progress: Called as work advances.
+
+    Returns:
+        What was done.
+
+    Raises:
+        SeedsError: The seeds folder is missing or holds no readable document.
+        QAError: Another process is building the same index.
+    """
+    hashes = seed_hashes(settings.seeds_dir)
+    if not force and not stale_reasons(read_manifest(settings.index_dir), settings, hashes):
+        return BuildReport(rebuilt=False, reasons=[], path=current_build(settings.index_dir))
+    with _build_lock(settings.index_dir):
+        return _build(settings, embedder, force=force, progress=progress)
+
+
+def _build(
+    settings: Settings,
+    embedder: Embedder,
+    *,
+    force: bool = False,
+    progress: Progress | None = None,
+) -> BuildReport:
+    """Build the index from the seeds, unless it is up to date (under the build lock).
 
     Chunks whose text was already encoded with the same model are not encoded again.
 

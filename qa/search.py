@@ -464,6 +464,26 @@ def hybrid_strategy(kw: np.ndarray, dense: np.ndarray | None, fusion: Fusion) ->
     return fused.astype(np.float64)
 
 
+def _top(scores: np.ndarray, m: int) -> np.ndarray:
+    """Indices of the ``m`` highest scores, best first, ties by position.
+
+    A partial selection first: a full sort of every chunk's score costs milliseconds at 100k
+    chunks, for the few dozen that are looked at.
+    """
+    m = min(m, len(scores))
+    if m <= 0:
+        return np.zeros(0, dtype=np.int64)
+    if m < len(scores):
+        cand = np.argpartition(-scores, m - 1)[:m]
+        # Scores equal to the m-th may lie outside cand; take all of them for stable ties.
+        cut = scores[cand].min()
+        cand = np.flatnonzero(scores >= cut)
+    else:
+        cand = np.arange(len(scores))
+    order = cand[np.lexsort((cand, -scores[cand]))]
+    return order[:m]
+
+
 def _diversify(chunks: list[Chunk], final: np.ndarray, k: int, penalty: float) -> np.ndarray:
     """The k best passages, each passage that overlaps or adjoins a better one demoted.
 
@@ -471,10 +491,10 @@ def _diversify(chunks: list[Chunk], final: np.ndarray, k: int, penalty: float) -
     span touches a taken passage of the same document (overlapping sentence or adjacent)
     competes with ``(1 - penalty)`` of its score.
     """
-    order = np.argsort(-final, kind="stable")
+    order = _top(final, 4 * k + 10)
     if penalty <= 0 or k <= 1:
         return order[:k]
-    pool = [int(i) for i in order[: 4 * k + 10]]
+    pool = [int(i) for i in order]
     taken: list[int] = []
     while pool and len(taken) < k:
 

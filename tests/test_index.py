@@ -146,3 +146,18 @@ def test_indexing_code_change_makes_the_index_stale(settings, fake_embedder, mon
     report = build_index(settings, fake_embedder)
     assert report.rebuilt and "indexing code changed since the build" in report.reasons
     assert report.encoded == 0  # unchanged chunk texts keep their embeddings
+
+
+def test_a_second_concurrent_build_is_refused(settings, fake_embedder):
+    import fcntl
+
+    from qa.errors import QAError
+
+    build_index(settings, fake_embedder)
+    before = current_build(settings.index_dir)
+    with (settings.index_dir / ".build.lock").open("a+") as fh:
+        fcntl.flock(fh, fcntl.LOCK_EX)  # as another process's build would
+        with pytest.raises(QAError, match="another build"):
+            build_index(settings, fake_embedder, force=True)
+    assert current_build(settings.index_dir) == before
+    assert build_index(settings, fake_embedder, force=True).rebuilt  # free again afterwards

@@ -204,3 +204,15 @@ def test_coverage_weighs_names_and_missing_nouns_more_than_missing_verbs():
     assert not _capitalised("mindset", "what complacent mindset")
     assert _is_noun("护照") and _is_noun("北京")
     assert not _is_noun("看待") and not _is_noun("犯错")
+
+
+def test_top_matches_a_full_stable_sort():
+    import numpy as np
+
+    from qa.search import _top
+
+    rng = np.random.default_rng(7)
+    for n in (1, 5, 50, 1000):
+        for m in (1, 3, 10, 2000):
+            x = rng.integers(0, 5, n).astype(float)  # many ties
+            assert list(_top(x, m)) == list(np.argsort(-x, kind="stable")[:m])
