@@ -10,4 +10,5 @@ from qa.ui import launch  # noqa: E402  (the environment must be set before grad
 
 if __name__ == "__main__":
     logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
+    logging.getLogger("bm25s").setLevel(logging.WARNING)
     launch()

@@ -251,6 +251,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         level=logging.INFO if getattr(args, "verbose", False) else logging.WARNING,
         format="%(levelname)s %(name)s: %(message)s",
     )
+    # bm25s sets its own logger to DEBUG; its "building index" lines are noise for users.
+    logging.getLogger("bm25s").setLevel(
+        logging.INFO if getattr(args, "verbose", False) else logging.WARNING
+    )
     try:
         settings = load_settings(
             seeds_dir=getattr(args, "seeds", None),
