@@ -301,47 +301,28 @@ def build_index(
         QAError: Another process is building the same index.
     """
     hashes = seed_hashes(settings.seeds_dir)
-    if not force and not stale_reasons(read_manifest(settings.index_dir), settings, hashes):
+    reasons = stale_reasons(read_manifest(settings.index_dir), settings, hashes)
+    if not force and not reasons:
         return BuildReport(rebuilt=False, reasons=[], path=current_build(settings.index_dir))
     with _build_lock(settings.index_dir):
-        return _build(settings, embedder, force=force, progress=progress)
+        return _build(settings, embedder, hashes, reasons, progress or _noop)
 
 
 def _build(
     settings: Settings,
     embedder: Embedder,
-    *,
-    force: bool = False,
-    progress: Progress | None = None,
+    hashes: dict[str, str],
+    reasons: list[str],
+    progress: Progress,
 ) -> BuildReport:
-    """Build the index from the seeds, unless it is up to date (under the build lock).
-
-    Chunks whose text was already encoded with the same model are not encoded again.
-
-    Args:
-        settings: Where the seeds and the index are, and how to chunk.
-        embedder: The model to encode passages with (its name must match the settings').
-        force: Build even when the index is up to date.
-        progress: Called as work advances.
-
-    Returns:
-        What was done.
-
-    Raises:
-        SeedsError: The seeds folder is missing or holds no readable document.
-    """
+    """The build itself, under the build lock (see :func:`build_index`)."""
     import bm25s
     import faiss
 
     from qa.translate import Lexicon
 
     t0 = time.perf_counter()
-    progress = progress or _noop
     index_dir = settings.index_dir
-    hashes = seed_hashes(settings.seeds_dir)
-    reasons = stale_reasons(read_manifest(index_dir), settings, hashes)
-    if not reasons and not force:
-        return BuildReport(rebuilt=False, reasons=[], path=current_build(index_dir))
     logger.info("building index: %s", "; ".join(reasons) or "forced")
 
     corpus = load_corpus(settings.seeds_dir)
