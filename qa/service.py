@@ -128,7 +128,9 @@ class QAService:
         self, question: str, *, k: int | None = None, mode: str | None = None
     ) -> SearchResult:
         """Passages for a question (see :func:`qa.search.search`)."""
-        index = self.index
+        return self._search(self.index, question, k, mode)
+
+    def _search(self, index: Index, question: str, k: int | None, mode: str | None) -> SearchResult:
         mode = mode or self.settings.mode
         return search(
             index,
@@ -157,9 +159,9 @@ class QAService:
                 follow-up ("那第三个阶段呢?") is searched together with their topic, and an
                 ordinal in it picks that item of the topic's list.
         """
-        index = self.index
+        index = self.index  # one index for hits and documents, even if a rebuild swaps now
         followup = analyze_followup(question, history)
-        result = self.search(followup.query, k=k, mode=mode)
+        result = self._search(index, followup.query, k, mode)
         truncated = len((question or "").strip()) > self.settings.max_question_chars
         return compose_answer(
             result,
