@@ -107,6 +107,8 @@ class Index:
     bm25: Any  # bm25s.BM25
     tokenizer: Tokenizer
     lexicon: Any  # qa.translate.Lexicon
+    #: Character-level BM25, derived from the chunks on first use by qa.search (not saved).
+    char_bm25: Any = None
 
     @property
     def model(self) -> str:

@@ -258,26 +258,22 @@ def _char_index(index: Index) -> Any | None:
     It is small and quick to build (a fraction of a second for thousands of chunks), so it is
     kept in memory with the loaded index rather than saved with it.
     """
-    cached = index.__dict__.get("_char_bm25")
-    if cached is not None or len(index.chunks) > CHAR_INDEX_MAX_CHUNKS:
-        return cached
+    if index.char_bm25 is not None or len(index.chunks) > CHAR_INDEX_MAX_CHUNKS:
+        return index.char_bm25
     with _char_lock:
-        cached = index.__dict__.get("_char_bm25")
-        if cached is None:
+        if index.char_bm25 is None:
             import bm25s
 
             from qa.index import index_text
 
             corpus = [
                 _CJK_CHAR.findall(normalize(index_text(index.documents[c.doc_id], c)))
-                if c.doc_id in index.documents
-                else _CJK_CHAR.findall(normalize(c.text))
                 for c in index.chunks
             ]
-            cached = bm25s.BM25()
-            cached.index(corpus, show_progress=False)
-            index.__dict__["_char_bm25"] = cached
-    return cached
+            model = bm25s.BM25()
+            model.index(corpus, show_progress=False)
+            index.char_bm25 = model
+    return index.char_bm25
 
 
 def char_scores(index: Index, query: Query) -> np.ndarray | None:

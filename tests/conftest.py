@@ -84,6 +84,22 @@ def fake_service(settings: Settings, fake_embedder: FakeEmbedder):
     return service
 
 
+@pytest.fixture(scope="module")
+def svc(tmp_path_factory: pytest.TempPathFactory):
+    """Like ``fake_service`` (real seeds, fake embedder), built once per test module."""
+    from qa.service import QAService
+
+    settings = load_settings(
+        env={},
+        seeds_dir=SEEDS,
+        index_dir=tmp_path_factory.mktemp("svc") / "index",
+        embed_model=FakeEmbedder.name,
+    )
+    service = QAService(settings, embedder=FakeEmbedder())
+    service.ensure_index()
+    return service
+
+
 @pytest.fixture(scope="session")
 def real_settings(tmp_path_factory: pytest.TempPathFactory) -> Settings:
     """Settings with the real packaged model and the real seeds, index in a temp folder."""

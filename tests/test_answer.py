@@ -36,24 +36,6 @@ PHASES = [
 
 
 @pytest.fixture(scope="module")
-def svc(tmp_path_factory: pytest.TempPathFactory) -> Any:
-    """Like the ``fake_service`` fixture (real seeds, fake embedder), built once per module."""
-    from qa.service import QAService
-    from qa.settings import load_settings
-    from tests.conftest import FakeEmbedder
-
-    settings = load_settings(
-        env={},
-        seeds_dir=SEEDS,
-        index_dir=tmp_path_factory.mktemp("answer") / "index",
-        embed_model=FakeEmbedder.name,
-    )
-    service = QAService(settings, embedder=FakeEmbedder())
-    service.ensure_index()
-    return service
-
-
-@pytest.fixture(scope="module")
 def docs() -> dict[str, Document]:
     """The real seeds, by the three-digit prefix of their file names."""
     return {d.doc_id[:3]: d for d in load_corpus(SEEDS).documents}

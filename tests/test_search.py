@@ -88,25 +88,6 @@ def test_needle_with_the_real_model(tmp_path, seeds_dir):
 # --- The weak flag: coverage of the question by the best passages ------------------------
 
 
-@pytest.fixture(scope="module")
-def svc(tmp_path_factory: pytest.TempPathFactory):
-    """Like the ``fake_service`` fixture (real seeds, fake embedder), built once per module."""
-    from qa.service import QAService
-    from qa.settings import load_settings
-
-    from .conftest import SEEDS, FakeEmbedder
-
-    settings = load_settings(
-        env={},
-        seeds_dir=SEEDS,
-        index_dir=tmp_path_factory.mktemp("search") / "index",
-        embed_model=FakeEmbedder.name,
-    )
-    service = QAService(settings, embedder=FakeEmbedder())
-    service.ensure_index()
-    return service
-
-
 @pytest.mark.parametrize(
     "question",
     [
