@@ -10,20 +10,20 @@ import pytest
 
 from qa.evaluate import DEFAULT_FILE, evaluate, format_table, load_questions
 
-# Measured 2026-11-24 (hybrid+translate, all-MiniLM-L6-v2): R@5 all 0.918, english 0.933,
-# simplified 1.0, traditional 1.0, pinyin 1.0, paraphrase 0.688; R@1 all 0.635, MRR 0.757;
-# "none" rejected 48/55 (questions.jsonl 9/10, negatives.jsonl 39/45), answerable flagged
-# weak 9/85.
+# Measured 2026-11-24 (hybrid+translate, all-MiniLM-L6-v2, word-vector near-synonyms): R@5 all
+# 0.929, english 0.933, simplified 1.0, traditional 1.0, pinyin 1.0, paraphrase 0.750; R@1 all
+# 0.671, MRR 0.776; "none" rejected 48/55 (questions.jsonl 9/10, negatives.jsonl 39/45),
+# answerable flagged weak 8/85.
 MIN_RECALL_AT_5 = {
-    "all": 0.90,
+    "all": 0.91,
     "english": 0.90,
     "simplified": 0.93,
     "traditional": 0.90,
     "pinyin": 0.85,
-    "paraphrase": 0.60,
+    "paraphrase": 0.68,
 }
-MIN_RECALL_AT_1_ALL = 0.60
-MIN_MRR_ALL = 0.72
+MIN_RECALL_AT_1_ALL = 0.64
+MIN_MRR_ALL = 0.74
 MIN_NONE_REJECTED = 0.82  # share of the "none" questions reported as nothing found
 MAX_ANSWERABLE_WEAK = 0.15  # share of answerable questions reported as nothing found
 #: Questions about things the corpus does not contain, many close to its topics.

