@@ -1,10 +1,14 @@
 """Load test of the page's ``/ask`` API: many clients at once, then again during rebuilds.
 
-``python -m bench.load [--clients 50] [--questions 20] [--out docs/benchmarks.md]`` starts the
-app in this process (the real model over the seeds, on a free localhost port), and has each
-of ``--clients`` threads ask ``--questions`` questions through ``gradio_client``. The second
-phase repeats this while the service rebuilds its index over and over (``rebuild(force=True)``,
-the page's "rebuild" button), so answers must keep coming from the old index until the swap.
+``python -m bench.load [--clients 50] [--questions 20] [--concurrency 1,4] [--rounds N]
+[--no-rebuilds] [--out FILE]`` starts the app in this process (the real model over the seeds, on
+a free localhost port), and has each of ``--clients`` threads of a second process ask
+``--questions`` questions through ``gradio_client``. The queue is the page's own
+(:func:`qa.ui.configure_serving`), answering ``--concurrency`` questions at once (default: the
+``ask_concurrency`` setting, ``QA_ASK_CONCURRENCY``); several limits are measured in turn, on a
+fresh page each (the model is loaded once). The second phase repeats this while the service
+rebuilds its index over and over (``rebuild(force=True)``, the page's "rebuild" button), so
+answers must keep coming from the old index until the swap.
 The figures replace the load section of docs/benchmarks.md.
 """
 
@@ -14,6 +18,7 @@ import argparse
 import logging
 import os
 import socket
+import statistics
 import sys
 import threading
 import time
@@ -21,7 +26,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from bench.run import ROOT, SEED_QUESTIONS, _markdown_table, machine, percentile
+from bench.run import ROOT, SEED_QUESTIONS, _markdown_table, load_average, machine, percentile
 
 BEGIN, END = "<!-- load test -->", "<!-- /load test -->"
 
@@ -80,13 +85,44 @@ def run_phase(url: str, clients: int, per_client: int) -> dict[str, Any]:
     }
 
 
+def _cpu_seconds() -> float:
+    """CPU time of this process so far (all its threads), user and system."""
+    import resource
+
+    usage = resource.getrusage(resource.RUSAGE_SELF)
+    return usage.ru_utime + usage.ru_stime
+
+
+def run_phase_apart(url: str, clients: int, per_client: int) -> dict[str, Any]:
+    """:func:`run_phase` in a process of its own.
+
+    The clients' threads (HTTP, JSON, gradio_client's own event handling) would otherwise
+    share the app's interpreter lock, and the figures would measure them as much as the page.
+    """
+    import multiprocessing
+    from concurrent.futures import ProcessPoolExecutor
+
+    with ProcessPoolExecutor(1, mp_context=multiprocessing.get_context("spawn")) as pool:
+        return pool.submit(run_phase, url, clients, per_client).result()
+
+
 def main(argv: Sequence[str] | None = None) -> int:
-    """Run both phases and write their table."""
+    """Run the phases for every limit asked for and write their table."""
     parser = argparse.ArgumentParser(prog="bench.load", description=__doc__.splitlines()[0])
     parser.add_argument("--clients", type=int, default=50)
     parser.add_argument("--questions", type=int, default=20, help="questions per client")
     parser.add_argument("--out", type=Path, default=ROOT / "docs" / "benchmarks.md")
     parser.add_argument("--index", type=Path, default=None, help="index folder (default: tmp)")
+    parser.add_argument(
+        "--concurrency", default=None,
+        help="questions answered at once, or several limits to compare, e.g. 1,4 "
+        "(default: the QA_ASK_CONCURRENCY setting)",
+    )
+    parser.add_argument(
+        "--rounds", type=int, default=1,
+        help="repeat the phases, the limits taking turns (a shared machine drifts)",
+    )
+    parser.add_argument("--no-rebuilds", action="store_true", help="skip the rebuild phase")
     args = parser.parse_args(argv)
     os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
     os.environ.setdefault("HF_HUB_OFFLINE", "1")
@@ -96,23 +132,33 @@ def main(argv: Sequence[str] | None = None) -> int:
 
     from qa.service import QAService
     from qa.settings import load_settings
-    from qa.ui import build_app
+    from qa.ui import build_app, configure_serving
 
     index_dir = args.index or Path(tempfile.mkdtemp(prefix="qa-load-")) / "index"
-    settings = load_settings(env={}, seeds_dir=ROOT / "seeds", index_dir=index_dir)
-    service = QAService(settings)
-    service.ensure_index()
-    port = free_port()
-    demo = build_app(service)
-    # Same queue settings as qa.ui.launch: one answer at a time per endpoint.
-    demo.queue(default_concurrency_limit=1).launch(
-        server_name="127.0.0.1", server_port=port, prevent_thread_lock=True, quiet=True,
-        ssr_mode=False,
+    settings = load_settings(
+        # Only the concurrency comes from the environment: the seeds and index are the bench's.
+        env={"QA_ASK_CONCURRENCY": os.environ.get("QA_ASK_CONCURRENCY", "")},
+        seeds_dir=ROOT / "seeds",
+        index_dir=index_dir,
     )
-    url = f"http://127.0.0.1:{port}/"
-    rows = []
-    try:
-        plain = run_phase(url, args.clients, args.questions)
+    limits = (
+        [int(x) for x in args.concurrency.split(",") if x.strip()]
+        if args.concurrency else [settings.ask_concurrency]
+    )
+    base = QAService(settings)
+    base.ensure_index()
+
+    def measure(limit: int, rebuild: bool) -> tuple[dict[str, Any], list[float]]:
+        """One phase on a fresh page with this limit (the model is shared, not reloaded)."""
+        service = QAService(settings.replace(ask_concurrency=limit), embedder=base.embedder)
+        service.ensure_index()
+        port = free_port()
+        # The page's own queue settings (qa.ui.launch uses the same function).
+        demo = configure_serving(build_app(service), service.settings)
+        demo.launch(
+            server_name="127.0.0.1", server_port=port, prevent_thread_lock=True, quiet=True,
+            ssr_mode=False,
+        )
         stop = threading.Event()
         rebuilds: list[float] = []
 
@@ -123,40 +169,67 @@ def main(argv: Sequence[str] | None = None) -> int:
                 rebuilds.append(time.perf_counter() - t)
 
         rb = threading.Thread(target=rebuild_loop, daemon=True)
-        rb.start()
-        time.sleep(0.5)  # the first rebuild is under way before the first question
-        during = run_phase(url, args.clients, args.questions)
-        stop.set()
-        rb.join()
-    finally:
-        demo.close()
-    for label, r in (("no rebuild", plain), (f"during {len(rebuilds)} forced rebuilds", during)):
-        rows.append(
-            [
-                label,
-                f"{args.clients} × {args.questions}",
-                str(r["requests"]),
-                str(r["errors"]),
-                f"{r['p50']:.0f}",
-                f"{r['p95']:.0f}",
-                f"{r['max']:.0f}",
-                f"{r['throughput']:.1f}",
-            ]
-        )
-        if r["first_errors"]:
-            print(f"{label}: errors such as {r['first_errors']}", file=sys.stderr)
+        try:
+            if rebuild:
+                rb.start()
+                time.sleep(0.5)  # the first rebuild is under way before the first question
+            cpu = _cpu_seconds()
+            result = run_phase_apart(f"http://127.0.0.1:{port}/", args.clients, args.questions)
+            # The app's CPU per answer (rebuilds included in that phase): on 2 cores with the
+            # clients beside it, this bounds the throughput whatever the limit.
+            result["cpu_ms"] = (_cpu_seconds() - cpu) * 1000 / max(result["ok"], 1)
+        finally:
+            stop.set()
+            if rebuild:
+                rb.join()
+            demo.close()
+        return result, rebuilds
+
+    rows = []
+    rebuild_times: list[float] = []
+    phases = [False] if args.no_rebuilds else [False, True]
+    for round_ in range(1, args.rounds + 1):
+        for rebuild in phases:
+            for limit in limits:
+                r, rebuilds = measure(limit, rebuild)
+                rebuild_times += rebuilds
+                label = f"during {len(rebuilds)} forced rebuilds" if rebuild else "no rebuild"
+                print(f"# round {round_}, {label}, {limit} at a time: p50 {r['p50']:.0f} ms, "
+                      f"p95 {r['p95']:.0f} ms, {r['throughput']:.1f}/s, {r['errors']} errors, "
+                      f"app CPU {r['cpu_ms']:.0f} ms/answer "
+                      f"(load average {load_average()})", file=sys.stderr, flush=True)
+                rows.append(
+                    [
+                        label,
+                        str(limit),
+                        f"{args.clients} × {args.questions}",
+                        str(r["requests"]),
+                        str(r["errors"]),
+                        f"{r['p50']:.0f}",
+                        f"{r['p95']:.0f}",
+                        f"{r['max']:.0f}",
+                        f"{r['throughput']:.1f}",
+                        f"{r['cpu_ms']:.0f}",
+                    ]
+                )
+                if r["first_errors"]:
+                    print(f"{label}: errors such as {r['first_errors']}", file=sys.stderr)
     table = _markdown_table(
         "Load: 50 concurrent clients through the page's `/ask` API",
-        ["phase", "clients × questions", "requests", "errors", "p50 ms", "p95 ms", "max ms",
-         "answers/s"],
+        ["phase", "answered at once", "clients × questions", "requests", "errors", "p50 ms",
+         "p95 ms", "max ms", "answers/s", "app CPU ms/answer"],
         rows,
         f"`python -m bench.load` on {time.strftime('%Y-%m-%d %H:%M %Z')}, {machine()}. The app "
         "(real model, seeds index) runs in the benchmark's process on a free localhost port "
-        "with the page's queue settings (one answer at a time), and each client is a "
-        "`gradio_client.Client` in its own thread; latency is the client's, queueing included. "
-        "Rebuilds: " + (
-            f"{len(rebuilds)} in the second phase, {sum(rebuilds) / len(rebuilds):.1f} s each."
-            if rebuilds else "none finished."
+        "with the page's queue settings (`qa.ui.configure_serving`; the limit is "
+        "`QA_ASK_CONCURRENCY`), and each client is a `gradio_client.Client` in its own thread "
+        "of a second process (not the app's: they would share its interpreter lock); latency "
+        "is the client's, queueing included. "
+        + (f"{args.rounds} rounds, the limits taking turns. " if args.rounds > 1 else "")
+        + (
+            f"Rebuilds: {len(rebuild_times)}, {statistics.median(rebuild_times):.1f} s each "
+            "(median), back to back."
+            if rebuild_times else ""
         ),
     )
     print(table)

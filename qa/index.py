@@ -109,6 +109,9 @@ class Index:
     lexicon: Any  # qa.translate.Lexicon
     #: Character-level BM25, derived from the chunks on first use by qa.search (not saved).
     char_bm25: Any = None
+    #: Nearest corpus words by word vectors (qa.wordvec.Neighbours), attached by the service or
+    #: made on first use by qa.search; False when the vectors are not installed (not saved).
+    neighbours: Any = None
 
     @property
     def model(self) -> str:
@@ -368,7 +371,7 @@ def _build(
         by_doc.setdefault(c.doc_id, set()).update(toks)
     for words in by_doc.values():
         df.update(words)
-    lexicon = Lexicon.build(dict(df))
+    lexicon = Lexicon.build(dict(df), cache_dir=settings.cache_dir)
     progress("index", 1, 1)
 
     index_dir.mkdir(parents=True, exist_ok=True)
@@ -482,40 +485,185 @@ def _remove_leftovers(index_dir: Path) -> None:
         pointer.unlink(missing_ok=True)
 
 
+def _artifact_digest(path: Path) -> str:
+    """SHA-256 of a whole file, hashed in one call so that the GIL is released throughout.
+
+    :func:`_sha256_file` feeds 1 MiB blocks and takes the GIL back after each; while another
+    thread runs Python (the model's imports at start-up) every hand-back waits up to a switch
+    interval (5 ms), which made hashing the 550 MB of a 100k-chunk index several times
+    slower. One call over a memory map runs beside the other thread.
+    """
+    import mmap
+
+    with path.open("rb") as fh:
+        if os.fstat(fh.fileno()).st_size == 0:
+            return hashlib.sha256(b"").hexdigest()
+        with mmap.mmap(fh.fileno(), 0, access=mmap.ACCESS_READ) as view:
+            return hashlib.sha256(view).hexdigest()
+
+
+def _check_present(build: Path, manifest: dict[str, Any]) -> None:
+    """Raise for the first artifact of the manifest that is missing (a cheap check)."""
+    for name in manifest.get("artifacts", {}):
+        path = build / name
+        if not path.is_file():
+            raise IndexUnavailable(f"index file {path} is missing; run `qa build --force`")
+
+
 def verify(build: Path, manifest: dict[str, Any]) -> None:
     """Check every artifact against the checksums in the manifest.
 
     Raises:
         IndexUnavailable: A file is missing or its content changed.
     """
+    _check_present(build, manifest)
     for name, digest in manifest.get("artifacts", {}).items():
         path = build / name
-        if not path.is_file():
-            raise IndexUnavailable(f"index file {path} is missing; run `qa build --force`")
-        if _sha256_file(path) != digest:
+        try:
+            actual = _artifact_digest(path)
+        except OSError as exc:  # vanished or unreadable since the check above
+            raise IndexUnavailable(
+                f"index file {path} cannot be read ({exc}); run `qa build --force`"
+            ) from exc
+        if actual != digest:
             raise IndexUnavailable(
                 f"index file {path} is corrupt (checksum mismatch); run `qa build --force`"
             )
 
 
-def load_index(index_dir: Path, *, check: bool = True) -> Index:
-    """Load the active build into memory.
+def _json_lines(path: Path) -> list[Any]:
+    """The rows of a JSON-lines file.
+
+    Lines are split as bytes (``str.splitlines`` would also split at U+2028 and friends,
+    which JSON leaves unescaped) and parsed with orjson, which gradio installs: at 100k chunks
+    that reads the chunks and documents in ~0.55 s instead of ~1.3 s (decoding the whole file,
+    then ``json.loads`` per line). The standard library is the fallback, with the same rows.
+    """
+    data = path.read_bytes()
+    try:
+        from orjson import loads
+    except ImportError:  # gradio depends on orjson; tests cover the fallback
+        loads = json.loads
+    return [loads(line) for line in data.splitlines() if line.strip()]
+
+
+def _unreadable(build: Path, exc: BaseException) -> IndexUnavailable:
+    return IndexUnavailable(
+        f"index in {build} cannot be read ({type(exc).__name__}: {exc}); run `qa build --force`"
+    )
+
+
+class PendingIndex:
+    """An index being loaded: see :func:`open_index`; :meth:`result` finishes the load."""
+
+    def __init__(self, build: Path, manifest: dict[str, Any], check: bool) -> None:
+        from concurrent.futures import ThreadPoolExecutor
+
+        self.build = build
+        self.manifest = manifest
+        self._hnsw = (manifest.get("dense") or {}).get("type") == "hnsw"
+        self._check = check
+        pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="qa-load-index")
+        self._binary = pool.submit(self._read_binary)
+        pool.shutdown(wait=False)  # the thread ends with its one task
+
+    def _read_binary(self) -> tuple[np.ndarray, Any, Any]:
+        """Checksums, then the embeddings, FAISS and BM25 indexes (in the background thread).
+
+        All of it runs in C with the GIL released, so it costs the caller's thread nothing.
+        The binary readers only ever see files whose checksums matched.
+        """
+        if self._check:
+            verify(self.build, self.manifest)
+        try:
+            import bm25s
+            import faiss
+
+            # With HNSW the search reads the graph's own copy of the vectors; the array is
+            # only needed by the next build, so it stays on disk instead of doubling the memory.
+            embeddings = np.load(
+                self.build / "embeddings.npy", mmap_mode="r" if self._hnsw else None
+            )
+            dense = faiss.read_index(str(self.build / "dense.faiss"))
+            bm25 = bm25s.BM25.load(str(self.build / "bm25"), show_progress=False)
+        except Exception as exc:  # any unreadable artifact means the same thing to the user
+            raise _unreadable(self.build, exc) from exc
+        return embeddings, dense, bm25
+
+    def discard(self) -> None:
+        """Wait for the background reads and drop them (the caller gave up on this load)."""
+        self._binary.exception()
+
+    def result(self) -> Index:
+        """Parse the text artifacts in this thread, wait for the rest, and return the index.
+
+        Nothing is returned before the checksums were verified, and a checksum mismatch is
+        the error raised even when a damaged file also failed to parse.
+
+        Raises:
+            IndexUnavailable: An artifact is corrupt, unreadable or inconsistent.
+        """
+        from qa.translate import Lexicon
+
+        build = self.build
+        parse_error: Exception | None = None
+        try:
+            documents = {}
+            for row in _json_lines(build / "documents.jsonl"):
+                documents[row["doc_id"]] = Document(**row)
+            chunks = []
+            for row in _json_lines(build / "chunks.jsonl"):
+                row.pop("key", None)
+                chunks.append(Chunk(**row))
+            words = (build / "userdict.txt").read_text(encoding="utf-8").split()
+            lexicon = Lexicon.from_dict(
+                json.loads((build / "lexicon.json").read_text(encoding="utf-8"))
+            )
+            tokenizer = Tokenizer(words)
+        except Exception as exc:  # any unreadable artifact means the same thing to the user
+            parse_error = exc
+        # The checksums' verdict first: a damaged file is named as such, whatever broke.
+        embeddings, dense, bm25 = self._binary.result()
+        if parse_error is not None:
+            raise _unreadable(build, parse_error) from parse_error
+        if len(chunks) != embeddings.shape[0] or dense.ntotal != len(chunks):
+            raise IndexUnavailable(f"index in {build} is inconsistent; run `qa build --force`")
+        if self._hnsw and hasattr(dense, "hnsw"):
+            dense.hnsw.efSearch = int(self.manifest["dense"].get("ef_search", HNSW_EF_SEARCH))
+        return Index(
+            path=build,
+            manifest=self.manifest,
+            documents=documents,
+            chunks=chunks,
+            embeddings=embeddings,
+            dense=dense,
+            bm25=bm25,
+            tokenizer=tokenizer,
+            lexicon=lexicon,
+        )
+
+
+def open_index(index_dir: Path, *, check: bool = True) -> PendingIndex:
+    """Start loading the active build: the part that needs no Python runs in the background.
+
+    Verifying the checksums (SHA-256 of every artifact, 550 MB at 100k chunks) and reading
+    FAISS, BM25 and the embeddings start in a thread, where they run with the GIL released;
+    the caller's thread is free meanwhile, e.g. for the embedding model's imports (~5 s of a
+    cold start). :meth:`PendingIndex.result` then parses the text artifacts in the caller's
+    thread: that part needs the GIL, so running it beside other Python work would gain
+    nothing (measured: two GIL-bound loads in two threads take as long as one after the other).
 
     Args:
         index_dir: The index folder.
-        check: Verify artifact checksums first.
+        check: Verify artifact checksums.
 
     Returns:
-        The loaded index.
+        The pending load; call :meth:`PendingIndex.result` (or :meth:`PendingIndex.discard`).
 
     Raises:
-        IndexUnavailable: There is no index, or it cannot be read; the message says what to do.
+        IndexUnavailable: There is no index, its manifest is unreadable or of another format,
+            or an artifact is missing.
     """
-    import bm25s
-    import faiss
-
-    from qa.translate import Lexicon
-
     build = current_build(index_dir)
     if build is None:
         raise IndexUnavailable(f"no index in {index_dir}; build it with `qa build`")
@@ -531,43 +679,21 @@ def load_index(index_dir: Path, *, check: bool = True) -> Index:
             f"{FORMAT_VERSION}; run `qa build --force`"
         )
     if check:
-        verify(build, manifest)
-    try:
-        documents = {}
-        for line in (build / "documents.jsonl").read_text(encoding="utf-8").splitlines():
-            row = json.loads(line)
-            documents[row["doc_id"]] = Document(**row)
-        chunks = []
-        for line in (build / "chunks.jsonl").read_text(encoding="utf-8").splitlines():
-            row = json.loads(line)
-            row.pop("key", None)
-            chunks.append(Chunk(**row))
-        hnsw = (manifest.get("dense") or {}).get("type") == "hnsw"
-        # With HNSW the search reads the graph's own copy of the vectors; the array is only
-        # needed by the next build, so it stays on disk instead of doubling the memory.
-        embeddings = np.load(build / "embeddings.npy", mmap_mode="r" if hnsw else None)
-        dense = faiss.read_index(str(build / "dense.faiss"))
-        bm25 = bm25s.BM25.load(str(build / "bm25"), show_progress=False)
-        words = (build / "userdict.txt").read_text(encoding="utf-8").split()
-        lexicon = Lexicon.from_dict(
-            json.loads((build / "lexicon.json").read_text(encoding="utf-8"))
-        )
-    except Exception as exc:  # any unreadable artifact means the same thing to the user
-        raise IndexUnavailable(
-            f"index in {build} cannot be read ({type(exc).__name__}: {exc}); run `qa build --force`"
-        ) from exc
-    if len(chunks) != embeddings.shape[0] or dense.ntotal != len(chunks):
-        raise IndexUnavailable(f"index in {build} is inconsistent; run `qa build --force`")
-    if hnsw and hasattr(dense, "hnsw"):
-        dense.hnsw.efSearch = int(manifest["dense"].get("ef_search", HNSW_EF_SEARCH))
-    return Index(
-        path=build,
-        manifest=manifest,
-        documents=documents,
-        chunks=chunks,
-        embeddings=embeddings,
-        dense=dense,
-        bm25=bm25,
-        tokenizer=Tokenizer(words),
-        lexicon=lexicon,
-    )
+        _check_present(build, manifest)
+    return PendingIndex(build, manifest, check)
+
+
+def load_index(index_dir: Path, *, check: bool = True) -> Index:
+    """Load the active build into memory (:func:`open_index`, then its result).
+
+    Args:
+        index_dir: The index folder.
+        check: Verify artifact checksums first.
+
+    Returns:
+        The loaded index.
+
+    Raises:
+        IndexUnavailable: There is no index, or it cannot be read; the message says what to do.
+    """
+    return open_index(index_dir, check=check).result()

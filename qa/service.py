@@ -23,12 +23,13 @@ from qa.index import (
     Index,
     Progress,
     build_index,
-    load_index,
+    current_build,
+    open_index,
     read_manifest,
     seed_hashes,
     stale_reasons,
 )
-from qa.search import SearchResult, search
+from qa.search import SearchResult, attach_neighbours, search
 from qa.settings import Settings
 
 logger = logging.getLogger(__name__)
@@ -64,19 +65,31 @@ class QAService:
         self._index: Index | None = None
         self._swap = threading.Lock()
         self._building = threading.Lock()
+        # Held while the model loads, so that it is loaded once whoever asks first.
+        self._model_lock = threading.Lock()
+        # Held while the first index loads, so that concurrent first questions wait for it.
+        self._first_load = threading.Lock()
 
     @property
     def embedder(self) -> Embedder:
-        """The embedding model, loaded on first use."""
+        """The embedding model, loaded on first use.
+
+        Raises:
+            ModelError: The model cannot be loaded.
+        """
         if self._embedder is None:
-            self._embedder = load_embedder(self.settings.embed_model)
+            with self._model_lock:
+                if self._embedder is None:
+                    self._embedder = load_embedder(self.settings.embed_model)
         return self._embedder
 
     @property
     def index(self) -> Index:
         """The index in use; loaded (and built if missing or stale) on first use."""
         if self._index is None:
-            self.ensure_index()
+            with self._first_load:
+                if self._index is None:
+                    self.ensure_index()
         assert self._index is not None
         return self._index
 
@@ -92,11 +105,21 @@ class QAService:
             return self.rebuild(force=True, progress=progress)
 
     def _load(self) -> None:
-        index = load_index(self.settings.index_dir)
-        if index.model != self.embedder.name:
+        # Checksums and binary artifacts are read in the background (no GIL needed) while
+        # this thread imports and loads the model (~5 s of Python); the index's text
+        # artifacts are parsed afterwards, here (docs/benchmarks.md, cold start).
+        pending = open_index(self.settings.index_dir)
+        try:
+            embedder = self.embedder
+        except BaseException:
+            pending.discard()
+            raise
+        index = pending.result()
+        if index.model != embedder.name:
             raise IndexUnavailable(
-                f"index was built with {index.model}, the model in use is {self.embedder.name}"
+                f"index was built with {index.model}, the model in use is {embedder.name}"
             )
+        attach_neighbours(index, self.settings.cache_dir)
         with self._swap:
             self._index = index
 
@@ -107,12 +130,23 @@ class QAService:
             QAError: Another rebuild is running, or the build failed (the old index stays).
         """
         # A missing or empty seeds folder fails before the model loads (seconds for nothing).
-        if not seed_hashes(self.settings.seeds_dir):
+        hashes = seed_hashes(self.settings.seeds_dir)
+        if not hashes:
             raise SeedsError(f"seeds folder {self.settings.seeds_dir} holds no *.txt files")
         if not self._building.acquire(blocking=False):
             raise QAError("a rebuild is already running; try again when it has finished")
         try:
-            report = build_index(self.settings, self.embedder, force=force, progress=progress)
+            reasons = ["forced"] if force else stale_reasons(
+                read_manifest(self.settings.index_dir), self.settings, hashes
+            )
+            if not reasons:
+                # Up to date: no build, so the model is not needed before the index load,
+                # which overlaps it (see _load); and the seeds are not hashed a second time.
+                report = BuildReport(
+                    rebuilt=False, reasons=[], path=current_build(self.settings.index_dir)
+                )
+            else:
+                report = build_index(self.settings, self.embedder, force=force, progress=progress)
             if report.rebuilt or self._index is None:
                 self._load()
             return report

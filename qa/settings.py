@@ -20,6 +20,18 @@ DEFAULT_MODEL = "sentence-transformers/all-MiniLM-L6-v2"
 SEARCH_MODES = ("hybrid", "keyword", "semantic")
 
 
+def default_cache_dir() -> Path:
+    """Where derived copies of packaged data (parsed dictionaries, word vectors) are kept.
+
+    ``QA_CACHE_DIR`` if set, else ``$XDG_CACHE_HOME/qa``, else ``~/.cache/qa``. Deleting it
+    is always safe: everything in it is made again, at the cost of a few seconds.
+    """
+    if os.environ.get("QA_CACHE_DIR"):
+        return Path(os.environ["QA_CACHE_DIR"]).expanduser()
+    base = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
+    return Path(base).expanduser() / "qa"
+
+
 def _root() -> Path:
     # The repository root when run from a checkout; the current directory otherwise.
     here = Path(__file__).resolve().parent.parent
@@ -61,10 +73,25 @@ class Settings:
         default=2000, metadata={"help": "Longer questions are cut to this length, with a notice."}
     )
     batch_size: int = field(default=32, metadata={"help": "Embedding batch size."})
+    cache_dir: Path = field(
+        default_factory=default_cache_dir,
+        metadata={
+            "help": "Folder for derived copies of packaged data (parsed CC-CEDICT, word "
+            "vectors); safe to delete. Default $XDG_CACHE_HOME/qa or ~/.cache/qa."
+        },
+    )
+    ask_concurrency: int = field(
+        default=4,
+        metadata={
+            "help": "Questions the page answers at once (the rest queue), so that one slow "
+            "answer does not hold up the others. Encoding a question stays one at a time on "
+            "one torch thread; the rest of an answer overlaps."
+        },
+    )
 
     def __post_init__(self) -> None:
         # Accept str for folders from any caller (CLI, tests, the page).
-        for name in ("seeds_dir", "index_dir"):
+        for name in ("seeds_dir", "index_dir", "cache_dir"):
             object.__setattr__(self, name, Path(getattr(self, name)).expanduser())
 
     def replace(self, **changes: Any) -> Settings:
@@ -110,4 +137,6 @@ def load_settings(env: dict[str, str] | None = None, **overrides: Any) -> Settin
     settings = Settings(**values)
     if settings.mode not in SEARCH_MODES:
         raise ValueError(f"unknown search mode {settings.mode!r}; choose one of {SEARCH_MODES}")
+    if settings.ask_concurrency < 1:
+        raise ValueError(f"QA_ASK_CONCURRENCY must be at least 1, not {settings.ask_concurrency}")
     return settings

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import html
 import logging
+import sys
 import time
 from collections.abc import Callable, Sequence
 from typing import Any
@@ -38,6 +39,14 @@ EXAMPLES = (
 )
 
 NOT_FOUND = "未找到相关段落 / No relevant passage found"
+
+#: The interpreter's thread switch interval while the page serves, in seconds (CPython's
+#: default is 5 ms). Encoding a question calls torch op by op, and each op gives the GIL back;
+#: beside a busy Python thread (a rebuild, another question's keyword search) every op then
+#: waits up to one interval to get it again. Measured on 2 cores, one question beside a
+#: busy thread: 22 ms alone, ~800 ms at 5 ms, ~190 ms at 1 ms, ~110 ms at 0.5 ms, and the busy
+#: thread lost nothing measurable (docs/benchmarks.md, load test).
+SWITCH_INTERVAL_S = 0.0005
 
 #: Rebuild stages in the order the index builder reports them, for one overall progress bar.
 _STAGES = ("read", "embed", "index", "write")
@@ -513,9 +522,11 @@ def build_app(service: QAService) -> Any:
             inputs=ask_inputs,
             outputs=ask_outputs,
             api_visibility="private",
-            # Own queue slot pool: questions run while a rebuild holds the "rebuild" one.
+            # Own queue slot pool, shared with the /ask API: questions run while a rebuild
+            # holds the "rebuild" one. Gradio gives a shared pool the smallest limit of its
+            # events, so the API below names the same limit.
             concurrency_id="ask",
-            concurrency_limit=4,
+            concurrency_limit=settings.ask_concurrency,
         )
         clear.click(
             lambda: ([], [], {"found": True, "cards": [], "weak": ""}, "", ""),
@@ -552,8 +563,36 @@ def build_app(service: QAService) -> Any:
             """Answer a question: the answer sentences/items with citations and passages."""
             return page.api_ask(question, k, mode)
 
-        gr.api(ask_api, api_name="ask", concurrency_id="ask")
+        gr.api(
+            ask_api,
+            api_name="ask",
+            concurrency_id="ask",
+            concurrency_limit=settings.ask_concurrency,
+        )
     return demo
+
+
+def configure_serving(demo: Any, settings: Settings) -> Any:
+    """The queue and interpreter settings the page is served with (:func:`launch`, and
+    ``bench.load``, which measures them).
+
+    Questions share one pool of ``ask_concurrency`` slots (see :func:`build_app`); events
+    without a limit of their own (status, document view, clearing) get the same limit, so that
+    a slow one (the status hashes every seed file) does not hold up the others of its kind;
+    the rebuild keeps its own pool.
+
+    The interpreter switches threads every :data:`SWITCH_INTERVAL_S` instead of CPython's
+    5 ms (a process-wide setting, which is why only the serving process makes it).
+
+    Args:
+        demo: The app from :func:`build_app`.
+        settings: Settings in force (``ask_concurrency``).
+
+    Returns:
+        The same app, for chaining ``.launch(...)``.
+    """
+    sys.setswitchinterval(SWITCH_INTERVAL_S)
+    return demo.queue(default_concurrency_limit=settings.ask_concurrency)
 
 
 def launch(settings: Settings | None = None) -> None:
@@ -570,7 +609,7 @@ def launch(settings: Settings | None = None) -> None:
     auth = tuple(settings.auth.split(":", 1)) if settings.auth else None
     if auth is not None and len(auth) != 2:
         raise ValueError("QA_AUTH must look like user:password")
-    demo.queue(default_concurrency_limit=1).launch(
+    configure_serving(demo, settings).launch(
         server_name=settings.host,
         server_port=settings.port,
         auth=auth,

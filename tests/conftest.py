@@ -7,6 +7,7 @@ never uses; integration tests (marked ``slow``) run the real packaged model on t
 from __future__ import annotations
 
 import hashlib
+import os
 import shutil
 from collections.abc import Sequence
 from pathlib import Path
@@ -48,6 +49,13 @@ class FakeEmbedder:
 
     def encode_queries(self, texts: Sequence[str]):
         return np.stack([self._vec(t) for t in texts]).astype(np.float32)
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _private_cache(tmp_path_factory: pytest.TempPathFactory) -> None:
+    """Derived data (parsed CC-CEDICT, word vectors) is made afresh in a folder of the run's,
+    so the suite tests the conversion and never depends on what a user's cache holds."""
+    os.environ["QA_CACHE_DIR"] = str(tmp_path_factory.mktemp("qa-cache"))
 
 
 @pytest.fixture

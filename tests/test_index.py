@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import sys
 
 import numpy as np
 import pytest
@@ -88,6 +89,34 @@ def test_corrupt_artifact_is_detected_and_rebuilt(settings, fake_embedder):
     service = QAService(settings, embedder=fake_embedder)
     service.ensure_index()  # rebuilds with a log line instead of failing
     assert service.search("五个阶段").hits
+
+
+def test_binary_artifacts_are_read_only_once_their_checksums_match(
+    settings, fake_embedder, monkeypatch
+):
+    # The checksums are verified in a background thread while the text artifacts are parsed;
+    # FAISS must still never be handed a damaged file (garbage in a binary reader can crash).
+    import faiss
+
+    build_index(settings, fake_embedder)
+    dense = current_build(settings.index_dir) / "dense.faiss"
+    data = bytearray(dense.read_bytes())
+    data[len(data) // 2] ^= 0xFF
+    dense.write_bytes(bytes(data))
+    read = []
+    real_read = faiss.read_index
+    monkeypatch.setattr(faiss, "read_index", lambda *a: read.append(a) or real_read(*a))
+    with pytest.raises(IndexUnavailable, match="checksum"):
+        load_index(settings.index_dir)
+    assert read == []
+
+
+def test_metadata_loads_the_same_without_orjson(settings, fake_embedder, monkeypatch):
+    build_index(settings, fake_embedder)
+    fast = load_index(settings.index_dir)
+    monkeypatch.setitem(sys.modules, "orjson", None)  # its import fails
+    plain = load_index(settings.index_dir)
+    assert plain.chunks == fast.chunks and plain.documents == fast.documents
 
 
 def test_missing_index_says_how_to_build(tmp_path):

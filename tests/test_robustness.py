@@ -38,10 +38,10 @@ def _memoised_lexicon():
     original = Lexicon.build.__func__
     cache: dict[frozenset, Lexicon] = {}
 
-    def build(cls, vocab, cedict_path=None):
+    def build(cls, vocab, cedict_path=None, **kwargs):
         key = frozenset(vocab.items())
         if key not in cache:
-            cache[key] = original(cls, vocab, cedict_path)
+            cache[key] = original(cls, vocab, cedict_path, **kwargs)
         return cache[key]
 
     mp = pytest.MonkeyPatch()
@@ -101,7 +101,7 @@ _KILLED_BUILD = textwrap.dedent(
     stage, marker, old_lexicon = sys.argv[1], Path(sys.argv[2]), Path(sys.argv[3])
     # Same seeds, same lexicon: reading CC-CEDICT again would only make the test slower.
     saved = json.loads(old_lexicon.read_text(encoding="utf-8"))
-    Lexicon.build = classmethod(lambda cls, vocab, cedict_path=None: cls.from_dict(saved))
+    Lexicon.build = classmethod(lambda cls, vocab, cedict_path=None, **kw: cls.from_dict(saved))
 
     class Stuck(HashEmbedder):
         def encode_passages(self, texts, batch_size=32, progress=None):
@@ -401,10 +401,10 @@ _PEAK = textwrap.dedent(
 
     built = {}
     plain = Lexicon.build.__func__
-    def memo(cls, vocab, cedict_path=None):  # both builds index the same seeds
+    def memo(cls, vocab, cedict_path=None, **kw):  # both builds index the same seeds
         key = frozenset(vocab.items())
         if key not in built:
-            built[key] = plain(cls, vocab)
+            built[key] = plain(cls, vocab, **kw)
         return built[key]
     Lexicon.build = classmethod(memo)
     root = Path(sys.argv[1])

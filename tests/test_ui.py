@@ -213,6 +213,102 @@ def test_answer_json_shape(svc: Any) -> None:
     assert doc.text[passage["start"] : passage["end"]] == passage["text"]
 
 
+# --------------------------------------------------------------------------- concurrency
+
+
+@pytest.fixture
+def switch_interval() -> Iterator[None]:
+    """Put back the interpreter's switch interval that serving the page changes."""
+    import sys
+
+    before = sys.getswitchinterval()
+    try:
+        yield
+    finally:
+        sys.setswitchinterval(before)
+
+
+def _service_with(svc: Any, **changes: Any) -> Any:
+    """Another service over the module's index, with some settings changed."""
+    from qa.service import QAService
+
+    service = QAService(svc.settings.replace(**changes), embedder=svc.embedder)
+    service.ensure_index()  # up to date: a load, no build
+    return service
+
+
+def test_ask_concurrency_setting() -> None:
+    from qa.settings import load_settings
+
+    assert load_settings(env={}).ask_concurrency == 4
+    assert load_settings(env={"QA_ASK_CONCURRENCY": "7"}).ask_concurrency == 7
+    with pytest.raises(ValueError, match="QA_ASK_CONCURRENCY"):
+        load_settings(env={"QA_ASK_CONCURRENCY": "0"})
+
+
+def test_the_chat_and_the_api_share_the_configured_question_limit(
+    svc: Any, switch_interval: None
+) -> None:
+    import sys
+
+    from qa.ui import SWITCH_INTERVAL_S, build_app, configure_serving
+
+    service = _service_with(svc, ask_concurrency=3)
+    demo = configure_serving(build_app(service), service.settings)
+    ask = {fn.name: fn.concurrency_limit for fn in demo.fns.values() if fn.concurrency_id == "ask"}
+    # Gradio gives a shared pool the smallest limit of its events: both must carry it.
+    assert ask == {"respond": 3, "ask_api": 3}
+    assert demo._queue.default_concurrency_limit == 3
+    rebuild = [fn for fn in demo.fns.values() if fn.concurrency_id == "rebuild"]
+    assert [fn.concurrency_limit for fn in rebuild] == [2]
+    assert sys.getswitchinterval() == pytest.approx(SWITCH_INTERVAL_S)
+
+
+def test_the_page_answers_two_questions_at_once(svc: Any, switch_interval: None) -> None:
+    """Two /ask requests meet inside the service: with one answer at a time they could not."""
+    import threading
+
+    from gradio_client import Client
+
+    from qa.ui import build_app, configure_serving
+    from tests.browser import free_port
+
+    service = _service_with(svc, ask_concurrency=2)
+    meet = threading.Barrier(2, timeout=30)
+    real_ask = service.ask
+
+    def ask(*args: Any, **kwargs: Any) -> Any:
+        meet.wait()  # both questions must be inside at the same time
+        return real_ask(*args, **kwargs)
+
+    service.ask = ask
+    demo = configure_serving(build_app(service), service.settings)
+    port = free_port()
+    demo.launch(
+        server_name="127.0.0.1", server_port=port, prevent_thread_lock=True, quiet=True,
+        ssr_mode=False,
+    )  # fmt: skip
+    try:
+        url = f"http://127.0.0.1:{port}/"
+        replies: list[Any] = []
+
+        def client() -> None:
+            try:
+                replies.append(Client(url, verbose=False).predict(FIVE_PHASES, 3, "keyword",
+                                                                  api_name="/ask"))
+            except Exception as exc:  # noqa: BLE001 - reported by the assertion below
+                replies.append(exc)
+
+        threads = [threading.Thread(target=client) for _ in range(2)]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join(60)
+    finally:
+        demo.close()
+    assert len(replies) == 2 and all(isinstance(r, dict) and r["found"] for r in replies), replies
+
+
 # --------------------------------------------------------------------------- browser
 
 
