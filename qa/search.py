@@ -235,7 +235,7 @@ def attach_neighbours(index: Index, cache_dir: Path) -> None:
         if index.neighbours is None:
             vectors = wordvec.load_word_vectors(cache_dir)
             index.neighbours = (
-                wordvec.Neighbours(vectors, filter(_is_content_word, index.bm25.vocab_dict))
+                wordvec.Neighbours(vectors, _content_words(index.bm25.vocab_dict))
                 if vectors
                 else False
             )
@@ -256,19 +256,22 @@ def neighbours_for(index: Index) -> Any | None:
 _FUNCTION_TAGS = ("c", "p", "d", "r", "u", "m", "q", "f", "t", "y", "e", "o")
 
 
-def _is_content_word(word: str) -> bool:
+def _content_words(words: Iterable[str]) -> Iterator[str]:
     from jieba import posseg
 
-    tag = posseg.dt.word_tag_tab.get(word)
-    return tag is None or not tag.startswith(_FUNCTION_TAGS)
+    tags = posseg.dt.word_tag_tab
+    for word in words:
+        tag = tags.get(word)
+        if tag is None or not tag.startswith(_FUNCTION_TAGS):
+            yield word
 
 
 def _widen(index: Index, concepts: list[Concept], weights: dict[str, float]) -> list[Concept]:
     """Add each Chinese word's nearest corpus words to its concept and to the query terms.
 
-    A question in its own words ("诸城的干部眼下在风气上有哪些毛病") shares few words with the
-    passage ("干部作风还有不小差距…纪律观念淡薄"); word vectors trained on Chinese text know
-    that 风气 is near 作风 and 毛病 near 问题. Words already in the query keep their weight.
+    A question in its own words ("那篇讲话要求这次行动别搞哪些花架子") shares few words with the
+    passage ("不耍花拳繡腿"); word vectors trained on Chinese text know that 花架子 is near
+    花拳绣腿, 营收 near 收入, 考量 near 考虑. Words already in the query keep their weight.
     """
     table = neighbours_for(index)
     if table is None:

@@ -36,7 +36,7 @@ _CACHE_FORMAT = 1
 _CJK_WORD = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]{2,8}")
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)  # eq would compare the arrays
 class WordVectors:
     """Unit-length word vectors, one row per word."""
 
@@ -80,6 +80,9 @@ class Neighbours:
             if _CJK_WORD.fullmatch(w) and (r := vectors.row(w)) is not None
         ]
         self.words = tuple(w for w, _ in rows)
+        # Questions repeat their words; at 50k candidate words a lookup costs ~2 ms. Bounded
+        # by the vectors' 55k words.
+        self._memo: dict[tuple[str, int, float], list[tuple[str, float]]] = {}
         self._matrix = np.asarray(vectors.vectors[[r for _, r in rows]], dtype=np.float32).reshape(
             len(rows), vectors.vectors.shape[1]
         )
@@ -98,6 +101,12 @@ class Neighbours:
         Returns:
             (corpus word, cosine similarity) pairs, not including ``word`` itself.
         """
+        key = (word, limit, threshold)
+        if key not in self._memo:
+            self._memo[key] = self._nearest(word, limit, threshold)
+        return list(self._memo[key])
+
+    def _nearest(self, word: str, limit: int, threshold: float) -> list[tuple[str, float]]:
         row = self.vectors.row(word)
         if row is None or not self.words or limit <= 0:
             return []

@@ -118,7 +118,7 @@ def test_real_vectors_know_near_synonyms(real_vectors: wordvec.WordVectors) -> N
 
 
 def test_question_words_are_widened_in_the_query(svc) -> None:
-    """风气 ("ethos") is not how the seeds say it; 作风 ("work style") is, and is searched."""
+    """风气 ("ethos") gets its nearest corpus words (学风, 观念 on the seeds), below itself."""
     query = prepare_query("诸城的干部眼下在风气上有哪些毛病？", svc.index)
     terms = dict(query.terms)
     concept = next(c for c in query.concepts if c.label == "风气")
