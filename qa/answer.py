@@ -104,6 +104,9 @@ class Answer:
     query: str = ""
     #: The sentence introducing :attr:`items` ("今年活动主要分五个阶段。"), or "".
     lead: str = ""
+    #: The documents of :attr:`passages`, by id, from the index the passages came from: a
+    #: rebuild that swaps the index afterwards cannot pair a passage with another text.
+    documents: Mapping[str, Document] = field(default_factory=dict)
 
 
 # --------------------------------------------------------------------------- numbers
@@ -958,7 +961,12 @@ def compose_answer(
     """
     asked = result.question if question is None else question
     notice = NOTICE_TRUNCATED if truncated else ""
-    base = {"question": asked, "query": result.question, "notice": notice}
+    cited = {
+        h.chunk.doc_id: documents[h.chunk.doc_id]
+        for h in result.hits
+        if h.chunk.doc_id in documents
+    }
+    base = {"question": asked, "query": result.question, "notice": notice, "documents": cited}
     if result.weak or not result.hits:
         return Answer(
             sentences=[], items=[], passages=result.hits, terms=result.terms, found=False, **base

@@ -15,7 +15,7 @@ import html
 import logging
 import sys
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 from qa.answer import Answer, AnswerSentence
@@ -185,7 +185,7 @@ def card_html(n: int, hit: Hit, doc: Document | None, terms: Sequence[str] = ())
     )
 
 
-def weak_html(answer: Answer, documents: dict[str, Document]) -> str:
+def weak_html(answer: Answer, documents: Mapping[str, Document]) -> str:
     """The nearest passages of an answer that found nothing, folded in a ``<details>``."""
     cards = "".join(
         card_html(n, hit, documents.get(hit.chunk.doc_id), answer.terms)
@@ -244,7 +244,7 @@ def status_html(status: Status, rebuilding: bool = False) -> str:
     return f'<table class="qa-status" id="qa-status-table">{cells}</table>'
 
 
-def answer_json(answer: Answer, documents: dict[str, Document]) -> dict[str, Any]:
+def answer_json(answer: Answer, documents: Mapping[str, Document]) -> dict[str, Any]:
     """The answer and its passages as plain JSON data (the ``/ask`` endpoint's result)."""
 
     def sentences(items: list[AnswerSentence]) -> list[dict[str, Any]]:
@@ -291,9 +291,6 @@ class Page:
     def __init__(self, service: QAService) -> None:
         self.service = service
 
-    def _documents(self) -> dict[str, Document]:
-        return dict(self.service.index.documents)
-
     def respond(
         self,
         question: str,
@@ -327,13 +324,12 @@ class Page:
             chat.append({"role": "assistant", "content": error_html(exc)})
             return chat, history, {"found": False, "cards": [], "weak": ""}, "", ""
         logger.info("answered in %.3f s: %r", time.perf_counter() - t0, question[:80])
-        documents = self._documents()
         chat.append({"role": "assistant", "content": answer_html(answer)})
         history.append(question)
-        return chat, history, self.cards_state(answer, documents), "", ""
+        return chat, history, self.cards_state(answer, answer.documents), "", ""
 
     @staticmethod
-    def cards_state(answer: Answer, documents: dict[str, Document]) -> dict[str, Any]:
+    def cards_state(answer: Answer, documents: Mapping[str, Document]) -> dict[str, Any]:
         """What the passage panel renders: one entry per card, or the folded weak passages."""
         if not answer.found:
             weak = weak_html(answer, documents) if answer.passages else f"<p>{NOT_FOUND}</p>"
@@ -401,7 +397,7 @@ class Page:
             QAError: The question cannot be searched (gradio turns it into an error reply).
         """
         answer = self.service.ask(question, k=int(k), mode=mode)
-        return answer_json(answer, self._documents())
+        return answer_json(answer, answer.documents)
 
 
 # --------------------------------------------------------------------------- layout

@@ -8,6 +8,7 @@ must work offline). Screenshots go to ``test-output/``.
 
 from __future__ import annotations
 
+import html
 import logging
 import re
 import time
@@ -164,6 +165,32 @@ def test_respond_passes_history_to_the_service(svc: Any) -> None:
     chat, history, *_ = page.respond("第一问 诸城", [], [], 2, "keyword")
     page.respond("第二问", chat, history, 2, "keyword")
     assert seen == [(), ("第一问 诸城",)]
+
+
+def test_cards_use_the_documents_of_the_index_that_answered(svc: Any) -> None:
+    """A rebuild that swaps the index between the answer and the page's rendering must not
+    pair a passage with another index's documents (the card would quote the wrong text)."""
+    from qa.corpus import Document
+
+    class SwappedAfterAsk:
+        def __getattr__(self, name: str) -> Any:
+            return getattr(svc, name)
+
+        @property
+        def index(self) -> Any:
+            class Other:  # what a rebuild from changed seeds would have made
+                documents: dict[str, Document] = {}
+
+            return Other()
+
+    page = Page(SwappedAfterAsk())  # type: ignore[arg-type]
+    answer = svc.ask(FIVE_PHASES, k=3, mode="keyword")
+    assert answer.documents and {h.chunk.doc_id for h in answer.passages} <= set(answer.documents)
+    _, _, cards, *_ = page.respond(FIVE_PHASES, [], [], 3, "keyword")
+    doc = answer.documents[answer.passages[0].chunk.doc_id]
+    assert doc.title and html.escape(doc.title) in cards["cards"][0]["html"]
+    data = page.api_ask(FIVE_PHASES, 3, "keyword")
+    assert data["passages"][0]["title"] == doc.title
 
 
 def test_respond_shows_errors_in_the_chat(svc: Any) -> None:
