@@ -220,7 +220,8 @@ class QAService:
         """The index and model in use, and whether the seeds changed since the build."""
         manifest = self._index.manifest if self._index else read_manifest(self.settings.index_dir)
         try:
-            reasons = stale_reasons(manifest, self.settings, seed_hashes(self.settings.seeds_dir))
+            hashes = seed_hashes(self.settings.seeds_dir, remember=True)
+            reasons = stale_reasons(manifest, self.settings, hashes)
         except SeedsError as exc:
             reasons = [str(exc)]
         description = (

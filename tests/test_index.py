@@ -190,3 +190,50 @@ def test_a_second_concurrent_build_is_refused(settings, fake_embedder):
             build_index(settings, fake_embedder, force=True)
     assert current_build(settings.index_dir) == before
     assert build_index(settings, fake_embedder, force=True).rebuilt  # free again afterwards
+
+
+def test_remembered_seed_hashes_follow_every_change(tmp_path, monkeypatch):
+    import os
+    import time
+
+    import qa.index as ix
+
+    seeds = tmp_path / "seeds"
+    seeds.mkdir()
+    a, b = seeds / "a.txt", seeds / "b.txt"
+    a.write_text("诸城作风建设年", encoding="utf-8")
+    b.write_text("泰兴大讨论", encoding="utf-8")
+    reads: list[str] = []
+    real = ix._sha256_file
+    monkeypatch.setattr(ix, "_sha256_file", lambda p: reads.append(p.name) or real(p))
+    monkeypatch.setattr(ix, "_RACY_SECONDS", -1.0)  # files written just now count as settled
+    fresh = ix.seed_hashes(seeds)
+    assert ix.seed_hashes(seeds, remember=True) == fresh
+    reads.clear()
+    assert ix.seed_hashes(seeds, remember=True) == fresh and reads == []  # nothing re-read
+    a.write_text("诸城作风建设月", encoding="utf-8")  # same length, new content
+    again = ix.seed_hashes(seeds, remember=True)
+    assert reads == ["a.txt"] and again["a.txt"] != fresh["a.txt"]
+    assert again == ix.seed_hashes(seeds)
+    (seeds / "c.txt").write_text("新文件", encoding="utf-8")
+    b.unlink()
+    assert set(ix.seed_hashes(seeds, remember=True)) == {"a.txt", "c.txt"}
+    # A file changed within the last moments is hashed every time: its times could stay
+    # the same through a second change in the same clock tick.
+    monkeypatch.setattr(ix, "_RACY_SECONDS", 2.0)
+    d = seeds / "d.txt"
+    d.write_text("刚写的", encoding="utf-8")
+    os.utime(d, (time.time(), time.time()))
+    ix.seed_hashes(seeds, remember=True)
+    reads.clear()
+    ix.seed_hashes(seeds, remember=True)
+    assert reads == ["d.txt"]
+
+
+def test_status_reports_a_changed_seed_as_stale(settings, fake_embedder):
+    svc = QAService(settings, embedder=fake_embedder)
+    svc.ensure_index()
+    assert not svc.status().stale and not svc.status().stale
+    seed = sorted(settings.seeds_dir.glob("*.txt"))[0]
+    seed.write_text(seed.read_text(encoding="utf-8") + "\n新增一句。", encoding="utf-8")
+    assert svc.status().stale
