@@ -6,6 +6,7 @@ Errors the user can act on are printed as one line, with a non-zero exit; never 
 from __future__ import annotations
 
 import argparse
+import gc
 import json
 import logging
 import sys
@@ -274,6 +275,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("interrupted", file=sys.stderr)
         return 130
+    finally:
+        if argv is None:
+            # The process ends next. Its last garbage collection would walk the model's,
+            # the index's and the dictionaries' millions of objects (about a second after
+            # `qa ask`); frozen, they are left to the exit. Not for in-process callers.
+            gc.freeze()
 
 
 if __name__ == "__main__":
