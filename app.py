@@ -6,9 +6,9 @@ import os
 os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 
+from qa.cli import configure_logging  # noqa: E402
 from qa.ui import launch  # noqa: E402  (the environment must be set before gradio loads)
 
 if __name__ == "__main__":
-    logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
-    logging.getLogger("bm25s").setLevel(logging.WARNING)
+    configure_logging(logging.INFO)
     launch()

@@ -245,17 +245,44 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+#: Libraries whose routine messages are noise on a user's terminal: bm25s logs every index
+#: build ("Building index from tokens"), faiss's loader every CPU extension it could not load,
+#: httpx every request gradio makes to its own page.
+NOISY_LOGGERS = ("bm25s", "faiss.loader", "httpx")
+
+
+class _AtLeast(logging.Filter):
+    def __init__(self, level: int) -> None:
+        super().__init__()
+        self.level = level
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return record.levelno >= self.level
+
+
+def configure_logging(level: int = logging.WARNING, libraries: int = logging.WARNING) -> None:
+    """Log to stderr at ``level``, and the noisy libraries' messages only from ``libraries`` up.
+
+    Args:
+        level: Level of the root logger (INFO for the page and ``--verbose``).
+        libraries: Least level shown from :data:`NOISY_LOGGERS`.
+    """
+    logging.basicConfig(level=level, format="%(levelname)s %(name)s: %(message)s")
+    for name in NOISY_LOGGERS:
+        lib = logging.getLogger(name)
+        lib.setLevel(libraries)
+        # bm25s sets its logger to DEBUG when it is imported, which happens later, at the
+        # first build or load; a filter outlives that.
+        for old in [f for f in lib.filters if isinstance(f, _AtLeast)]:
+            lib.removeFilter(old)
+        lib.addFilter(_AtLeast(libraries))
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the ``qa`` command."""
     args = build_parser().parse_args(argv)
-    logging.basicConfig(
-        level=logging.INFO if getattr(args, "verbose", False) else logging.WARNING,
-        format="%(levelname)s %(name)s: %(message)s",
-    )
-    # bm25s sets its own logger to DEBUG; its "building index" lines are noise for users.
-    logging.getLogger("bm25s").setLevel(
-        logging.INFO if getattr(args, "verbose", False) else logging.WARNING
-    )
+    level = logging.INFO if getattr(args, "verbose", False) else logging.WARNING
+    configure_logging(level, libraries=level)
     try:
         settings = load_settings(
             seeds_dir=getattr(args, "seeds", None),

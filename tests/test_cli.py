@@ -108,3 +108,25 @@ def test_info_and_ask(real_service, real_settings):
     res = run_qa("ask", FIVE_PHASES, env=env)
     assert res.returncode == 0, res.stderr
     assert "[1]" in res.stdout and "searched for:" in res.stdout
+
+
+def test_noisy_library_logs_stay_quiet_after_the_library_resets_its_level(caplog):
+    import logging
+
+    from qa.cli import NOISY_LOGGERS, configure_logging
+
+    configure_logging(logging.INFO)
+    configure_logging(logging.INFO)  # twice, as in-process callers do: one filter each
+    caplog.set_level(logging.DEBUG)
+    bm25s = logging.getLogger("bm25s")
+    bm25s.setLevel(logging.DEBUG)  # what `import bm25s` does, after the CLI set things up
+    bm25s.debug("Building index from tokens")
+    logging.getLogger("faiss.loader").info("Could not load library with AVX512 support")
+    bm25s.warning("a real problem")
+    logging.getLogger("qa.index").info("index built")
+    messages = [r.getMessage() for r in caplog.records]
+    assert "Building index from tokens" not in messages
+    assert not any("AVX512" in m for m in messages)
+    assert "a real problem" in messages and "index built" in messages
+    assert all(len(logging.getLogger(n).filters) == 1 for n in NOISY_LOGGERS)
+    configure_logging(logging.WARNING, libraries=logging.DEBUG)  # leave the loggers open again
