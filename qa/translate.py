@@ -220,6 +220,26 @@ _IRREGULAR = {
     "theses": "thesis", "data": "data", "media": "media", "lives": "life", "wives": "wife",
     "leaves": "leaf", "halves": "half", "selves": "self", "thieves": "thief",
 }  # fmt: skip
+# Past tenses and participles of irregular verbs, for questions ("when was it held", "how
+# many problems were found"): the verb is tried before the form's own glosses ("found" is
+# also to found, 建立). The forms that are common words of their own (left, saw, felt, rose,
+# ground, spoke, lay, fell, bound, wound, lead) are left out.
+_IRREGULAR_VERBS_TEXT = """
+    held:hold found:find made:make took:take taken:take gave:give given:give led:lead
+    brought:bring began:begin begun:begin chose:choose chosen:choose drew:draw drawn:draw
+    won:win met:meet said:say told:tell thought:think sought:seek taught:teach built:build
+    sent:send spent:spend kept:keep paid:pay sold:sell stood:stand understood:understand
+    wrote:write written:write shown:show known:know knew:know grew:grow grown:grow
+    rose:rise risen:rise drove:drive driven:drive broke:break broken:break spoken:speak
+    went:go gone:go seen:see came:come became:become become:become ran:run heard:hear
+    meant:mean dealt:deal struck:strike undertook:undertake undertaken:undertake
+    forgot:forget forgotten:forget got:get gotten:get lost:lose fought:fight caught:catch
+    bought:buy shook:shake shaken:shake overcame:overcome overcome:overcome sat:sit
+    beaten:beat hid:hide hidden:hide rode:ride ridden:ride wore:wear worn:wear swore:swear
+    sworn:swear threw:throw thrown:throw withdrew:withdraw withdrawn:withdraw
+    upheld:uphold set:set put:put cut:cut let:let hit:hit spread:spread
+"""
+_IRREGULAR_VERBS = dict(pair.split(":") for pair in _IRREGULAR_VERBS_TEXT.split())
 _NO_STRIP_TEXT = """
     news series species means politics economics mathematics physics ethics always perhaps
     whereas towards afterwards besides various thus this his has was does yes its lens gas bus
@@ -387,6 +407,8 @@ def _inflections(word: str) -> list[str]:
     """
     base = _lemma(word)
     forms = [base] if base == word else [base, word]
+    if word in _IRREGULAR_VERBS:
+        forms.insert(0, _IRREGULAR_VERBS[word])
     for suffix, repl in (("ing", ""), ("ing", "e"), ("ed", ""), ("ed", "e"), ("ied", "y")):
         if word.endswith(suffix) and len(word) - len(suffix) >= 3:
             forms.append(word[: -len(suffix)] + repl)

@@ -155,6 +155,13 @@ def test_phrase_beats_its_words(lexicon: Lexicon) -> None:
     assert found[0].origin == "work style"
 
 
+def test_irregular_past_forms_are_read_as_their_verb(lexicon: Lexicon) -> None:
+    # "found" is also "to found" (建立, 创建); in a question it is nearly always "find".
+    found = _terms(lexicon, "How many problems were found in Taixing?")
+    assert "发现" in found and not {"建立", "创建"} & set(found)
+    assert _terms(lexicon, "problems found") == _terms(lexicon, "problems find")
+
+
 @pytest.mark.parametrize("question", ["what is the", "What are they?", "", "   ", "诸城的五个阶段"])
 def test_nothing_to_translate(lexicon: Lexicon, question: str) -> None:
     assert lexicon.translate(question) == []
