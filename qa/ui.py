@@ -315,7 +315,11 @@ class Page:
         chat = list(chat or [])
         history = list(history or [])
         question = (question or "").strip()
-        chat.append({"role": "user", "content": esc(question)})
+        # The service cuts an over-long question and says so; the chat and the history (sent
+        # back with every later question) keep the cut text too, not 100,000 characters.
+        limit = self.service.settings.max_question_chars
+        shown = question if len(question) <= limit else question[:limit] + "…"
+        chat.append({"role": "user", "content": esc(shown)})
         t0 = time.perf_counter()
         try:
             answer = self.service.ask(question, k=int(k), mode=mode, history=tuple(history))
@@ -325,7 +329,7 @@ class Page:
             return chat, history, {"found": False, "cards": [], "weak": ""}, "", ""
         logger.info("answered in %.3f s: %r", time.perf_counter() - t0, question[:80])
         chat.append({"role": "assistant", "content": answer_html(answer)})
-        history.append(question)
+        history.append(shown)
         return chat, history, self.cards_state(answer, answer.documents), "", ""
 
     @staticmethod

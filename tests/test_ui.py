@@ -193,6 +193,15 @@ def test_cards_use_the_documents_of_the_index_that_answered(svc: Any) -> None:
     assert data["passages"][0]["title"] == doc.title
 
 
+def test_an_over_long_question_is_cut_in_the_chat_and_history(svc: Any) -> None:
+    question = FIVE_PHASES + "作风建设" * 25_000
+    limit = svc.settings.max_question_chars
+    chat, history, cards, *_ = Page(svc).respond(question, [], [], 3, "keyword")
+    assert len(chat[0]["content"]) <= limit + 1 and chat[0]["content"].endswith("…")
+    assert history == [chat[0]["content"]]
+    assert "cut" in chat[1]["content"] and cards["found"]
+
+
 def test_respond_shows_errors_in_the_chat(svc: Any) -> None:
     chat, history, cards, *_ = Page(svc).respond("   ", [], [], 3, "hybrid")
     assert "qa-error" in chat[-1]["content"] and history == []
