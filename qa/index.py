@@ -161,14 +161,13 @@ def seed_hashes(seeds_dir: Path, *, remember: bool = False) -> dict[str, str]:
     if not seeds_dir.is_dir():
         raise SeedsError(f"seeds folder {seeds_dir} does not exist; set QA_SEEDS_DIR or --seeds")
     out = {}
-    cut = len(str(seeds_dir).rstrip(os.sep)) + 1  # rglob's paths all start with the folder's
     for p in sorted(seeds_dir.rglob("*.txt")):
         try:
             st = p.stat()
         except OSError:  # removed meanwhile, or a dangling link
             continue
         if stat.S_ISREG(st.st_mode):
-            rel = str(p)[cut:].replace(os.sep, "/")
+            rel = p.relative_to(seeds_dir).as_posix()
             out[rel] = _remembered_hash(p, st) if remember else _sha256_file(p)
     return out
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import sys
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -237,3 +238,16 @@ def test_status_reports_a_changed_seed_as_stale(settings, fake_embedder):
     seed = sorted(settings.seeds_dir.glob("*.txt"))[0]
     seed.write_text(seed.read_text(encoding="utf-8") + "\n新增一句。", encoding="utf-8")
     assert svc.status().stale
+
+
+def test_seed_hashes_of_the_current_folder_keep_whole_names(tmp_path, monkeypatch):
+    import qa.index as ix
+
+    (tmp_path / "sub").mkdir()
+    (tmp_path / "a.txt").write_text("诸城", encoding="utf-8")
+    (tmp_path / "sub" / "b.txt").write_text("泰兴", encoding="utf-8")
+    expected = ix.seed_hashes(tmp_path)
+    assert set(expected) == {"a.txt", "sub/b.txt"}
+    monkeypatch.chdir(tmp_path)
+    assert ix.seed_hashes(Path(".")) == expected
+    assert ix.seed_hashes(Path("."), remember=True) == expected
