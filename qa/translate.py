@@ -222,22 +222,23 @@ _IRREGULAR = {
 }  # fmt: skip
 # Past tenses and participles of irregular verbs, for questions ("when was it held", "how
 # many problems were found"): the verb is tried before the form's own glosses ("found" is
-# also to found, 建立). The forms that are common words of their own (left, saw, felt, rose,
-# ground, spoke, lay, fell, bound, wound, lead) are left out.
+# also to found, 建立). Forms that are common words of their own (left, saw, felt, rose,
+# ground, spoke, lay, fell, bound, wound) are left out, and so are those spelt like the verb
+# (set, put, cut, become).
 _IRREGULAR_VERBS_TEXT = """
     held:hold found:find made:make took:take taken:take gave:give given:give led:lead
     brought:bring began:begin begun:begin chose:choose chosen:choose drew:draw drawn:draw
     won:win met:meet said:say told:tell thought:think sought:seek taught:teach built:build
     sent:send spent:spend kept:keep paid:pay sold:sell stood:stand understood:understand
     wrote:write written:write shown:show known:know knew:know grew:grow grown:grow
-    rose:rise risen:rise drove:drive driven:drive broke:break broken:break spoken:speak
-    went:go gone:go seen:see came:come became:become become:become ran:run heard:hear
+    risen:rise drove:drive driven:drive broke:break broken:break spoken:speak
+    went:go gone:go seen:see came:come became:become ran:run heard:hear
     meant:mean dealt:deal struck:strike undertook:undertake undertaken:undertake
     forgot:forget forgotten:forget got:get gotten:get lost:lose fought:fight caught:catch
-    bought:buy shook:shake shaken:shake overcame:overcome overcome:overcome sat:sit
+    bought:buy shook:shake shaken:shake overcame:overcome sat:sit
     beaten:beat hid:hide hidden:hide rode:ride ridden:ride wore:wear worn:wear swore:swear
     sworn:swear threw:throw thrown:throw withdrew:withdraw withdrawn:withdraw
-    upheld:uphold set:set put:put cut:cut let:let hit:hit spread:spread
+    upheld:uphold
 """
 _IRREGULAR_VERBS = dict(pair.split(":") for pair in _IRREGULAR_VERBS_TEXT.split())
 _NO_STRIP_TEXT = """
