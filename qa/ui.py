@@ -59,7 +59,7 @@ _STAGE_LABELS = {
 
 CSS = f"""
 body, .gradio-container, .qa-answer, .qa-card, .qa-doc {{ font-family: {FONT_STACK}; }}
-.qa-cite {{ color: var(--color-accent); font-weight: 600; white-space: nowrap; }}
+.qa-cite {{ color: var(--color-accent); font-weight: 600; white-space: nowrap; cursor: help; }}
 .qa-terms, .qa-meta, .qa-query {{ color: var(--body-text-color-subdued); font-size: 0.9em; }}
 .qa-notice {{ color: var(--color-accent); }}
 .qa-notfound {{ font-weight: 600; }}
@@ -102,8 +102,32 @@ def esc(text: object) -> str:
     return html.escape(str(text), quote=True)
 
 
-def _cites(sentence: AnswerSentence) -> str:
-    return "".join(f' <span class="qa-cite">[{int(n)}]</span>' for n in sentence.citations)
+#: Characters of the cited passage shown when the pointer rests on a citation marker.
+CITE_TIP_CHARS = 100
+
+
+def _cite_tip(answer: Answer, n: int) -> str:
+    """What citation ``n`` points at: the passage's document title and its opening words."""
+    if not 0 < n <= len(answer.passages):
+        return ""
+    chunk = answer.passages[n - 1].chunk
+    doc = answer.documents.get(chunk.doc_id)
+    title = doc.title if doc is not None and doc.title else chunk.doc_id
+    text = " ".join(chunk.text.split())
+    if len(text) > CITE_TIP_CHARS:
+        text = text[:CITE_TIP_CHARS] + "…"
+    return f"[{n}] {title}: {text}"
+
+
+def _cites(sentence: AnswerSentence, answer: Answer) -> str:
+    # The tip is baked into each bubble, so an earlier answer's markers keep naming their own
+    # passages after the cards beside the chat have moved on to a later question.
+    out = []
+    for n in sentence.citations:
+        tip = _cite_tip(answer, int(n))
+        title = f' title="{esc(tip)}"' if tip else ""
+        out.append(f' <span{title} class="qa-cite">[{int(n)}]</span>')
+    return "".join(out)
 
 
 def _terms_line(terms: Sequence[str]) -> str:
@@ -137,10 +161,10 @@ def answer_html(answer: Answer) -> str:
         lead = getattr(answer, "lead", "") or ""
         if lead:
             out.append(f'<p class="qa-lead">{esc(lead)}</p>')
-        lis = "".join(f"<li>{esc(s.text)}{_cites(s)}</li>" for s in answer.items)
+        lis = "".join(f"<li>{esc(s.text)}{_cites(s, answer)}</li>" for s in answer.items)
         out.append(f'<ol class="qa-items">{lis}</ol>')
     elif answer.sentences:
-        out.extend(f"<p>{esc(s.text)}{_cites(s)}</p>" for s in answer.sentences)
+        out.extend(f"<p>{esc(s.text)}{_cites(s, answer)}</p>" for s in answer.sentences)
     else:
         out.append('<p class="qa-meta">见右侧段落 / see the passages beside the chat</p>')
     out.append(_terms_line(answer.terms))

@@ -108,6 +108,26 @@ def test_answer_html_escapes_and_numbers_items() -> None:
     assert "cut &amp; &lt;i&gt;" in out
 
 
+def test_citation_markers_name_their_passage_escaped(svc: Any) -> None:
+    import dataclasses
+
+    answer = svc.ask(FIVE_PHASES, k=3, mode="keyword")
+    out = answer_html(answer)
+    first = answer.passages[0]
+    title = answer.documents[first.chunk.doc_id].title
+    tips = re.findall(r'<span title="([^"]*)" class="qa-cite">\[(\d)\]', out)
+    assert tips and all(tip.startswith(f"[{n}] ") for tip, n in tips)
+    assert any(tip.startswith(f"[1] {html.escape(title)}: ") for tip, _ in tips)
+    hostile = dataclasses.replace(
+        first, chunk=dataclasses.replace(first.chunk, text='"><img src=x onerror=alert(1)>' * 9)
+    )
+    bad = dataclasses.replace(answer, passages=[hostile, *answer.passages[1:]])
+    out = answer_html(bad)
+    assert "<img" not in out and "&quot;&gt;&lt;img src=x" in out
+    tip = re.findall(r'title="([^"]*)"', out)[0]
+    assert tip.endswith("…") and len(html.unescape(tip)) < 100 + len(title) + 10
+
+
 def test_answer_html_sentences_query_and_not_found() -> None:
     sentences = [AnswerSentence("三是督查整改。", (2,))]
     answer = Answer("那第三个呢?", sentences, [], [], ("阶段",), True)
@@ -447,6 +467,8 @@ def test_five_phases_answer_with_citations_and_cards(page: tuple[Any, Watch]) ->
     logger.warning("Enter → answer shown: %.2f s", took)
     answer = pg.locator("#qa-chat .qa-answer").last
     assert answer.locator(".qa-cite").count() >= 1
+    # Resting the pointer on a marker names its passage (the chat keeps the attribute).
+    assert (answer.locator(".qa-cite").first.get_attribute("title") or "").startswith("[")
     assert "检索词 / searched for:" in answer.inner_text()
     cards = pg.locator("#qa-side .qa-card")
     assert cards.count() == 5  # the default k
