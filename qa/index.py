@@ -314,12 +314,25 @@ def _build_lock(index_dir: Path) -> Iterator[None]:
             fcntl.flock(fh, fcntl.LOCK_UN)
 
 
+def unchanged_report(settings: Settings, hashes: dict[str, str]) -> BuildReport | None:
+    """The report of a build that is not needed, or None when the index is stale.
+
+    Args:
+        settings: Where the index is, and how it should have been built.
+        hashes: The seeds' current hashes (:func:`seed_hashes`).
+    """
+    if stale_reasons(read_manifest(settings.index_dir), settings, hashes):
+        return None
+    return BuildReport(rebuilt=False, reasons=[], path=current_build(settings.index_dir))
+
+
 def build_index(
     settings: Settings,
     embedder: Embedder,
     *,
     force: bool = False,
     progress: Progress | None = None,
+    hashes: dict[str, str] | None = None,
 ) -> BuildReport:
     """Build the index from the seeds, unless it is up to date.
 
@@ -330,6 +343,8 @@ def build_index(
         embedder: The model to encode passages with (its name must match the settings').
         force: Build even when the index is up to date.
         progress: Called as work advances.
+        hashes: The seeds' hashes when the caller has just taken them (:func:`seed_hashes`);
+            otherwise they are taken here.
 
     Returns:
         What was done.
@@ -338,10 +353,10 @@ def build_index(
         SeedsError: The seeds folder is missing or holds no readable document.
         QAError: Another process is building the same index.
     """
-    hashes = seed_hashes(settings.seeds_dir)
+    hashes = seed_hashes(settings.seeds_dir) if hashes is None else hashes
+    if not force and (unchanged := unchanged_report(settings, hashes)) is not None:
+        return unchanged
     reasons = stale_reasons(read_manifest(settings.index_dir), settings, hashes)
-    if not force and not reasons:
-        return BuildReport(rebuilt=False, reasons=[], path=current_build(settings.index_dir))
     with _build_lock(settings.index_dir):
         return _build(settings, embedder, hashes, reasons, progress or _noop)
 

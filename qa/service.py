@@ -23,11 +23,11 @@ from qa.index import (
     Index,
     Progress,
     build_index,
-    current_build,
     open_index,
     read_manifest,
     seed_hashes,
     stale_reasons,
+    unchanged_report,
 )
 from qa.search import SearchResult, attach_neighbours, search
 from qa.settings import Settings
@@ -136,17 +136,13 @@ class QAService:
         if not self._building.acquire(blocking=False):
             raise QAError("a rebuild is already running; try again when it has finished")
         try:
-            reasons = ["forced"] if force else stale_reasons(
-                read_manifest(self.settings.index_dir), self.settings, hashes
-            )
-            if not reasons:
-                # Up to date: no build, so the model is not needed before the index load,
-                # which overlaps it (see _load); and the seeds are not hashed a second time.
-                report = BuildReport(
-                    rebuilt=False, reasons=[], path=current_build(self.settings.index_dir)
+            # Up to date: no build, so the model is not needed before the index load, which
+            # overlaps it (see _load). Either way the seeds are hashed once.
+            report = None if force else unchanged_report(self.settings, hashes)
+            if report is None:
+                report = build_index(
+                    self.settings, self.embedder, force=force, progress=progress, hashes=hashes
                 )
-            else:
-                report = build_index(self.settings, self.embedder, force=force, progress=progress)
             if report.rebuilt or self._index is None:
                 self._load()
             return report

@@ -70,6 +70,20 @@ def test_an_up_to_date_index_is_loaded_without_a_build_and_hashed_once(
     assert service.ask(FIVE_PHASES).found
 
 
+def test_a_stale_index_is_rebuilt_with_the_seeds_hashed_once(
+    settings: Settings, fake_embedder: FakeEmbedder, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    build_index(settings, fake_embedder)
+    seed = sorted(settings.seeds_dir.glob("*.txt"))[0]
+    seed.write_text(seed.read_text(encoding="utf-8") + "\n新增一句。", encoding="utf-8")
+    hashed = _counting(monkeypatch, qa.service, "seed_hashes")
+    hashed_by_build = _counting(monkeypatch, qa.index, "seed_hashes")
+    service = QAService(settings, embedder=fake_embedder)
+    report = service.ensure_index()
+    assert report.rebuilt and report.reasons
+    assert len(hashed) + len(hashed_by_build) == 1
+
+
 def test_the_model_loads_while_the_checksums_are_verified(
     settings: Settings, fake_embedder: FakeEmbedder, monkeypatch: pytest.MonkeyPatch
 ) -> None:
