@@ -214,8 +214,8 @@ _CJK_WORD = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]{2,4}")
 #: cosine similarity reaches the threshold, at most this many per word, each weighted by the
 #: weight times its similarity. Measured with ``qa eval`` (docs/retrieval.md): on the tuning
 #: set R@5 0.918 → 0.929 and R@1 0.635 → 0.671 over a plateau of weight 0.35-0.5, threshold
-#: 0.55-0.6 and 2-5 words; then once on the held-out set, R@5 0.890 → 0.918 (paraphrases
-#: 0.615 → 0.769).
+#: 0.55-0.6 and 2-5 words; then once on the held-out set, R@5 0.890 → 0.904 (paraphrases
+#: 0.615 → 0.692).
 NEIGHBOUR_WEIGHT = 0.4
 NEIGHBOUR_THRESHOLD = 0.6
 MAX_NEIGHBOURS = 3
