@@ -179,7 +179,8 @@ def prepare_query(
     translated = []
     if translate and lexicon is not None:
         by_origin: dict[str, list[tuple[str, float]]] = {}
-        for qt in lexicon.translate(normalized):  # one entry per term, from its best span
+        # One entry per term, from its best span.
+        for qt in lexicon.translate(normalized, index.bm25.vocab_dict):
             by_origin.setdefault(qt.origin.lower(), []).append((qt.term, qt.weight))
         for alternatives in by_origin.values():
             new = [(t, w) for t, w in alternatives if t not in weights]
@@ -196,6 +197,11 @@ def prepare_query(
     if not weights and not latin:
         raise QuestionError(f"nothing to search for in {question!r}")
     chars = tuple(ch for h in heads for ch in h if _CJK_CHAR.fullmatch(ch))
+    # An English question has no Chinese characters of its own: its translations' characters
+    # stand in, so that it gets the character signal too (东融 shares 融 with 融入).
+    seen = set(chars)
+    extra = [ch for t in translated for ch in t if _CJK_CHAR.fullmatch(ch) and ch not in seen]
+    chars += tuple(dict.fromkeys(extra))
     return Query(
         question,
         normalized,

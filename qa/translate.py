@@ -32,7 +32,7 @@ import unicodedata
 from collections import defaultdict
 from collections.abc import Callable, Container, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, replace
-from itertools import chain, compress, repeat
+from itertools import chain, compress, product, repeat
 from operator import add, and_, contains, gt, itemgetter, not_
 from pathlib import Path
 
@@ -55,6 +55,16 @@ MAX_NGRAM = 4
 #: Terms kept per key in the saved lexicon (a little more than the query-time cap so the
 #: relative floor has something to compare against).
 _STORED_PER_KEY = 5
+#: A corpus word spelled by two or three adjacent English words, part by part ("two checks"
+#: → 二查, "happiness tree" → 幸福树, "four people" → 四民): weight, at most this many per span,
+#: and how many senses of a one-character entry give its English words (see
+#: :meth:`Lexicon._compound_terms`).
+COMPOUND_WEIGHT = 0.8
+MAX_COMPOUNDS = 3
+_MORPHEME_SENSES = 4
+_MORPHEME_FACTOR = 0.5
+_MAX_COMPOUND_CHARS = 5
+_MAX_MORPHEMES = 8
 #: A Chinese query word the corpus never uses is searched through its CC-CEDICT synonyms that
 #: it does use, at most this many, weighted this much at best below the word itself.
 MAX_SYNONYMS = 3
@@ -591,6 +601,7 @@ class Lexicon:
         "_key_syllables",
         "_max_pinyin",
         "_max_ngram",
+        "_morphemes",
     )
 
     def __init__(
@@ -603,6 +614,7 @@ class Lexicon:
         numbers: Mapping[str, Mapping[str, _Cands]],
         syllables: Iterable[str] = (),
         synonyms: Mapping[str, _Cands] | None = None,
+        morphemes: Mapping[str, _Cands] | None = None,
     ) -> None:
         """Create a lexicon from its tables; use :meth:`build` or :meth:`from_dict` instead."""
         self._phrases = dict(phrases)
@@ -613,8 +625,9 @@ class Lexicon:
         self._numbers = {k: dict(v) for k, v in numbers.items()}
         self._syllable_set = frozenset(syllables)
         self._synonyms = dict(synonyms or {})
+        self._morphemes = dict(morphemes or {})
         # Every word of every gloss key is English, whatever it looks like in pinyin.
-        known: set[str] = set(self._partial)
+        known: set[str] = set(self._partial) | set(self._morphemes)
         for key in self._phrases:
             known.update(key.split())
         self._known = frozenset(known)
@@ -625,7 +638,8 @@ class Lexicon:
     def __repr__(self) -> str:
         return (
             f"Lexicon(phrases={len(self._phrases)}, partial={len(self._partial)}, "
-            f"pinyin={len(self._pinyin)}, numbers={len(self._numbers)})"
+            f"pinyin={len(self._pinyin)}, numbers={len(self._numbers)}, "
+            f"morphemes={len(self._morphemes)})"
         )
 
     def __eq__(self, other: object) -> bool:
@@ -691,6 +705,7 @@ class Lexicon:
             spelled = _pypinyin_spellings([w for w in words if w not in entries], cache)
             pinyin_map, corpus_names = _pinyin_table(words, entries, spelled)
             numbers = _number_table(words)
+            morphemes = _morpheme_table(words, digest)
 
             syllables = {k: min(len(t) for t, _ in v) for k, v in pinyin_map.items()}
             max_len = max(map(len, pinyin_map), default=0)
@@ -704,14 +719,22 @@ class Lexicon:
                 tok = _Tok(0, len(spelling), spelling, False, 0)
                 return bool(_segment_pinyin([tok], pinyin_map, syllables, max_len, frozenset()))
 
-            known: set[str] = set(partial)
+            known: set[str] = set(partial) | set(morphemes)
             for key in phrases:
                 known.update(key.split())
             # Only English words that would otherwise be read as pinyin need to be stored.
             english = sorted(w for w in digest.english if w not in known and readable(w))
             foreign = sorted(s for s in name_spellings - corpus_names if readable(s))
             lexicon = cls(
-                phrases, partial, pinyin_map, english, foreign, numbers, digest.syllables, synonyms
+                phrases,
+                partial,
+                pinyin_map,
+                english,
+                foreign,
+                numbers,
+                digest.syllables,
+                synonyms,
+                morphemes,
             )
         logger.info(
             "Built %r from %d corpus words in %.2f s (%d English guards, %d foreign names)",
@@ -745,6 +768,7 @@ class Lexicon:
             "numbers": {k: table(v) for k, v in sorted(self._numbers.items())},
             "syllables": sorted(self._syllable_set),
             "synonyms": table(self._synonyms),
+            "morphemes": table(self._morphemes),
         }
 
     @classmethod
@@ -778,6 +802,7 @@ class Lexicon:
                 {k: table(v) for k, v in data["numbers"].items()},
                 data["syllables"],
                 table(data.get("synonyms", {})),  # lexicons built before synonyms had none
+                table(data.get("morphemes", {})),  # nor before compounds
             )
         except (KeyError, TypeError, ValueError) as exc:
             raise ValueError(f"lexicon dict is malformed: {exc}") from exc
@@ -798,13 +823,15 @@ class Lexicon:
         """
         return list(self._synonyms.get(word, ()))
 
-    def translate(self, question: str) -> list[QueryTerm]:
+    def translate(self, question: str, vocab: Container[str] | None = None) -> list[QueryTerm]:
         """Translate the Latin-script parts of a question into corpus words.
 
         Chinese characters in the question are ignored (the caller tokenises them).
 
         Args:
             question: The user's question, e.g. ``"what are the five phases in Zhucheng"``.
+            vocab: The corpus's words; when given, adjacent English words may also spell one
+                of them part by part (see :meth:`_compound_terms`).
 
         Returns:
             Query terms, best first, one per distinct term.
@@ -843,7 +870,10 @@ class Lexicon:
                 breaks += 1
             else:
                 english.append(replace(tok, seg=tok.seg + breaks * _SEG_STRIDE) if breaks else tok)
-        found.extend(self._english_terms(question, english))
+        consumed: set[int] = set()
+        found.extend(self._english_terms(question, english, consumed))
+        if vocab is not None:
+            found.extend(self._compound_terms(question, english, consumed, vocab))
         return _merge(found)
 
     def _tokens(self, question: str) -> list[_Tok]:
@@ -939,20 +969,28 @@ class Lexicon:
                         out.append(QueryTerm(top, round(w * 0.8, 3), "pinyin", part))
         return out, used
 
-    def _english_terms(self, question: str, toks: list[_Tok]) -> list[QueryTerm]:
+    def _english_terms(
+        self, question: str, toks: list[_Tok], consumed: set[int] | None = None
+    ) -> list[QueryTerm]:
+        """Terms for English words; ``consumed`` gets the tokens read as part of a phrase."""
         out: list[QueryTerm] = []
         lemmas = [_lemma(t.text) for t in toks]
+        consumed = set() if consumed is None else consumed
         i = 0
         while i < len(toks):
             tok, word = toks[i], toks[i].text
             # Phrases first: "number one" is 一把手, "first secretary" a title.
             matched = self._phrase_at(question, toks, lemmas, i, out)
             if matched:
+                consumed.update(range(i, i + matched))
                 i += matched
                 continue
             number = _number_of(word)
             if number is not None:
-                i = self._number_terms(question, toks, i, number, out)
+                end = self._number_terms(question, toks, i, number, out)
+                if end > i + 1:  # "six kinds of": the noun named the classifier
+                    consumed.update(range(i, end))
+                i = end
                 continue
             if word in STOPWORDS:
                 i += 1
@@ -964,6 +1002,58 @@ class Lexicon:
             else:
                 logger.debug("No Chinese term for %r", word)
             i += 1
+        return out
+
+    def _compound_terms(
+        self, question: str, toks: list[_Tok], consumed: set[int], vocab: Container[str]
+    ) -> list[QueryTerm]:
+        """Corpus words that two or three adjacent English words spell part by part.
+
+        Chinese coins words by putting morphemes together, and an English question names them
+        word by word: "two checks, three visits" is 二查三访, "the happiness tree" 幸福树, "three
+        togethers, four people" 三同四民. No dictionary has such coinages, but each part
+        translates: a number into its numeral, a word into a corpus word of one or two
+        characters or into a character whose one-character entry it glosses (check → 查,
+        visit → 访, tree → 树). Every way of joining the parts' translations in order that is a
+        corpus word, and not already one part's own translation, becomes a term. Tokens read as
+        a dictionary phrase are left out ("working groups" is 工作组, not 干 + 群).
+        """
+        options: list[dict[str, float] | None] = []
+        for k, tok in enumerate(toks):
+            if k in consumed:
+                options.append(None)
+                continue
+            number = _number_of(tok.text)
+            if number is not None:
+                options.append({_numeral(number[0]): 1.0} if number[1] == "card" else None)
+                continue
+            if tok.text in STOPWORDS:
+                options.append(None)
+                continue
+            opts = {t: w for t, w in self._word_candidates(tok.text).items() if len(t) <= 2}
+            for form in _inflections(tok.text):
+                if form in self._morphemes:
+                    for char, w in self._morphemes[form]:
+                        opts[char] = max(opts.get(char, 0.0), w * _MORPHEME_FACTOR)
+                    break
+            options.append(opts or None)
+        out: list[QueryTerm] = []
+        for n in (3, 2):
+            for i in range(len(toks) - n + 1):
+                span = range(i, i + n)
+                if any(options[k] is None for k in span) or toks[i].seg != toks[i + n - 1].seg:
+                    continue
+                parts = [options[k] or {} for k in span]
+                found: dict[str, float] = {}
+                for combo in product(*(p.items() for p in parts)):
+                    word = "".join(t for t, _ in combo)
+                    if len(word) <= _MAX_COMPOUND_CHARS and word in vocab:
+                        score = min(w for _, w in combo)
+                        found[word] = max(found.get(word, 0.0), score)
+                found = {w: sc for w, sc in found.items() if not any(w in p for p in parts)}
+                best = sorted(found, key=lambda w: (-found[w], w))[:MAX_COMPOUNDS]
+                origin = question[toks[i].start : toks[i + n - 1].end]
+                out.extend(QueryTerm(w, COMPOUND_WEIGHT, "compound", origin) for w in best)
         return out
 
     def _word_candidates(self, word: str) -> dict[str, float]:
@@ -1751,6 +1841,26 @@ def _pinyin_table(
         limit = 2 if min(map(len, cands)) == 1 else MAX_TERMS_PER_SPAN
         table[key] = tuple(_top(scored, limit))
     return table, names
+
+
+def _morpheme_table(words: Mapping[str, int], digest: _Digest) -> dict[str, _Cands]:
+    """English word → characters of corpus words whose one-character entry glosses it.
+
+    Only a sense that is one English word counts (查: "to check", 访: "to visit", 树: "tree"),
+    from the first :data:`_MORPHEME_SENSES` senses, the first weighing most.
+    """
+    chars = {ch for word in words for ch in word}
+    table: dict[str, dict[str, float]] = defaultdict(dict)
+    for char, char_entries in digest.entries(chars).items():
+        for proper, senses, _ in char_entries:
+            if proper:
+                continue
+            for rank, sense in enumerate(senses[:_MORPHEME_SENSES]):
+                gloss = _gloss_words(sense)
+                if len(gloss) == 1:
+                    held = table[gloss[0]]
+                    held[char] = max(held.get(char, 0.0), 1.0 / (1 + rank))
+    return {k: tuple(_top(v, _MAX_MORPHEMES)) for k, v in sorted(table.items())}
 
 
 def _number_table(words: Mapping[str, int]) -> dict[str, dict[str, _Cands]]:

@@ -447,3 +447,69 @@ def test_content_words(question: str, expected: list[str]) -> None:
     from qa.translate import content_words
 
     assert content_words(question) == expected
+
+
+# --- Compounds: adjacent English words that spell a corpus word part by part --------------
+
+COMPOUND_CEDICT = """\
+查 查 [cha2] /to research/to check/to investigate/to examine/
+訪 访 [fang3] /to visit/to call on/to seek/to inquire/
+樹 树 [shu4] /tree/CL:棵[ke1]/to cultivate/to set up/
+幸福 幸福 [xing4 fu2] /happiness/happy/blessed/
+工作組 工作组 [gong1 zuo4 zu3] /working group/task force/
+幹 干 [gan4] /to work/to do/to manage/
+群 群 [qun2] /group/crowd/flock, herd, pack etc/
+"""
+
+
+@pytest.fixture(scope="module")
+def compound_lexicon(tmp_path_factory: pytest.TempPathFactory) -> Lexicon:
+    path = tmp_path_factory.mktemp("cedict") / "cedict.txt"
+    path.write_text(COMPOUND_CEDICT, encoding="utf-8")
+    vocab = {"二查": 1, "三访": 1, "幸福树": 1, "幸福": 3, "工作组": 2, "干群": 2}
+    return Lexicon.build(vocab, cedict_path=path)
+
+
+def _compounds(lexicon: Lexicon, question: str, vocab: object) -> dict[str, str]:
+    return {t.origin: t.term for t in lexicon.translate(question, vocab) if t.source == "compound"}
+
+
+def test_adjacent_words_spell_a_corpus_word(compound_lexicon: Lexicon) -> None:
+    from qa.translate import COMPOUND_WEIGHT
+
+    vocab = {"二查", "三访", "幸福树", "幸福", "工作组", "干群"}
+    found = _compounds(compound_lexicon, "the two checks and three visits", vocab)
+    assert found == {"two checks": "二查", "three visits": "三访"}
+    assert _compounds(compound_lexicon, "what is the happiness tree", vocab) == {
+        "happiness tree": "幸福树"
+    }
+    weights = {t.weight for t in compound_lexicon.translate("two checks", vocab)}
+    assert COMPOUND_WEIGHT in weights
+
+
+def test_compounds_need_the_vocabulary_and_leave_phrases_alone(compound_lexicon: Lexicon) -> None:
+    vocab = {"二查", "三访", "幸福树", "幸福", "工作组", "干群"}
+    # Without the corpus's words nothing is composed (and a word nobody wrote never is).
+    assert _compounds(compound_lexicon, "two checks", None) == {}
+    assert _compounds(compound_lexicon, "four checks", vocab) == {}
+    # "working groups" is a dictionary phrase (工作组), not 干 (to work) + 群 (group).
+    terms = _terms(compound_lexicon, "the working groups")
+    assert terms == ["工作组"]
+    assert _compounds(compound_lexicon, "the working groups", vocab) == {}
+    # A word's own translation is no compound: "happiness" alone is 幸福.
+    assert _compounds(compound_lexicon, "happiness", vocab) == {}
+    data = compound_lexicon.to_dict()
+    assert data["morphemes"]["check"][0][0] == "查"
+    assert Lexicon.from_dict(data) == compound_lexicon
+    del data["morphemes"]
+    assert _compounds(Lexicon.from_dict(data), "two checks", vocab) == {}
+
+
+def test_real_corpus_compounds(lexicon: Lexicon, vocab: dict[str, int]) -> None:
+    found = _compounds(lexicon, "What do the two checks and three visits involve?", vocab)
+    assert found.get("two checks") == "二查" and found.get("three visits") == "三访"
+    assert (
+        _compounds(lexicon, "the three togethers and four people", vocab).get("four people")
+        == "四民"
+    )
+    assert _compounds(lexicon, "the happiness tree", vocab) == {"happiness tree": "幸福树"}

@@ -171,7 +171,15 @@ def _reference_build(vocab: Mapping[str, int], cedict_path: Path) -> Lexicon:
     name_spellings: set[str] = set()
     syllable_set: set[str] = set()
     others: dict[str, list[str]] = defaultdict(list)
+    chars = {ch for word in words for ch in word}
+    morphemes: dict[str, dict[str, float]] = defaultdict(dict)
     for simplified, pinyin, senses in _old_read_cedict(cedict_path):
+        if simplified in chars and not pinyin[:1].isupper():
+            for rank, sense in enumerate(senses[: tr._MORPHEME_SENSES]):
+                gloss = tr._gloss_words(sense)
+                if len(gloss) == 1:
+                    held = morphemes[gloss[0]]
+                    held[simplified] = max(held.get(simplified, 0.0), 1.0 / (1 + rank))
         for syl in pinyin.lower().replace("u:", "v").split():
             syl = syl.rstrip("12345")
             if syl.isalpha():
@@ -201,7 +209,8 @@ def _reference_build(vocab: Mapping[str, int], cedict_path: Path) -> Lexicon:
         tok = tr._Tok(0, len(spelling), spelling, False, 0)
         return bool(tr._segment_pinyin([tok], pinyin_map, syllables, max_len, frozenset()))
 
-    known: set[str] = set(partial)
+    morpheme_table = {k: tuple(tr._top(v, tr._MAX_MORPHEMES)) for k, v in sorted(morphemes.items())}
+    known: set[str] = set(partial) | set(morpheme_table)
     for key in phrases:
         known.update(key.split())
     english = sorted(
@@ -210,7 +219,17 @@ def _reference_build(vocab: Mapping[str, int], cedict_path: Path) -> Lexicon:
         if w not in known and w not in tr.STOPWORDS and len(w) > 1 and readable(w)
     )
     foreign = sorted(s for s in name_spellings - corpus_names if readable(s))
-    return Lexicon(phrases, partial, pinyin_map, english, foreign, numbers, syllable_set, synonyms)
+    return Lexicon(
+        phrases,
+        partial,
+        pinyin_map,
+        english,
+        foreign,
+        numbers,
+        syllable_set,
+        synonyms,
+        morpheme_table,
+    )
 
 
 # --- Fixtures -----------------------------------------------------------------------------
