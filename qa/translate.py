@@ -313,6 +313,8 @@ _LETTERS_ONLY = bytes(c if 97 <= c <= 122 else 124 if c == 10 else 32 for c in r
 # Separators that keep two Latin tokens in one phrase / one pinyin name ("Zhu Cheng",
 # "zhu-cheng", "Xi'an"); anything else (punctuation, Chinese) ends the phrase.
 _JOINING_GAP = re.compile(r"[\s\-'’‐·]*")
+# Words of one compound may also stand in quotes: the three "years" (三个年).
+_COMPOUND_GAP = re.compile(r"[\s\-'’‐·\"“”‘「」『』]*")
 # Tokens get segment numbers below this; pinyin breaks add multiples of it.
 _SEG_STRIDE = 1_000_000
 _CONTRACTIONS = frozenset({"s", "t", "re", "ve", "ll", "d", "m"})
@@ -1025,7 +1027,10 @@ class Lexicon:
                 continue
             number = _number_of(tok.text)
             if number is not None:
-                options.append({_numeral(number[0]): 1.0} if number[1] == "card" else None)
+                # "the three years" may be 三个年: the numeral with or without its classifier.
+                numeral = _numeral(number[0])
+                card = {numeral: 1.0, numeral + "个": 0.9}
+                options.append(card if number[1] == "card" else None)
                 continue
             if tok.text in STOPWORDS:
                 options.append(None)
@@ -1041,7 +1046,10 @@ class Lexicon:
         for n in (3, 2):
             for i in range(len(toks) - n + 1):
                 span = range(i, i + n)
-                if any(options[k] is None for k in span) or toks[i].seg != toks[i + n - 1].seg:
+                if any(options[k] is None for k in span) or not all(
+                    _COMPOUND_GAP.fullmatch(question, toks[k].end, toks[k + 1].start)
+                    for k in span[:-1]
+                ):
                     continue
                 parts = [options[k] or {} for k in span]
                 found: dict[str, float] = {}
@@ -1856,10 +1864,12 @@ def _morpheme_table(words: Mapping[str, int], digest: _Digest) -> dict[str, _Can
             if proper:
                 continue
             for rank, sense in enumerate(senses[:_MORPHEME_SENSES]):
-                gloss = _gloss_words(sense)
-                if len(gloss) == 1:
-                    held = table[gloss[0]]
-                    held[char] = max(held.get(char, 0.0), 1.0 / (1 + rank))
+                # "big; large; great" is three one-word glosses.
+                for part in sense.split(";"):
+                    gloss = _gloss_words(part)
+                    if len(gloss) == 1:
+                        held = table[gloss[0]]
+                        held[char] = max(held.get(char, 0.0), 1.0 / (1 + rank))
     return {k: tuple(_top(v, _MAX_MORPHEMES)) for k, v in sorted(table.items())}
 
 

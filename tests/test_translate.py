@@ -452,7 +452,7 @@ def test_content_words(question: str, expected: list[str]) -> None:
 # --- Compounds: adjacent English words that spell a corpus word part by part --------------
 
 COMPOUND_CEDICT = """\
-查 查 [cha2] /to research/to check/to investigate/to examine/
+查 查 [cha2] /to research; to check/to investigate/to examine/
 訪 访 [fang3] /to visit/to call on/to seek/to inquire/
 樹 树 [shu4] /tree/CL:棵[ke1]/to cultivate/to set up/
 幸福 幸福 [xing4 fu2] /happiness/happy/blessed/
@@ -513,3 +513,7 @@ def test_real_corpus_compounds(lexicon: Lexicon, vocab: dict[str, int]) -> None:
         == "四民"
     )
     assert _compounds(lexicon, "the happiness tree", vocab) == {"happiness tree": "幸福树"}
+    # The numeral may carry its classifier, and the words may stand in quotes (the index's
+    # tokenizer keeps the corpus's quoted “三个年” whole; this plain jieba vocabulary does not).
+    quoted = {**vocab, "三个年": 1}
+    assert _compounds(lexicon, 'the three "years" campaign', quoted) == {'three "years': "三个年"}

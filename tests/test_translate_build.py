@@ -176,10 +176,11 @@ def _reference_build(vocab: Mapping[str, int], cedict_path: Path) -> Lexicon:
     for simplified, pinyin, senses in _old_read_cedict(cedict_path):
         if simplified in chars and not pinyin[:1].isupper():
             for rank, sense in enumerate(senses[: tr._MORPHEME_SENSES]):
-                gloss = tr._gloss_words(sense)
-                if len(gloss) == 1:
-                    held = morphemes[gloss[0]]
-                    held[simplified] = max(held.get(simplified, 0.0), 1.0 / (1 + rank))
+                for part in sense.split(";"):
+                    gloss = tr._gloss_words(part)
+                    if len(gloss) == 1:
+                        held = morphemes[gloss[0]]
+                        held[simplified] = max(held.get(simplified, 0.0), 1.0 / (1 + rank))
         for syl in pinyin.lower().replace("u:", "v").split():
             syl = syl.rstrip("12345")
             if syl.isalpha():
