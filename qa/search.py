@@ -611,6 +611,27 @@ MISSING_NON_NOUN_WEIGHT = 0.5
 UNTRANSLATED_NAME_WEIGHT = 2.0
 
 
+#: Units a question may count in: "多少户", "几名", "多少亿元", "多少平方公里".
+_UNITS = "平方公里|公里|万元|亿元|个|户|名|人|元|万|亿|项|家|次|位|条|岁|天|倍|所|座|件|吨"
+#: A question for a quantity in a unit (not "哪几个", which asks which ones, nor "第几名").
+_ASKS_QUANTITY = re.compile(f"(?:多少|(?<![哪第])几)({_UNITS})")
+_NUMERAL = "[0-9一二三四五六七八九十百千万两]"
+
+
+def _quantity_missing(question: str, chunks: list[Chunk]) -> bool:
+    """Whether a question asks how many of a unit and no passage shown has such a number.
+
+    "常州“三大一实干”活动期间共走访了多少户群众家庭" shares every word with the passages about
+    the visits, so its coverage is high, but none says how many households (no "…户"): the
+    corpus does not answer it. A passage that has "38个问题" keeps "提出了多少个问题" answered.
+    """
+    asked = _ASKS_QUANTITY.search(question)
+    if asked is None or not chunks:
+        return False
+    number = re.compile(f"{_NUMERAL}+(?:\\.[0-9]+)?{asked.group(1)}")
+    return not any(number.search(normalize(c.text)) for c in chunks)
+
+
 def _capitalised(word: str, question: str) -> bool:
     found = re.search(rf"(?<![A-Za-z]){re.escape(word)}(?![A-Za-z])", question, re.IGNORECASE)
     return bool(found) and found.group()[0].isupper()
@@ -818,7 +839,11 @@ def search(
     best_kw = int(np.argmax(kw)) if len(kw) else 0
     covered = coverage(index, query, per_term, {best_kw, *(int(i) for i in top[:3])})
     matched_any = any(per_term.max(t) > 0 for t in per_term)
-    weak = covered < fusion.min_coverage or not matched_any
+    weak = (
+        covered < fusion.min_coverage
+        or not matched_any
+        or _quantity_missing(query.normalized, [index.chunks[int(i)] for i in top[:3]])
+    )
     return SearchResult(
         question=query.question,
         hits=hits,

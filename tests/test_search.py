@@ -198,3 +198,38 @@ def test_top_matches_a_full_stable_sort():
         for m in (1, 3, 10, 2000):
             x = rng.integers(0, 5, n).astype(float)  # many ties
             assert list(_top(x, m)) == list(np.argsort(-x, kind="stable")[:m])
+
+
+def _passages(*texts: str):
+    from qa.chunk import Chunk
+
+    return [Chunk(i, "d", 0, len(t), t) for i, t in enumerate(texts)]
+
+
+@pytest.mark.parametrize(
+    ("question", "texts", "missing"),
+    [
+        # Every word matches, but no passage counts households: the corpus cannot answer.
+        ("活动期间共走访了多少户群众家庭", ["走访群众家庭,倾听意见", "三个阶段"], True),
+        ("一共走訪了多少戶居民", ["走訪居民"], True),  # Traditional, normalised first
+        ("前期提出了多少个问题", ["督导组提出的38个问题、8个重要方面"], False),
+        ("财政收入是多少亿元", ["主营业务收入实现了百亿元的突破"], False),
+        ("面积是多少平方公里", ["规划面积很大"], True),
+        # Asking which ones, or a rank, is not asking for a quantity.
+        ("有哪几个阶段", ["宣传发动阶段"], False),
+        ("排名下滑到第几名", ["排名下滑"], False),
+        ("诸城的五个阶段是什么", ["宣传发动阶段"], False),
+    ],
+)
+def test_quantity_missing(question: str, texts: list[str], missing: bool) -> None:
+    from qa.search import _quantity_missing
+    from qa.textnorm import normalize
+
+    assert _quantity_missing(normalize(question), _passages(*texts)) is missing
+
+
+def test_a_quantity_nobody_gives_is_weak(svc) -> None:
+    unanswered = svc.search("常州“三大一实干”活动期间共走访了多少户群众家庭")
+    assert unanswered.weak and unanswered.coverage >= 0.5  # every word found, no "…户"
+    answered = svc.search("泰州市委督导组前期给泰兴提出了多少个问题")
+    assert not answered.weak, answered.coverage
