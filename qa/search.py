@@ -194,7 +194,8 @@ def prepare_query(
     concepts += [Concept(w, ()) for w in content_words(normalized) if w not in understood]
     if widen:
         concepts = _widen(index, concepts, weights)
-        _bridge(index, concepts, weights, question)
+        if translate:  # the bridge is a translation of English words, like the lexicon's
+            _bridge(index, concepts, weights, question)
     if not weights and not latin:
         raise QuestionError(f"nothing to search for in {question!r}")
     chars = tuple(ch for h in heads for ch in h if _CJK_CHAR.fullmatch(ch))

@@ -249,5 +249,12 @@ def test_an_english_word_with_no_corpus_word_is_bridged_by_word_vectors(svc) -> 
     in_concepts = {t for terms in concepts.values() for t, _ in terms}
     bridged = {t: w for t, w in query.terms if t not in in_concepts}
     assert bridged and all(0 < w <= NEIGHBOUR_WEIGHT for w in bridged.values()), query.terms
+    # Without the English-to-Chinese step nothing is bridged either.
+    untranslated = prepare_query(
+        "What complacent mindset does the party chief want to get rid of?",
+        svc.index,
+        translate=False,
+    )
+    assert untranslated.terms == ()
     # A capitalised unknown word is a name, not something to bridge.
     assert not [t for t, _ in prepare_query("Shanghai", svc.index).terms]
