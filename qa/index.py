@@ -617,9 +617,9 @@ class PendingIndex:
         self.manifest = manifest
         self._hnsw = (manifest.get("dense") or {}).get("type") == "hnsw"
         self._check = check
-        pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="qa-load-index")
-        self._binary = pool.submit(self._read_binary)
-        pool.shutdown(wait=False)  # the thread ends with its one task
+        self._pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="qa-load-index")
+        self._binary = self._pool.submit(self._read_binary)
+        self._pool.shutdown(wait=False)  # the thread ends with its one task
 
     def _read_binary(self) -> tuple[np.ndarray, Any, Any]:
         """Checksums, then the embeddings, FAISS and BM25 indexes (in the background thread).
@@ -647,6 +647,8 @@ class PendingIndex:
     def discard(self) -> None:
         """Wait for the background reads and drop them (the caller gave up on this load)."""
         self._binary.exception()
+        # The worker thread outlives its task by a moment: join it, so nothing is left running.
+        self._pool.shutdown(wait=True)
 
     def result(self) -> Index:
         """Parse the text artifacts in this thread, wait for the rest, and return the index.
