@@ -1011,12 +1011,11 @@ class Lexicon:
         return out, used
 
     def _english_terms(
-        self, question: str, toks: list[_Tok], consumed: set[int] | None = None
+        self, question: str, toks: list[_Tok], consumed: set[int]
     ) -> list[QueryTerm]:
         """Terms for English words; ``consumed`` gets the tokens read as part of a phrase."""
         out: list[QueryTerm] = []
         lemmas = [_lemma(t.text) for t in toks]
-        consumed = set() if consumed is None else consumed
         i = 0
         while i < len(toks):
             tok, word = toks[i], toks[i].text
