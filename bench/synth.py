@@ -85,7 +85,7 @@ class HashEmbedder:
 
     description = "hashed character bigrams (benchmark stand-in)"
 
-    def __init__(self, name: str = "bench/hash-embedder", dim: int = 384) -> None:
+    def __init__(self, name: str = "fake:bench-hash", dim: int = 384) -> None:
         self.name = name
         self.dim = dim
         self.seconds = 0.0

@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from qa.errors import QAError
-from qa.settings import SEARCH_MODES, Settings, load_settings
+from qa.settings import SEARCH_MODES, WIDENING_STAGES, Settings, load_settings
 
 logger = logging.getLogger("qa")
 
@@ -236,6 +236,14 @@ def build_parser() -> argparse.ArgumentParser:
     )
     p.add_argument("-k", type=int, default=10)
     p.add_argument("--json", action="store_true", help="machine-readable output")
+    p.add_argument(
+        "--without",
+        action="append",
+        default=None,
+        metavar="STAGE",
+        help="switch off a widening stage to measure it (repeat or comma-separate): "
+        + ", ".join(WIDENING_STAGES),
+    )
     p.set_defaults(func=cmd_eval)
 
     p = sub.add_parser("serve", parents=[common], help="start the web page")

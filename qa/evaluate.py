@@ -74,6 +74,7 @@ def evaluate(
     questions: Iterable[dict[str, Any]],
     configs: Sequence[tuple[str, str, bool]] = CONFIGS,
     k: int = 10,
+    without: frozenset[str] = frozenset(),
 ) -> list[EvalRow]:
     """Run every question under every configuration.
 
@@ -82,6 +83,7 @@ def evaluate(
         questions: Rows of the evaluation set.
         configs: ``(label, mode, translate)`` triples.
         k: Passages retrieved per question (MRR is cut at this rank).
+        without: Widening stages to switch off (:data:`qa.search.WIDENING_STAGES`).
 
     Returns:
         One row per configuration and group, plus an ``all`` row per configuration (answerable
@@ -99,7 +101,13 @@ def evaluate(
         for q in questions:
             t0 = time.perf_counter()
             result = search(
-                index, q["question"], embedder=embedder, k=k, mode=mode, translate=translate
+                index,
+                q["question"],
+                embedder=embedder,
+                k=k,
+                mode=mode,
+                translate=translate,
+                without=without,
             )
             ms = (time.perf_counter() - t0) * 1000
             rank = _rank_of(result.hits, q["doc"], q["expect"]) if q.get("doc") else None
@@ -159,11 +167,14 @@ def main(settings: Settings, args: argparse.Namespace) -> int:
     configs: Sequence[tuple[str, str, bool]] = CONFIGS
     if args.mode and "all" not in args.mode:
         configs = [c for c in CONFIGS if c[1] in args.mode]
-    rows = evaluate(service, questions, configs, k=max(10, args.k))
+    without = frozenset(w for arg in args.without or () for w in arg.split(",") if w)
+    rows = evaluate(service, questions, configs, k=max(10, args.k), without=without)
     if args.json:
         print(json.dumps([asdict(r) for r in rows], ensure_ascii=False, indent=1))
     else:
         print(f"model: {service.embedder.description}")
         print(f"questions: {len(questions)} from {args.file or DEFAULT_FILE}")
+        if without:
+            print(f"without: {', '.join(sorted(without))}")
         print(format_table(rows))
     return 0

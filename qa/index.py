@@ -40,7 +40,7 @@ import numpy as np
 
 from qa.chunk import Chunk, chunk_documents
 from qa.corpus import Document, Skipped, load_corpus
-from qa.embed import Embedder
+from qa.embed import Embedder, model_name
 from qa.errors import IndexUnavailable, QAError, SeedsError
 from qa.settings import Settings
 from qa.textnorm import normalize
@@ -245,9 +245,9 @@ def stale_reasons(
         reasons.append(f"index format {manifest.get('format_version')} != {FORMAT_VERSION}")
     if manifest.get("pipeline") != pipeline_version():
         reasons.append("indexing code changed since the build")
-    model = manifest.get("model", {}).get("name")
-    if model != settings.embed_model:
-        reasons.append(f"embedding model changed: {model} -> {settings.embed_model}")
+    model, wanted = manifest.get("model", {}).get("name"), model_name(settings.embed_model)
+    if model != wanted:
+        reasons.append(f"embedding model changed: {model} -> {wanted}")
     if manifest.get("chunking") != _chunk_settings(settings):
         reasons.append("chunking settings changed")
     old = manifest.get("seeds", {})
@@ -388,7 +388,10 @@ def _build(
         raise SeedsError(f"no text to index in {settings.seeds_dir}")
 
     by_id = {d.doc_id: d for d in docs}
-    texts = [index_text(by_id[c.doc_id], c) for c in chunks]
+    # Passages are embedded, like searched, in Simplified script: a question in one script
+    # then meets a passage in the other as in its own (docs/retrieval.md, "A multilingual
+    # embedder"). The key is of the text embedded, so vectors of another text are not reused.
+    texts = [normalize(index_text(by_id[c.doc_id], c)) for c in chunks]
     old = _old_vectors(index_dir, embedder.name, embedder.dim)
     keys = [_text_key(t) for t in texts]
     todo = [i for i, k in enumerate(keys) if k not in old]
@@ -410,7 +413,7 @@ def _build(
     # One str object per distinct token: jieba returns a new one for every occurrence, which
     # at 100k chunks (~15M tokens) held about a gigabyte until the BM25 index was built.
     pool: dict[str, str] = {}
-    tokens = [[pool.setdefault(w, w) for w in tokenizer.tokens(normalize(t))] for t in texts]
+    tokens = [[pool.setdefault(w, w) for w in tokenizer.tokens(t)] for t in texts]
     del pool
     bm25 = bm25s.BM25()
     bm25.index(tokens, show_progress=False)

@@ -21,6 +21,7 @@ import numpy as np
 from qa.chunk import Chunk
 from qa.errors import QuestionError
 from qa.index import Index
+from qa.settings import WIDENING_STAGES
 from qa.textnorm import normalize
 from qa.translate import content_words
 
@@ -103,9 +104,14 @@ class Fusion:
 
 
 #: Fusion weights per embedding model, chosen by measurement with ``qa eval``. A model that
-#: does not know Chinese is trusted little; a multilingual one more.
+#: does not know Chinese is trusted little; a multilingual one more. USE: docs/retrieval.md,
+#: "A multilingual embedder" (dense weight 0.1-0.5 and diversity 0-0.15 measured; 0.5 with
+#: 0.15 is the one point at or above MiniLM's R@1 and R@5 on every set). e5-small was measured
+#: at USE's weights only.
 FUSION_BY_MODEL: dict[str, Fusion] = {
-    "sentence-transformers/all-MiniLM-L6-v2": Fusion(1.0, 0.05, diversity=0.15),
+    "use-multilingual": Fusion(1.0, 0.5, diversity=0.15),
+    "e5-small": Fusion(1.0, 0.5, diversity=0.15),
+    "st:sentence-transformers/all-MiniLM-L6-v2": Fusion(1.0, 0.05, diversity=0.15),
 }
 MULTILINGUAL_FUSION = Fusion(1.0, 1.0)
 _MULTILINGUAL_HINTS = ("bge-m3", "multilingual", "-zh", "chinese", "labse", "m3e", "text2vec")
@@ -120,12 +126,21 @@ def fusion_for(model: str) -> Fusion:
     return Fusion()
 
 
+#: Lexicon term sources switched off with each widening stage.
+_STAGE_SOURCES = {
+    "english": ("english", "phrase", "number"),
+    "pinyin": ("pinyin",),
+    "compounds": ("compound",),
+}
+
+
 def prepare_query(
     question: str,
     index: Index,
     max_chars: int = 2000,
     translate: bool = True,
     widen: bool = True,
+    without: frozenset[str] = frozenset(),
 ) -> Query:
     """Normalise, tokenise and translate a question.
 
@@ -135,6 +150,7 @@ def prepare_query(
         max_chars: Longer questions are cut to this many characters.
         translate: Turn English and pinyin words into Chinese terms.
         widen: Also search each Chinese word's nearest corpus words (see :func:`_widen`).
+        without: Names of :data:`WIDENING_STAGES` to leave out (for measurement).
 
     Returns:
         The query, with weighted terms.
@@ -166,7 +182,12 @@ def prepare_query(
     parts = {h: [(w, round(len(w) / len(h), 3)) for w in words if w != h and w in h] for h in heads}
     lexicon = index.lexicon
     for head in heads:
-        if lexicon is None or not _CJK_WORD.fullmatch(head) or _known(index, head):
+        if (
+            lexicon is None
+            or "synonyms" in without
+            or not _CJK_WORD.fullmatch(head)
+            or _known(index, head)
+        ):
             continue
         # A word the corpus never uses is searched through its dictionary synonyms that it
         # does use, a little below the word itself.
@@ -180,7 +201,10 @@ def prepare_query(
     if translate and lexicon is not None:
         by_origin: dict[str, list[tuple[str, float]]] = {}
         # One entry per term, from its best span.
+        off = {src for stage in without for src in _STAGE_SOURCES.get(stage, ())}
         for qt in lexicon.translate(normalized, index.bm25.vocab_dict):
+            if qt.source in off:
+                continue
             by_origin.setdefault(qt.origin.lower(), []).append((qt.term, qt.weight))
         for alternatives in by_origin.values():
             new = [(t, w) for t, w in alternatives if t not in weights]
@@ -192,18 +216,20 @@ def prepare_query(
         understood = set()
     understood.update(known_latin)
     concepts += [Concept(w, ()) for w in content_words(normalized) if w not in understood]
-    if widen:
+    if widen and "neighbours" not in without:
         concepts = _widen(index, concepts, weights)
-        if translate:  # the bridge is a translation of English words, like the lexicon's
-            _bridge(index, concepts, weights, question)
+    if widen and translate and "bridge" not in without:
+        # The bridge is a translation of English words, like the lexicon's.
+        _bridge(index, concepts, weights, question)
     if not weights and not latin:
         raise QuestionError(f"nothing to search for in {question!r}")
     chars = tuple(ch for h in heads for ch in h if _CJK_CHAR.fullmatch(ch))
     # An English question has no Chinese characters of its own: its translations' characters
     # stand in, so that it gets the character signal too (东融 shares 融 with 融入).
-    seen = set(chars)
-    extra = [ch for t in translated for ch in t if _CJK_CHAR.fullmatch(ch) and ch not in seen]
-    chars += tuple(dict.fromkeys(extra))
+    if "translation-chars" not in without:
+        seen = set(chars)
+        extra = [ch for t in translated for ch in t if _CJK_CHAR.fullmatch(ch) and ch not in seen]
+        chars += tuple(dict.fromkeys(extra))
     return Query(
         question,
         normalized,
@@ -697,7 +723,8 @@ def dense_scores(index: Index, embedder: object, query: Query) -> np.ndarray:
     HNSW index (large corpora) scores only its nearest candidates; every other chunk gets the
     lowest candidate score, which bounds its own from above, so the top of the ranking is kept.
     """
-    qvec = embedder.encode_queries([query.question])  # type: ignore[attr-defined]
+    # In Simplified script, as the passages were embedded (qa.index.build_index).
+    qvec = embedder.encode_queries([query.normalized])  # type: ignore[attr-defined]
     if (index.manifest.get("dense") or {}).get("type") == "hnsw":
         k = min(_HNSW_CANDIDATES, len(index.chunks))
         sims, ids = index.dense.search(np.ascontiguousarray(qvec[:1], dtype=np.float32), k)
@@ -826,6 +853,7 @@ def search(
     fusion: Fusion | None = None,
     max_chars: int = 2000,
     translate: bool = True,
+    without: frozenset[str] = frozenset(),
 ) -> SearchResult:
     """Find the best passages for a question.
 
@@ -838,6 +866,7 @@ def search(
         fusion: Fusion weights; by default those chosen for the index's model.
         max_chars: Longer questions are cut.
         translate: Turn English and pinyin words into Chinese terms (the lexicon step).
+        without: Names of :data:`WIDENING_STAGES` to leave out (for measurement).
 
     Returns:
         The hits, best first, with the terms searched for and whether the match is weak.
@@ -847,7 +876,10 @@ def search(
     """
     if mode not in STRATEGIES:
         raise QuestionError(f"unknown search mode {mode!r}; choose one of {sorted(STRATEGIES)}")
-    query = prepare_query(question, index, max_chars, translate)
+    unknown = set(without) - set(WIDENING_STAGES)
+    if unknown:
+        raise QuestionError(f"unknown widening stage(s) {sorted(unknown)}")
+    query = prepare_query(question, index, max_chars, translate, without=frozenset(without))
     fusion = fusion or fusion_for(index.model)
     kw, per_term = lexical_scores(index, query, fusion)
     dense = (

@@ -15,7 +15,7 @@ from pathlib import Path
 
 from qa.answer import Answer, compose_answer
 from qa.corpus import Document
-from qa.embed import Embedder, load_embedder
+from qa.embed import Embedder, load_embedder, model_name
 from qa.errors import IndexUnavailable, QAError, SeedsError
 from qa.followup import analyze_followup
 from qa.index import (
@@ -229,7 +229,7 @@ class QAService:
         counts = manifest.get("counts", {})
         return Status(
             index_dir=self.settings.index_dir,
-            model=self.settings.embed_model,
+            model=model_name(self.settings.embed_model),
             model_description=description,
             documents=int(counts.get("documents", 0)),
             chunks=int(counts.get("chunks", 0)),

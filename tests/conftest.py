@@ -25,7 +25,7 @@ FIVE_PHASES = "诸城作风建设年活动分为哪五个阶段"
 class FakeEmbedder:
     """Hashes character bigrams into a small unit vector; counts what it encodes."""
 
-    name = "test/fake-embedder"
+    name = "fake:bigram-hash"
     description = "fake embedder for unit tests"
     dim = 32
 

@@ -103,7 +103,7 @@ def test_info_and_ask(real_service, real_settings):
     }
     res = run_qa("info", env=env)
     assert res.returncode == 0, res.stderr
-    assert "all-MiniLM-L6-v2" in res.stdout and "stale:      no" in res.stdout
+    assert "use-multilingual" in res.stdout and "stale:      no" in res.stdout
     assert "documents:  5" in res.stdout
     res = run_qa("ask", FIVE_PHASES, env=env)
     assert res.returncode == 0, res.stderr

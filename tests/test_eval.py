@@ -11,10 +11,10 @@ import pytest
 from qa.evaluate import DEFAULT_FILE, evaluate, format_table, load_questions
 
 # The bar: R@5 at least 0.95 overall and 0.90 for English, with the default model.
-# Measured 2026-11-24 (hybrid+translate, all-MiniLM-L6-v2, word-vector near-synonyms, English
-# compounds and the vector bridge): R@5 all 0.953 (81/85), english 1.0, simplified 1.0,
-# traditional 1.0, pinyin 1.0, paraphrase 0.750; R@1 all 0.694, MRR 0.793; "none" rejected
-# 48/55 (questions.jsonl 9/10, negatives.jsonl 39/45), answerable flagged weak 7/85.
+# Measured 2026-12-02 (hybrid+translate, use-multilingual, passages and questions embedded in
+# Simplified script): R@5 all 0.965 (82/85), english 1.0, simplified 1.0, traditional 1.0,
+# pinyin 1.0, paraphrase 0.812; R@1 all 0.694, MRR 0.797; "none" rejected 48/55
+# (questions.jsonl 9/10, negatives.jsonl 39/45), answerable flagged weak 9/85.
 MIN_RECALL_AT_5 = {
     "all": 0.95,
     "english": 0.93,
@@ -31,9 +31,13 @@ MAX_ANSWERABLE_WEAK = 0.15  # share of answerable questions reported as nothing 
 NEGATIVES_FILE = DEFAULT_FILE.parent / "negatives.jsonl"
 #: Sets no setting was chosen on: held-out (written with the tuning set, kept aside) and
 #: blind (written by someone who saw neither the other sets nor the code). Measured
-#: 2026-11-24: R@5 0.918 (67/73) and 0.914 (64/70); R@1 0.767 and 0.729.
-MIN_UNSEEN_RECALL_AT_5 = {"holdout.jsonl": 0.89, "blind.jsonl": 0.88}
-MIN_UNSEEN_RECALL_AT_1 = {"holdout.jsonl": 0.72, "blind.jsonl": 0.68}
+#: 2026-12-02 with use-multilingual: R@5 0.918 (67/73) and 0.929 (65/70); R@1 0.767 and 0.786.
+#: (The fusion grid for this model printed their totals: docs/retrieval.md.)
+MIN_UNSEEN_RECALL_AT_5 = {"holdout.jsonl": 0.89, "blind.jsonl": 0.90}
+MIN_UNSEEN_RECALL_AT_1 = {"holdout.jsonl": 0.74, "blind.jsonl": 0.75}
+#: The embedder alone (``--mode semantic``) on the held-out set: measured 0.712 (52/73) with
+#: use-multilingual, where all-MiniLM-L6-v2 found 0.205.
+MIN_SEMANTIC_HOLDOUT_RECALL_AT_5 = 0.68
 
 
 @pytest.fixture(scope="module")
@@ -82,3 +86,14 @@ def test_unseen_question_sets(real_service, name):
     print("\n" + format_table(result))
     assert everything.recall_at_5 >= MIN_UNSEEN_RECALL_AT_5[name], everything
     assert everything.recall_at_1 >= MIN_UNSEEN_RECALL_AT_1[name], everything
+
+
+@pytest.mark.slow
+def test_the_embedder_alone_finds_chinese_and_english(real_service):
+    questions = load_questions(DEFAULT_FILE.parent / "holdout.jsonl")
+    result = evaluate(real_service, questions, [("semantic", "semantic", False)])
+    everything = next(r for r in result if r.group == "all")
+    english = next(r for r in result if r.group == "english")
+    print("\n" + format_table(result))
+    assert everything.recall_at_5 >= MIN_SEMANTIC_HOLDOUT_RECALL_AT_5, everything
+    assert english.recall_at_5 >= 0.6, english  # MiniLM: 0.154

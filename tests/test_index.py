@@ -18,6 +18,7 @@ from qa.index import (
     read_manifest,
 )
 from qa.service import QAService
+from qa.textnorm import normalize
 
 from .conftest import FakeEmbedder
 
@@ -66,8 +67,26 @@ def test_changing_one_seed_re_encodes_only_it(settings, fake_embedder):
     assert report.rebuilt and "seeds changed: 001_43e407f21ca0e594.txt" in report.reasons
     assert 0 < report.encoded < 5 and report.reused == report.chunks - report.encoded
     index = load_index(settings.index_dir)
-    new_chunks = {c.text for c in index.chunks if c.doc_id == "001_43e407f21ca0e594.txt"}
+    # Passages are embedded in Simplified script (this seed is Traditional).
+    new_chunks = {
+        normalize(c.text) for c in index.chunks if c.doc_id == "001_43e407f21ca0e594.txt"
+    }
     assert all(any(t.endswith(c) for c in new_chunks) for t in fake_embedder.encoded)
+
+
+def test_passages_and_questions_are_embedded_in_simplified_script(fake_service, fake_embedder):
+    index = fake_service.index
+    traditional = [c for c in index.chunks if c.doc_id == "001_43e407f21ca0e594.txt"]
+    encoded = dict.fromkeys(fake_embedder.encoded)
+    assert traditional and all(
+        any(t.endswith(normalize(c.text)) for t in encoded) for c in traditional
+    )
+    assert not any(c.text in t for c in traditional for t in encoded if c.text != normalize(c.text))
+    asked: list[str] = []
+    real = fake_embedder.encode_queries
+    fake_embedder.encode_queries = lambda texts: asked.extend(texts) or real(texts)
+    fake_service.search("泰興市委書記孫耀燦強調了什麼", mode="semantic")
+    assert asked == ["泰兴市委书记孙耀灿强调了什么"]
 
 
 def test_model_change_makes_the_index_stale(settings, fake_embedder):

