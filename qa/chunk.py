@@ -218,3 +218,23 @@ def _heading_at(heads: Sequence[tuple[int, str]], start: int) -> str:
             break
         best = head
     return best
+
+
+def sentence_windows(text: str, size: int) -> list[str]:
+    """Overlapping runs of ``size`` consecutive sentences of a passage, each one sentence on.
+
+    A passage of a few hundred characters holds several points; its one vector is the average
+    of them, and a question about one point is nearer a vector of that point's sentences.
+
+    Args:
+        text: The passage.
+        size: Sentences per run; 0 (or a passage of at most ``size`` sentences) gives the
+            whole passage as its one run.
+
+    Returns:
+        The runs, in order, as slices of ``text``; never empty.
+    """
+    spans = split_sentences(text)
+    if size <= 0 or len(spans) <= size:
+        return [text]
+    return [text[spans[j][0] : spans[j + size - 1][1]] for j in range(len(spans) - size + 1)]

@@ -39,7 +39,7 @@ def _progress_bars() -> Any:
             bar = bars[stage] = tqdm(
                 total=max(total, 1),
                 desc=labels.get(stage, stage),
-                unit="chunk" if stage == "embed" else "step",
+                unit="vector" if stage == "embed" else "step",
                 file=sys.stderr,
                 leave=False,
             )
@@ -69,7 +69,7 @@ def cmd_build(settings: Settings, args: argparse.Namespace) -> int:
     print(f"  because: {'; '.join(report.reasons)}")
     print(
         f"  documents: {report.documents}, chunks: {report.chunks} "
-        f"(encoded {report.encoded}, reused {report.reused})"
+        f"(vectors: {report.encoded} encoded, {report.reused} reused)"
     )
     for s in report.skipped:
         print(f"  skipped {s.name}: {s.reason}")

@@ -38,7 +38,7 @@ from typing import Any
 
 import numpy as np
 
-from qa.chunk import Chunk, chunk_documents
+from qa.chunk import Chunk, chunk_documents, sentence_windows
 from qa.corpus import Document, Skipped, load_corpus
 from qa.embed import Embedder, model_name
 from qa.errors import IndexUnavailable, QAError, SeedsError
@@ -48,7 +48,7 @@ from qa.tokenize import Tokenizer, quoted_terms
 
 logger = logging.getLogger(__name__)
 
-FORMAT_VERSION = 1
+FORMAT_VERSION = 2
 
 # The modules whose code decides what goes into an index: when any of them changes, an index
 # built by the old code is stale (chunks, tokens or lexicon may differ) and is rebuilt.
@@ -91,6 +91,7 @@ class BuildReport:
     reasons: list[str]
     documents: int = 0
     chunks: int = 0
+    #: Dense vectors (sentence windows, several per chunk) encoded and reused from the last build.
     encoded: int = 0
     reused: int = 0
     skipped: list[Skipped] = field(default_factory=list)
@@ -106,7 +107,12 @@ class Index:
     manifest: dict[str, Any]
     documents: dict[str, Document]
     chunks: list[Chunk]
+    #: One unit vector per dense row: each chunk's sentence windows, chunk by chunk.
     embeddings: np.ndarray
+    #: The first dense row of each chunk (:func:`dense_texts`), for ``np.maximum.reduceat``.
+    dense_starts: np.ndarray
+    #: The chunk of each dense row.
+    dense_chunk: np.ndarray
     dense: Any  # faiss.Index
     bm25: Any  # bm25s.BM25
     tokenizer: Tokenizer
@@ -146,6 +152,20 @@ def index_text(doc: Document, chunk: Chunk) -> str:
         parts.append(chunk.heading)
     parts.append(chunk.text)
     return "\n".join(parts)
+
+
+def dense_texts(doc: Document, chunk: Chunk, window: int) -> list[str]:
+    """The texts a chunk is embedded as: its sentence windows, each under its document's title,
+    in Simplified script (:func:`qa.chunk.sentence_windows`); with ``window`` 0, the chunk
+    whole, as BM25 reads it (:func:`index_text`).
+
+    The chunk scores as its best window (docs/retrieval.md, "Passages embedded by sentence
+    windows"). Questions are embedded in Simplified script too, so that one in either script
+    meets a passage in the other as in its own.
+    """
+    if window <= 0:
+        return [normalize(index_text(doc, chunk))]
+    return [normalize(f"{doc.title}\n{w}") for w in sentence_windows(chunk.text, window)]
 
 
 def seed_hashes(seeds_dir: Path, *, remember: bool = False) -> dict[str, str]:
@@ -250,6 +270,8 @@ def stale_reasons(
         reasons.append(f"embedding model changed: {model} -> {wanted}")
     if manifest.get("chunking") != _chunk_settings(settings):
         reasons.append("chunking settings changed")
+    if manifest.get("dense_window_sentences") != settings.dense_window_sentences:
+        reasons.append("dense window setting changed")
     old = manifest.get("seeds", {})
     added = sorted(set(hashes) - set(old))
     removed = sorted(set(old) - set(hashes))
@@ -262,7 +284,7 @@ def stale_reasons(
 
 
 def _old_vectors(index_dir: Path, model: str, dim: int) -> dict[str, np.ndarray]:
-    """Vectors of the active build keyed by chunk text, if it used the same model."""
+    """Vectors of the active build keyed by the text embedded, if it used the same model."""
     build = current_build(index_dir)
     manifest = read_manifest(index_dir)
     if build is None or manifest is None:
@@ -272,8 +294,9 @@ def _old_vectors(index_dir: Path, model: str, dim: int) -> dict[str, np.ndarray]
     try:
         emb = np.load(build / "embeddings.npy", mmap_mode="r")
         keys = [
-            json.loads(line)["key"]
+            key
             for line in (build / "chunks.jsonl").read_text(encoding="utf-8").splitlines()
+            for key in json.loads(line)["dense_keys"]
         ]
     except (OSError, ValueError, KeyError) as exc:
         logger.warning("cannot reuse old embeddings (%s); encoding everything", exc)
@@ -388,20 +411,22 @@ def _build(
         raise SeedsError(f"no text to index in {settings.seeds_dir}")
 
     by_id = {d.doc_id: d for d in docs}
-    # Passages are embedded, like searched, in Simplified script: a question in one script
-    # then meets a passage in the other as in its own (docs/retrieval.md, "A multilingual
-    # embedder"). The key is of the text embedded, so vectors of another text are not reused.
+    # BM25 reads each chunk whole, in Simplified script like the questions.
     texts = [normalize(index_text(by_id[c.doc_id], c)) for c in chunks]
-    old = _old_vectors(index_dir, embedder.name, embedder.dim)
     keys = [_text_key(t) for t in texts]
-    todo = [i for i, k in enumerate(keys) if k not in old]
-    vectors = np.zeros((len(chunks), embedder.dim), dtype=np.float32)
-    for i, k in enumerate(keys):
+    windows = [dense_texts(by_id[c.doc_id], c, settings.dense_window_sentences) for c in chunks]
+    units = [w for ws in windows for w in ws]
+    # Keyed by the text embedded, so that vectors of another text are never reused.
+    unit_keys = [_text_key(u) for u in units]
+    old = _old_vectors(index_dir, embedder.name, embedder.dim)
+    todo = [i for i, k in enumerate(unit_keys) if k not in old]
+    vectors = np.zeros((len(units), embedder.dim), dtype=np.float32)
+    for i, k in enumerate(unit_keys):
         if k in old:
             vectors[i] = old[k]
     if todo:
         fresh = embedder.encode_passages(
-            [texts[i] for i in todo],
+            [units[i] for i in todo],
             batch_size=settings.batch_size,
             progress=lambda done, total: progress("embed", done, total),
         )
@@ -440,8 +465,10 @@ def _build(
             for d in docs:
                 fh.write(json.dumps(dataclasses.asdict(d), ensure_ascii=False) + "\n")
         with (tmp / "chunks.jsonl").open("w", encoding="utf-8") as fh:
-            for c, k in zip(chunks, keys, strict=True):
-                row = dataclasses.asdict(c) | {"key": k}
+            row_keys = iter(unit_keys)
+            for c, k, ws in zip(chunks, keys, windows, strict=True):
+                dense_keys = [next(row_keys) for _ in ws]
+                row = dataclasses.asdict(c) | {"key": k, "dense_keys": dense_keys}
                 fh.write(json.dumps(row, ensure_ascii=False) + "\n")
         np.save(tmp / "embeddings.npy", vectors)
         faiss.write_index(dense, str(tmp / "dense.faiss"))
@@ -456,9 +483,10 @@ def _build(
             "pipeline": pipeline_version(),
             "model": {"name": embedder.name, "dim": embedder.dim},
             "chunking": _chunk_settings(settings),
+            "dense_window_sentences": settings.dense_window_sentences,
             "seeds": hashes,
             "skipped": [dataclasses.asdict(s) for s in corpus.skipped],
-            "counts": {"documents": len(docs), "chunks": len(chunks)},
+            "counts": {"documents": len(docs), "chunks": len(chunks), "dense_rows": len(units)},
             "dense": dense_info,
             "built_at": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
             "build_seconds": round(seconds, 3),
@@ -483,7 +511,7 @@ def _build(
         documents=len(docs),
         chunks=len(chunks),
         encoded=len(todo),
-        reused=len(chunks) - len(todo),
+        reused=len(units) - len(todo),
         skipped=list(corpus.skipped),
         seconds=time.perf_counter() - t0,
         path=final,
@@ -671,8 +699,10 @@ class PendingIndex:
             for row in _json_lines(build / "documents.jsonl"):
                 documents[row["doc_id"]] = Document(**row)
             chunks = []
+            rows_per_chunk = []
             for row in _json_lines(build / "chunks.jsonl"):
                 row.pop("key", None)
+                rows_per_chunk.append(len(row.pop("dense_keys")))
                 chunks.append(Chunk(**row))
             words = (build / "userdict.txt").read_text(encoding="utf-8").split()
             lexicon = Lexicon.from_dict(
@@ -685,7 +715,9 @@ class PendingIndex:
         embeddings, dense, bm25 = self._binary.result()
         if parse_error is not None:
             raise _unreadable(build, parse_error) from parse_error
-        if len(chunks) != embeddings.shape[0] or dense.ntotal != len(chunks):
+        counts = np.asarray(rows_per_chunk, dtype=np.int64)
+        n_rows = int(counts.sum())
+        if len(embeddings) != n_rows or dense.ntotal != n_rows or (counts < 1).any():
             raise IndexUnavailable(f"index in {build} is inconsistent; run `qa build --force`")
         if self._hnsw and hasattr(dense, "hnsw"):
             dense.hnsw.efSearch = int(self.manifest["dense"].get("ef_search", HNSW_EF_SEARCH))
@@ -695,6 +727,8 @@ class PendingIndex:
             documents=documents,
             chunks=chunks,
             embeddings=embeddings,
+            dense_starts=np.concatenate(([0], np.cumsum(counts)[:-1])),
+            dense_chunk=np.repeat(np.arange(len(chunks)), counts),
             dense=dense,
             bm25=bm25,
             tokenizer=tokenizer,

@@ -717,7 +717,7 @@ _HNSW_CANDIDATES = 200
 
 
 def dense_scores(index: Index, embedder: object, query: Query) -> np.ndarray:
-    """Cosine similarity of every chunk to the question.
+    """Cosine similarity of every chunk to the question: of its nearest sentence window.
 
     Small indexes multiply all the embeddings (exact, and cheap below HNSW_MIN_CHUNKS). An
     HNSW index (large corpora) scores only its nearest candidates; every other chunk gets the
@@ -725,15 +725,17 @@ def dense_scores(index: Index, embedder: object, query: Query) -> np.ndarray:
     """
     # In Simplified script, as the passages were embedded (qa.index.build_index).
     qvec = embedder.encode_queries([query.normalized])  # type: ignore[attr-defined]
+    # A chunk scores as its best sentence window (qa.index.dense_texts).
     if (index.manifest.get("dense") or {}).get("type") == "hnsw":
-        k = min(_HNSW_CANDIDATES, len(index.chunks))
+        k = min(_HNSW_CANDIDATES, index.dense.ntotal)
         sims, ids = index.dense.search(np.ascontiguousarray(qvec[:1], dtype=np.float32), k)
         found = ids[0] >= 0
         floor = float(sims[0][found].min()) if found.any() else 0.0
         out = np.full(len(index.chunks), floor, dtype=np.float32)
-        out[ids[0][found]] = sims[0][found]
+        np.maximum.at(out, index.dense_chunk[ids[0][found]], sims[0][found])
         return out
-    return (index.embeddings @ qvec[0]).astype(np.float32)
+    rows = (index.embeddings @ qvec[0]).astype(np.float32)
+    return np.maximum.reduceat(rows, index.dense_starts)
 
 
 def _ranks(scores: np.ndarray, present: np.ndarray | None = None) -> np.ndarray:

@@ -85,6 +85,14 @@ class Settings:
     chunk_overlap_sentences: int = field(
         default=1, metadata={"help": "Sentences shared by neighbouring chunks."}
     )
+    dense_window_sentences: int = field(
+        default=2,
+        metadata={
+            "help": "Sentences per dense vector: each passage is embedded as overlapping runs "
+            "of this many sentences and scores as its best run (0: one vector per passage; "
+            "docs/retrieval.md, 'Passages embedded by sentence windows')."
+        },
+    )
     max_question_chars: int = field(
         default=2000, metadata={"help": "Longer questions are cut to this length, with a notice."}
     )

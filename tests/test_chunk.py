@@ -6,7 +6,7 @@ from types import SimpleNamespace
 
 import pytest
 
-from qa.chunk import chunk_documents, chunk_text, heading_of, split_sentences
+from qa.chunk import chunk_documents, chunk_text, heading_of, sentence_windows, split_sentences
 from qa.corpus import load_corpus
 
 from .conftest import SEEDS
@@ -103,3 +103,22 @@ def test_chunks_know_their_heading(chunks):
 
 def test_empty_text_gives_no_chunks():
     assert chunk_documents([SimpleNamespace(doc_id="x", text="")]) == []
+
+
+def test_sentence_windows_overlap_by_all_but_one_sentence() -> None:
+    text = "一是宣传发动。二是查摆问题！三是整改落实？四是总结。"
+    assert sentence_windows(text, 2) == [
+        "一是宣传发动。二是查摆问题！",
+        "二是查摆问题！三是整改落实？",
+        "三是整改落实？四是总结。",
+    ]
+    assert sentence_windows(text, 3)[-1] == "二是查摆问题！三是整改落实？四是总结。"
+
+
+def test_a_short_passage_or_window_zero_is_one_window() -> None:
+    text = "只有一句话。第二句。"
+    assert sentence_windows(text, 2) == [text]
+    assert sentence_windows("一。二。三。", 0) == ["一。二。三。"]
+    # Windows are slices of the passage: a line break between sentences is kept.
+    windows = sentence_windows("第一句。\n第二句。\n第三句。", 2)
+    assert windows == ["第一句。\n第二句。", "第二句。\n第三句。"]

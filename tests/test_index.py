@@ -27,9 +27,16 @@ def test_build_and_load_round_trip(settings, fake_embedder):
     report = build_index(settings, fake_embedder)
     assert report.rebuilt and report.documents == 5 and report.chunks > 50
     index = load_index(settings.index_dir)
-    assert len(index.chunks) == report.chunks == index.dense.ntotal
+    assert len(index.chunks) == report.chunks
     assert set(index.documents) == {p.name for p in settings.seeds_dir.glob("*.txt")}
-    assert index.embeddings.shape == (report.chunks, FakeEmbedder.dim)
+    # Several dense rows per chunk (its sentence windows), in chunk order.
+    rows = len(index.dense_chunk)
+    assert rows > report.chunks and index.embeddings.shape == (rows, FakeEmbedder.dim)
+    assert index.dense.ntotal == rows == report.encoded
+    assert list(index.dense_chunk) == sorted(index.dense_chunk)
+    assert set(index.dense_chunk) == set(range(report.chunks))
+    firsts = [list(index.dense_chunk).index(i) for i in range(report.chunks)]
+    assert list(index.dense_starts) == firsts
     np.testing.assert_allclose(np.linalg.norm(index.embeddings, axis=1), 1.0, atol=1e-5)
     for c in index.chunks:
         assert index.documents[c.doc_id].text[c.start : c.end] == c.text
@@ -38,10 +45,12 @@ def test_build_and_load_round_trip(settings, fake_embedder):
 def test_manifest_describes_the_build(settings, fake_embedder):
     build_index(settings, fake_embedder)
     m = read_manifest(settings.index_dir)
-    assert m["format_version"] == 1
+    assert m["format_version"] == 2
     assert m["pipeline"] == pipeline_version()
     assert m["model"] == {"name": FakeEmbedder.name, "dim": FakeEmbedder.dim}
     assert m["chunking"] == {"min_chars": 150, "max_chars": 350, "overlap": 1}
+    assert m["dense_window_sentences"] == 2
+    assert m["counts"]["dense_rows"] > m["counts"]["chunks"]
     assert len(m["seeds"]) == 5 and all(len(h) == 64 for h in m["seeds"].values())
     assert {"chunks.jsonl", "embeddings.npy", "dense.faiss", "manifest.json"} - {
         "manifest.json"
@@ -65,23 +74,23 @@ def test_changing_one_seed_re_encodes_only_it(settings, fake_embedder):
     )
     report = build_index(settings, fake_embedder)
     assert report.rebuilt and "seeds changed: 001_43e407f21ca0e594.txt" in report.reasons
-    assert 0 < report.encoded < 5 and report.reused == report.chunks - report.encoded
     index = load_index(settings.index_dir)
-    # Passages are embedded in Simplified script (this seed is Traditional).
-    new_chunks = {
-        normalize(c.text) for c in index.chunks if c.doc_id == "001_43e407f21ca0e594.txt"
-    }
-    assert all(any(t.endswith(c) for c in new_chunks) for t in fake_embedder.encoded)
+    assert 0 < report.encoded < 10 and report.reused == len(index.dense_chunk) - report.encoded
+    # Only the changed document's windows, in Simplified script (this seed is Traditional).
+    new_text = normalize(index.documents["001_43e407f21ca0e594.txt"].text)
+    assert all(t.split("\n", 1)[1] in new_text for t in fake_embedder.encoded)
+    assert any("附记" in t for t in fake_embedder.encoded)
 
 
 def test_passages_and_questions_are_embedded_in_simplified_script(fake_service, fake_embedder):
     index = fake_service.index
-    traditional = [c for c in index.chunks if c.doc_id == "001_43e407f21ca0e594.txt"]
-    encoded = dict.fromkeys(fake_embedder.encoded)
-    assert traditional and all(
-        any(t.endswith(normalize(c.text)) for t in encoded) for c in traditional
-    )
-    assert not any(c.text in t for c in traditional for t in encoded if c.text != normalize(c.text))
+    doc = index.documents["001_43e407f21ca0e594.txt"]
+    title = normalize(doc.title)
+    windows = [t.split("\n", 1)[1] for t in fake_embedder.encoded if t.startswith(title)]
+    assert windows and all(w in normalize(doc.text) for w in windows)
+    # One seed is Traditional: every text embedded is in Simplified script.
+    assert any(t != normalize(t) for t in fake_embedder.encoded) is False
+    assert any(d.text != normalize(d.text) for d in index.documents.values())
     asked: list[str] = []
     real = fake_embedder.encode_queries
     fake_embedder.encode_queries = lambda texts: asked.extend(texts) or real(texts)
