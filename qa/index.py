@@ -449,11 +449,7 @@ def _build(
         by_doc.setdefault(c.doc_id, set()).update(toks)
     for words in by_doc.values():
         df.update(words)
-    from qa import wordvec
-
-    # English words the corpus has no word for keep their translations that have vectors.
-    word_vectors = wordvec.load_word_vectors(settings.cache_dir)
-    lexicon = Lexicon.build(dict(df), cache_dir=settings.cache_dir, vector_words=word_vectors)
+    lexicon = Lexicon.build(dict(df), cache_dir=settings.cache_dir)
     progress("index", 1, 1)
 
     index_dir.mkdir(parents=True, exist_ok=True)

@@ -46,14 +46,15 @@ class Hit:
 class Concept:
     """One thing a question asks about, and the query terms that stand for it.
 
-    A Chinese word with the parts jieba's search mode also emits ("督导组": 督导组, 督导), an
-    English word or phrase with its translations, or a Latin word nothing translates ("GDP",
-    "Shanghai"): then ``terms`` is empty, the corpus has no word for it.
+    A Chinese word with the parts jieba's search mode also emits ("督导组": 督导组, 督导) and its
+    nearest corpus words by word vectors (:func:`_widen`), an English word or phrase with its
+    translations, or a Latin word nothing translates ("GDP", "Shanghai"): then ``terms`` is
+    empty, the corpus has no word for it.
     """
 
     label: str
     #: (term, how much of the concept a passage that contains the term has): 1.0 for the
-    #: word itself, a part's share of its characters, a translation's or synonym's weight.
+    #: word itself, a part's share of its characters, a translation's or neighbour's weight.
     terms: tuple[tuple[str, float], ...]
 
 
@@ -181,20 +182,6 @@ def prepare_query(
     heads = [w for w in words if not any(w != o and w in o for o in words)]
     parts = {h: [(w, round(len(w) / len(h), 3)) for w in words if w != h and w in h] for h in heads}
     lexicon = index.lexicon
-    for head in heads:
-        if (
-            lexicon is None
-            or "synonyms" in without
-            or not _CJK_WORD.fullmatch(head)
-            or _known(index, head)
-        ):
-            continue
-        # A word the corpus never uses is searched through its dictionary synonyms that it
-        # does use, a little below the word itself.
-        for syn, w in lexicon.synonyms(head):
-            if syn not in weights:
-                weights[syn] = w
-                parts[head].append((syn, w))
     concepts = [Concept(h, ((h, 1.0), *parts[h])) for h in heads]
     concepts += [Concept(t, ((t, 1.0),)) for t in dict.fromkeys(known_latin)]
     translated = []
@@ -218,9 +205,6 @@ def prepare_query(
     concepts += [Concept(w, ()) for w in content_words(normalized) if w not in understood]
     if widen and "neighbours" not in without:
         concepts = _widen(index, concepts, weights)
-    if widen and translate and "bridge" not in without:
-        # The bridge is a translation of English words, like the lexicon's.
-        _bridge(index, concepts, weights, question)
     if not weights and not latin:
         raise QuestionError(f"nothing to search for in {question!r}")
     chars = tuple(ch for h in heads for ch in h if _CJK_CHAR.fullmatch(ch))
@@ -325,42 +309,6 @@ def _widen(index: Index, concepts: list[Concept], weights: dict[str, float]) -> 
     return widened
 
 
-def _bridge(
-    index: Index, concepts: list[Concept], weights: dict[str, float], question: str
-) -> None:
-    """Search an English word the corpus has no translation for through the nearest corpus
-    words of its dictionary translations.
-
-    "complacent" is 自满 or 得意 in CC-CEDICT, neither of which the corpus uses; the Chinese
-    word vectors lead from them to the corpus's words. As for :func:`_widen`: at most
-    :data:`MAX_NEIGHBOURS` words at a cosine of :data:`NEIGHBOUR_THRESHOLD`, each weighted
-    :data:`NEIGHBOUR_WEIGHT` times its similarity. The words join the search only: the weak
-    flag still counts the English word as untranslated (counting them let a question about
-    something the corpus lacks through).
-    """
-    lexicon, table = index.lexicon, None
-    for concept in concepts:
-        word = concept.label
-        if concept.terms or not _LOWER_WORD.fullmatch(word) or _capitalised(word, question):
-            continue
-        heads = lexicon.outside(word) if lexicon is not None else []
-        if not heads:
-            continue
-        table = table or neighbours_for(index)
-        if table is None:
-            return
-        best: dict[str, float] = {}
-        for head in heads:
-            for near, sim in table.of(head, MAX_NEIGHBOURS, NEIGHBOUR_THRESHOLD):
-                if near not in weights:
-                    best[near] = max(best.get(near, 0.0), sim)
-        for near, sim in sorted(best.items(), key=lambda kv: (-kv[1], kv[0]))[:MAX_NEIGHBOURS]:
-            weights[near] = round(NEIGHBOUR_WEIGHT * sim, 3)
-
-
-_LOWER_WORD = re.compile(r"[a-z]+")
-
-
 #: Extra weight a span's translations get, per alternative beyond the first.
 SPAN_ALTERNATIVE_BONUS = 0.25
 
@@ -380,10 +328,6 @@ def _share_span(alternatives: list[tuple[str, float]]) -> list[tuple[str, float]
     best = max(w for _, w in alternatives)
     budget = best * (1 + SPAN_ALTERNATIVE_BONUS * (len(alternatives) - 1))
     return [(t, round(w * budget / total, 3)) for t, w in alternatives]
-
-
-def _known(index: Index, term: str) -> bool:
-    return bool(index.bm25.get_tokens_ids([term]))
 
 
 class TermScores:
@@ -610,13 +554,13 @@ def lexical_scores(index: Index, query: Query, fusion: Fusion) -> tuple[np.ndarr
 def coverage(index: Index, query: Query, per_term: TermScores, chunks: Iterable[int]) -> float:
     """How much of what the question asks about the best of some passages has, from 0 to 1.
 
-    Each concept of the question (a Chinese word with its parts and synonyms, an English word
+    Each concept of the question (a Chinese word with its parts and nearest words, an English word
     with its translations, or a Latin word nothing translates) counts with the idf of its main
     term, capped at the idf of a term found in a single passage: the rarer, the more a question
     is about it, and a word the corpus lacks altogether ("护照", "GDP", "Shanghai") counts as
     much as the rarest it has; numbers count half, and a lone character the corpus lacks not
     at all. The passage gets each concept's weight times the best share among the terms it
-    contains (1 for the word itself, less for a part, a translation or a synonym).
+    contains (1 for the word itself, less for a part, a translation or a nearest word).
 
     On the evaluation set a passage that answers the question mostly has a third or more of it
     by this measure, while for a question about something the corpus does not contain the best

@@ -22,14 +22,13 @@ DEFAULT_MODEL = "use-multilingual"
 SEARCH_MODES = ("hybrid", "keyword", "semantic")
 
 #: Stages that widen a question beyond its own words, by name, so that ``qa eval --without``
-#: can switch each off and measure what it earns (docs/retrieval.md, "What the bridge earns").
+#: can switch each off and measure what it earns (docs/retrieval.md, "What each widening
+#: stage earns"; two that earned nothing, dictionary synonyms and the vector bridge, are gone).
 WIDENING_STAGES: dict[str, str] = {
     "english": "English words and phrases to Chinese terms (CC-CEDICT), numbers included",
     "pinyin": "pinyin words to the corpus words they spell",
     "compounds": "adjacent English words spelling a corpus word part by part (morphemes)",
-    "synonyms": "CC-CEDICT synonyms of Chinese words the corpus never uses",
     "neighbours": "word-vector near-synonyms of each Chinese question word",
-    "bridge": "word-vector neighbours of English words' out-of-corpus translations",
     "translation-chars": "the characters of English questions' translations, for char BM25",
 }
 

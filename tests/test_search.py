@@ -126,18 +126,6 @@ def test_concepts_group_a_word_with_its_parts_and_keep_untranslatable_words(svc)
     assert "谁" not in concepts and "是" not in concepts
 
 
-def test_a_word_the_corpus_lacks_is_searched_through_its_synonyms(svc):
-    from qa.search import prepare_query
-
-    terms = dict(prepare_query("那个开发区一年的营收做到了多大规模？", svc.index).terms)
-    assert terms["营收"] == 1.0
-    assert 0 < terms["收入"] < 1.0
-    # a word the corpus has gets no dictionary synonyms (only its word-vector neighbours,
-    # which widen=False leaves out)
-    terms = dict(prepare_query("干部的作风", svc.index, widen=False).terms)
-    assert set(terms) == {"干部", "作风"}
-
-
 def test_character_bm25_is_a_second_lexical_signal(svc):
     from qa.search import Fusion, char_scores, keyword_scores, lexical_scores, prepare_query
 
@@ -236,28 +224,3 @@ def test_a_quantity_nobody_gives_is_weak(svc) -> None:
     assert unanswered.weak and unanswered.coverage >= 0.5  # every word found, no "…户"
     answered = svc.search("泰州市委督导组前期给泰兴提出了多少个问题")
     assert not answered.weak, answered.coverage
-
-
-def test_an_english_word_with_no_corpus_word_is_bridged_by_word_vectors(svc) -> None:
-    from qa.search import NEIGHBOUR_WEIGHT, prepare_query
-
-    assert "自满" in svc.index.lexicon.outside("complacent")
-    query = prepare_query(
-        "What complacent mindset does the party chief want to get rid of?", svc.index
-    )
-    concepts = {c.label: c.terms for c in query.concepts}
-    # The weak flag still counts "complacent" as untranslated ...
-    assert concepts["complacent"] == ()
-    # ... but the search has corpus words near 自满 / 得意, weighted like near-synonyms.
-    in_concepts = {t for terms in concepts.values() for t, _ in terms}
-    bridged = {t: w for t, w in query.terms if t not in in_concepts}
-    assert bridged and all(0 < w <= NEIGHBOUR_WEIGHT for w in bridged.values()), query.terms
-    # Without the English-to-Chinese step nothing is bridged either.
-    untranslated = prepare_query(
-        "What complacent mindset does the party chief want to get rid of?",
-        svc.index,
-        translate=False,
-    )
-    assert untranslated.terms == ()
-    # A capitalised unknown word is a name, not something to bridge.
-    assert not [t for t, _ in prepare_query("Shanghai", svc.index).terms]

@@ -366,61 +366,6 @@ def test_empty_vocabulary(tmp_path: Path) -> None:
     assert Lexicon.from_dict(empty.to_dict()) == empty
 
 
-# --- Synonyms: a Chinese word the corpus never uses, through shared glosses ---------------
-
-SYNONYM_CEDICT = """\
-考量 考量 [kao3 liang2] /to consider/to give serious consideration to sth/consideration/
-考慮 考虑 [kao3 lu:4] /to think over/to consider/consideration/
-援手 援手 [yuan2 shou3] /to help/assistance/
-幫助 帮助 [bang1 zhu4] /assistance/aid/to help/
-幫扶 帮扶 [bang1 fu2] /to assist/to help/
-幹群 干群 [gan4 qun2] /cadres and masses/
-幹部 干部 [gan4 bu4] /cadre/official/
-官員 官员 [guan1 yuan2] /official/functionary/
-上海 上海 [Shang4 hai3] /Shanghai municipality/
-"""
-
-
-@pytest.fixture(scope="module")
-def synonym_lexicon(tmp_path_factory: pytest.TempPathFactory) -> Lexicon:
-    path = tmp_path_factory.mktemp("cedict") / "cedict.txt"
-    path.write_text(SYNONYM_CEDICT, encoding="utf-8")
-    return Lexicon.build({"考虑": 3, "帮助": 4, "帮扶": 1, "干群": 1, "干部": 5}, cedict_path=path)
-
-
-def test_synonyms_of_a_word_the_corpus_lacks(synonym_lexicon: Lexicon) -> None:
-    from qa.translate import SYNONYM_WEIGHT
-
-    assert [t for t, _ in synonym_lexicon.synonyms("考量")] == ["考虑"]
-    helpers = dict(synonym_lexicon.synonyms("援手"))
-    assert set(helpers) == {"帮助", "帮扶"}
-    assert all(0 < w <= SYNONYM_WEIGHT for w in helpers.values())
-    # "官员" shares "official" with 干部, but only as 干部's second sense: still close enough.
-    assert [t for t, _ in synonym_lexicon.synonyms("官员")] == ["干部"]
-
-
-def test_synonyms_leave_corpus_words_names_and_loose_glosses_alone(
-    synonym_lexicon: Lexicon,
-) -> None:
-    assert synonym_lexicon.synonyms("考虑") == []  # the corpus has it: searched as itself
-    assert synonym_lexicon.synonyms("上海") == []  # names are not synonyms of anything
-    assert synonym_lexicon.synonyms("不存在") == []
-    # "cadres and masses" does not make 干群 a synonym of every "cadre".
-    assert "干群" not in dict(synonym_lexicon.synonyms("官员"))
-    assert Lexicon.from_dict(synonym_lexicon.to_dict()) == synonym_lexicon
-
-
-def test_lexicons_saved_before_synonyms_still_load(synonym_lexicon: Lexicon) -> None:
-    data = synonym_lexicon.to_dict()
-    del data["synonyms"]
-    assert Lexicon.from_dict(data).synonyms("考量") == []
-
-
-def test_real_corpus_synonyms(lexicon: Lexicon) -> None:
-    assert "收入" in dict(lexicon.synonyms("营收"))  # revenue
-    assert "帮助" in dict(lexicon.synonyms("援手"))  # a helping hand
-
-
 # --- Derived and verb forms ---------------------------------------------------------------
 
 
@@ -541,29 +486,3 @@ def test_real_corpus_compounds(lexicon: Lexicon, vocab: dict[str, int]) -> None:
     # tokenizer keeps the corpus's quoted “三个年” whole; this plain jieba vocabulary does not).
     quoted = {**vocab, "三个年": 1}
     assert _compounds(lexicon, 'the three "years" campaign', quoted) == {'three "years': "三个年"}
-
-
-OUTSIDE_CEDICT = """\
-自滿 自满 [zi4 man3] /complacent/self-satisfied/
-得意 得意 [de2 yi4] /proud of oneself; pleased with oneself; complacent/
-懈怠 懈怠 [xie4 dai4] /slack; lazy; remiss/
-宣揚 宣扬 [xuan1 yang2] /to publicize; to advertise/
-上海 上海 [Shang4 hai3] /Shanghai municipality/
-"""
-
-
-def test_outside_translations_need_vectors_and_no_corpus_word(tmp_path: Path) -> None:
-    path = tmp_path / "cedict.txt"
-    path.write_text(OUTSIDE_CEDICT, encoding="utf-8")
-    vocab = {"懈怠": 2, "宣传": 3}
-    with_vectors = Lexicon.build(vocab, cedict_path=path, vector_words={"自满", "得意", "宣扬"})
-    assert with_vectors.outside("complacent") == ["自满", "得意"]  # dictionary order
-    assert with_vectors.outside("publicize") == ["宣扬"]
-    assert with_vectors.outside("publicise") == ["宣扬"]  # British spelling
-    assert with_vectors.outside("slack") == []  # 懈怠 is a corpus word: translated as usual
-    assert with_vectors.outside("shanghai") == []  # names are not translations
-    assert Lexicon.from_dict(with_vectors.to_dict()) == with_vectors
-    without = Lexicon.build(vocab, cedict_path=path)
-    assert without.outside("complacent") == []
-    only_some = Lexicon.build(vocab, cedict_path=path, vector_words={"得意"})
-    assert only_some.outside("complacent") == ["得意"]

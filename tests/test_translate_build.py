@@ -63,20 +63,6 @@ def _old_english_in(senses: list[str]) -> set[str]:
     return out
 
 
-def _old_rough_readings(senses: list[str]) -> set[str]:
-    """What the old synonym table's ``may_share`` compared with the corpus gloss keys."""
-    out: set[str] = set()
-    for sense in senses[: tr._SYNONYM_SENSES + 1]:
-        text = tr._PARENS.sub(" ", tr._BRACKETS.sub(" ", sense)).lower()
-        for gloss in text.split(";"):
-            for part in (gloss, gloss.split(",", 1)[0]):
-                words = [w for w in re.findall(r"[a-z]+", part) if w not in ("a", "an", "the")]
-                while words and words[0] in ("to", "be"):
-                    words = words[1:]
-                out.add(" ".join(tr._lemma(w) for w in words))
-    return out
-
-
 def _old_split_outside_parens(text: str, sep: str) -> list[str]:
     if "(" not in text:
         return [p.strip() for p in text.split(sep) if p.strip()]
@@ -114,54 +100,6 @@ def _old_gloss_words(gloss: str) -> list[str]:
     return [tr._lemma(w) for w in words]
 
 
-def _old_synonym_table(
-    words: Mapping[str, int],
-    entries: Mapping[str, list[tuple[bool, list[str], str]]],
-    others: Mapping[str, list[str]],
-) -> dict:
-    def keys(senses: list[str]) -> dict[str, int]:
-        out: dict[str, int] = {}
-        rank = 0
-        for sense in senses:
-            readings = tr._gloss_keys(sense, None)
-            if not readings:
-                continue
-            for key_words, quality, exact in readings:
-                specific = not all(w in tr.STOPWORDS for w in key_words)
-                if exact and quality >= 0.85 and len(key_words) <= 3 and specific:
-                    out.setdefault(" ".join(key_words), rank)
-            rank += 1
-            if rank >= tr._SYNONYM_SENSES:
-                break
-        return out
-
-    by_key: dict[str, dict[str, int]] = defaultdict(dict)
-    for word, word_entries in entries.items():
-        if len(word) < 2 or any(proper for proper, _, _ in word_entries):
-            continue
-        for key, rank in keys([s for _, ss, _ in word_entries for s in ss]).items():
-            by_key[key][word] = rank
-
-    table: dict = {}
-    for word, senses in others.items():
-        if not _old_rough_readings(senses) & by_key.keys():
-            continue
-        cands: dict[str, float] = {}
-        for key, rank in keys(senses).items():
-            shared = by_key.get(key)
-            if not shared or len(shared) > tr._SYNONYM_MAX_SHARED:
-                continue
-            spec = tr._spec(len(shared))
-            for corpus_word, corpus_rank in shared.items():
-                if corpus_word in word or word in corpus_word:
-                    continue
-                score = tr.SYNONYM_WEIGHT * spec * (1 - 0.15 * rank) * (1 - 0.15 * corpus_rank)
-                cands[corpus_word] = max(cands.get(corpus_word, 0.0), score)
-        if cands:
-            table[word] = tuple(tr._top(cands, tr.MAX_SYNONYMS))
-    return table
-
-
 def _reference_build(vocab: Mapping[str, int], cedict_path: Path) -> Lexicon:
     """Lexicon.build as it was: CC-CEDICT read and parsed one line at a time."""
     words = {w: max(int(df), 1) for w, df in vocab.items() if tr._CJK_WORD.fullmatch(w)}
@@ -170,7 +108,6 @@ def _reference_build(vocab: Mapping[str, int], cedict_path: Path) -> Lexicon:
     english_words: set[str] = set()
     name_spellings: set[str] = set()
     syllable_set: set[str] = set()
-    others: dict[str, list[str]] = defaultdict(list)
     chars = {ch for word in words for ch in word}
     morphemes: dict[str, dict[str, float]] = defaultdict(dict)
     ends: dict[str, dict[str, int]] = defaultdict(lambda: defaultdict(int))
@@ -199,13 +136,10 @@ def _reference_build(vocab: Mapping[str, int], cedict_path: Path) -> Lexicon:
             entries[simplified].append((proper, senses, pinyin))
         elif proper:
             name_spellings.update(tr._name_spellings(pinyin, senses))
-        elif 2 <= len(simplified) <= 4 and tr._CJK_WORD.fullmatch(simplified):
-            others[simplified].extend(senses)
         if not proper:
             english_words.update(_old_english_in(senses))
 
     phrases, partial = tr._english_tables(words, entries, n_docs)
-    synonyms = _old_synonym_table(words, entries, others)
     from pypinyin import lazy_pinyin
 
     spelled = {w: "".join(lazy_pinyin(w)).lower() for w in words if w not in entries}
@@ -243,7 +177,6 @@ def _reference_build(vocab: Mapping[str, int], cedict_path: Path) -> Lexicon:
         foreign,
         numbers,
         syllable_set,
-        synonyms,
         morpheme_table,
     )
 
@@ -320,39 +253,7 @@ def test_seeds_lexicon_is_the_reference_cold_and_cached(
     assert saved == json.dumps(seeds_reference.to_dict(), ensure_ascii=False)
     # The lexicon has content worth comparing.
     data = cold.to_dict()
-    assert data["english"] and data["foreign"] and data["synonyms"] and data["phrases"]
-
-
-def test_outside_table_cold_and_cached_is_the_plain_reading(
-    seeds_vocab: dict[str, int], cedict: Path, tmp_path: Path
-) -> None:
-    # Every third ordinary word of two to four characters "has a vector".
-    rows = list(_old_read_cedict(cedict))
-    with_vectors = {w for w, p, _ in rows[::3] if not p[:1].isupper() and 2 <= len(w) <= 4}
-    cache = tmp_path / "cache"
-    cold = Lexicon.build(seeds_vocab, cache_dir=cache, vector_words=with_vectors)
-    cached = Lexicon.build(seeds_vocab, cache_dir=cache, vector_words=with_vectors)
-    assert cold == cached
-    words = {w for w in seeds_vocab if tr._CJK_WORD.fullmatch(w)}
-    glossed: dict[str, list[str]] = defaultdict(list)
-    for word, pinyin, senses in rows:
-        if pinyin[:1].isupper() or not 2 <= len(word) <= 4:
-            continue
-        for sense in senses[: tr._SUFFIX_SENSES]:
-            for part in sense.split(";"):
-                gloss = tr._gloss_words(part)
-                if len(gloss) == 1 and word not in glossed[gloss[0]]:
-                    glossed[gloss[0]].append(word)
-    data = cold.to_dict()
-    expected = {}
-    for english, heads in glossed.items():
-        if english in data["phrases"] or english in data["partial"]:
-            continue
-        kept = [h for h in heads if h not in words and h in with_vectors][: tr.MAX_OUTSIDE]
-        if kept:
-            expected[english] = kept
-    assert data["outside"] == dict(sorted(expected.items()))
-    assert len(expected) > 1000
+    assert data["english"] and data["foreign"] and data["morphemes"] and data["phrases"]
 
 
 def test_large_lexicon_is_the_reference(
@@ -365,7 +266,7 @@ def test_large_lexicon_is_the_reference(
     reference = _reference_build(large_vocab, cedict)
     built = Lexicon.build(large_vocab, cache_dir=tmp_path)
     assert built.to_dict() == reference.to_dict()
-    assert len(reference.to_dict()["synonyms"]) > 1000
+    assert len(reference.to_dict()["phrases"]) > 1000
     assert Lexicon.build(large_vocab, cache_dir=tmp_path) == reference  # all from the cache
     # Another corpus, with what the first one left in the cache.
     assert Lexicon.build(seeds_vocab, cache_dir=tmp_path) == seeds_reference
@@ -379,7 +280,6 @@ def test_digest_holds_what_line_by_line_reading_finds(cedict: Path) -> None:
     assert [s.split("/") for s in digest.senses] == [ss for _, _, ss in rows]
 
     syllables, english, places = set(), set(), []
-    others: dict[str, list[str]] = defaultdict(list)
     for simplified, pinyin, senses in rows:
         for syl in pinyin.lower().replace("u:", "v").split():
             if syl.rstrip("12345").isalpha():
@@ -388,19 +288,9 @@ def test_digest_holds_what_line_by_line_reading_finds(cedict: Path) -> None:
             places.extend((simplified, s) for s in tr._name_spellings(pinyin, senses))
             continue
         english.update(_old_english_in(senses))
-        if 2 <= len(simplified) <= 4 and tr._CJK_WORD.fullmatch(simplified):
-            others[simplified].extend(senses)
     assert digest.syllables == syllables
     assert digest.english == {w for w in english if len(w) > 1 and w not in tr.STOPWORDS}
     assert sorted(digest.places) == sorted(places)
-
-    # The rough readings: all the old ones that could be a gloss key (one to three words).
-    readings: dict[str, set[str]] = defaultdict(set)
-    for reading, word in zip(digest.rough_readings, digest.rough_words, strict=True):
-        readings[word].add(reading)
-    for word, senses in others.items():
-        expected = {r for r in _old_rough_readings(senses) if r and r.count(" ") < 3}
-        assert readings.get(word, set()) == expected, word
 
 
 def test_gloss_parsing_as_before(cedict: Path) -> None:
@@ -492,7 +382,6 @@ def test_awkward_lines_read_as_before(suffix: str, tmp_path: Path) -> None:
     data = _reference_build(AWKWARD_VOCAB, path).to_dict()
     assert data["english"] == ["wu"]  # an English word that is also corpus pinyin
     assert data["foreign"] == ["beijing"]  # a capital outside the corpus
-    assert set(data["synonyms"]) == {"官员", "援手", "考量"}
 
 
 # --- The cache ----------------------------------------------------------------------------
