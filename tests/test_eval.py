@@ -11,10 +11,10 @@ import pytest
 from qa.evaluate import DEFAULT_FILE, evaluate, format_table, load_questions
 
 # The bar: R@5 at least 0.95 overall and 0.90 for English, with the default model.
-# Measured 2026-12-02 (hybrid+translate, use-multilingual, passages and questions embedded in
-# Simplified script): R@5 all 0.965 (82/85), english 1.0, simplified 1.0, traditional 1.0,
-# pinyin 1.0, paraphrase 0.812; R@1 all 0.694, MRR 0.797; "none" rejected 48/55
-# (questions.jsonl 9/10, negatives.jsonl 39/45), answerable flagged weak 9/85.
+# Measured 2026-12-03 (hybrid+translate, use-multilingual, two-sentence windows): R@5 all
+# 0.965 (82/85), english 1.0, simplified 1.0, traditional 1.0, pinyin 1.0, paraphrase 0.812;
+# R@1 all 0.718, MRR 0.810; "none" rejected 49/55 (questions.jsonl 9/10, negatives.jsonl
+# 40/45), answerable flagged weak 11/85.
 MIN_RECALL_AT_5 = {
     "all": 0.95,
     "english": 0.93,
@@ -23,7 +23,7 @@ MIN_RECALL_AT_5 = {
     "pinyin": 0.85,
     "paraphrase": 0.68,
 }
-MIN_RECALL_AT_1_ALL = 0.67
+MIN_RECALL_AT_1_ALL = 0.69
 MIN_MRR_ALL = 0.76
 MIN_NONE_REJECTED = 0.82  # share of the "none" questions reported as nothing found
 MAX_ANSWERABLE_WEAK = 0.15  # share of answerable questions reported as nothing found
@@ -31,13 +31,15 @@ MAX_ANSWERABLE_WEAK = 0.15  # share of answerable questions reported as nothing 
 NEGATIVES_FILE = DEFAULT_FILE.parent / "negatives.jsonl"
 #: Sets no setting was chosen on: held-out (written with the tuning set, kept aside) and
 #: blind (written by someone who saw neither the other sets nor the code). Measured
-#: 2026-12-02 with use-multilingual: R@5 0.918 (67/73) and 0.929 (65/70); R@1 0.767 and 0.786.
+#: 2026-12-03 with use-multilingual and two-sentence windows: R@5 0.932 (68/73) and 0.929
+#: (65/70); R@1 0.781 and 0.800.
 #: (The fusion grid for this model printed their totals: docs/retrieval.md.)
-MIN_UNSEEN_RECALL_AT_5 = {"holdout.jsonl": 0.89, "blind.jsonl": 0.90}
-MIN_UNSEEN_RECALL_AT_1 = {"holdout.jsonl": 0.74, "blind.jsonl": 0.75}
-#: The embedder alone (``--mode semantic``) on the held-out set: measured 0.712 (52/73) with
-#: use-multilingual, where all-MiniLM-L6-v2 found 0.205.
-MIN_SEMANTIC_HOLDOUT_RECALL_AT_5 = 0.68
+MIN_UNSEEN_RECALL_AT_5 = {"holdout.jsonl": 0.90, "blind.jsonl": 0.90}
+MIN_UNSEEN_RECALL_AT_1 = {"holdout.jsonl": 0.75, "blind.jsonl": 0.77}
+#: The embedder alone (``--mode semantic``) on the held-out set: measured 0.753 (55/73) with
+#: use-multilingual and two-sentence windows (0.712 with one vector per chunk), where
+#: all-MiniLM-L6-v2 found 0.205.
+MIN_SEMANTIC_HOLDOUT_RECALL_AT_5 = 0.72
 
 
 @pytest.fixture(scope="module")
