@@ -234,6 +234,13 @@ def build_parser() -> argparse.ArgumentParser:
         default=None,
         help="mode(s) to evaluate; repeat, or 'all'",
     )
+    p.add_argument(
+        "--followups",
+        type=Path,
+        default=None,
+        help="conversations (JSONL) to score turn by turn; by default tests/eval/followups.jsonl "
+        "with the default question file",
+    )
     p.add_argument("-k", type=int, default=10)
     p.add_argument("--json", action="store_true", help="machine-readable output")
     p.add_argument(
