@@ -29,7 +29,7 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from qa.answer import ListRequest, list_request, ordinal_of
+from qa.question import ListRequest, list_request, ordinal_of
 from qa.textnorm import normalize
 
 logger = logging.getLogger(__name__)

@@ -162,3 +162,15 @@ def is_traditional(text: str) -> bool:
         True for Traditional Chinese, False for Simplified or non-Chinese text.
     """
     return traditional_share(text) > TRADITIONAL_THRESHOLD
+
+
+def clip(text: str, limit: int) -> str:
+    """Cut text to about ``limit`` characters, at a comma if one is late enough, marked "…"."""
+    if len(text) <= limit:
+        return text
+    window = text[:limit]
+    for mark in ("，", ",", "、", "；", ";"):
+        pos = window.rfind(mark)
+        if pos >= limit // 2:
+            return window[:pos] + "…"
+    return window + "…"

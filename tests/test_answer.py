@@ -9,19 +9,11 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from qa.answer import (
-    Answer,
-    Enumeration,
-    ListRequest,
-    cn_number,
-    compose_answer,
-    count_of,
-    find_enumerations,
-    list_request,
-    ordinal_of,
-)
+from qa.answer import Answer, compose_answer
 from qa.chunk import Chunk
 from qa.corpus import Document, load_corpus
+from qa.enumerations import Enumeration, find_enumerations
+from qa.question import ListRequest, cn_number, count_of, list_request, ordinal_of
 from qa.search import Hit, SearchResult
 from qa.textnorm import normalize
 from tests.conftest import FIVE_PHASES, SEEDS

@@ -1,0 +1,189 @@
+"""What a question asks for, read once: a list, one item of a list, how many, which noun.
+
+Small numbers in Chinese and English words (:func:`cn_number`), counts and ordinals, and
+:func:`list_request`, which the search's follow-up handling and the answer composer both read.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from qa.textnorm import normalize
+
+# --------------------------------------------------------------------------- numbers
+
+_CN_DIGITS = {c: i for i, c in enumerate("一二三四五六七八九", start=1)} | {"两": 2}
+#: The Chinese numerals of small numbers (一 to 十, and 两).
+CN_NUMERALS = "一二两三四五六七八九十"
+_EN_NUMBERS = {
+    "one": 1,
+    "two": 2,
+    "three": 3,
+    "four": 4,
+    "five": 5,
+    "six": 6,
+    "seven": 7,
+    "eight": 8,
+    "nine": 9,
+    "ten": 10,
+    "eleven": 11,
+    "twelve": 12,
+}
+_EN_ORDINALS = {
+    "first": 1,
+    "second": 2,
+    "third": 3,
+    "fourth": 4,
+    "fifth": 5,
+    "sixth": 6,
+    "seventh": 7,
+    "eighth": 8,
+    "ninth": 9,
+    "tenth": 10,
+    "eleventh": 11,
+    "twelfth": 12,
+}
+
+
+def cn_number(text: str) -> int | None:
+    """The value of a small Chinese or Arabic number ("三" → 3, "十二" → 12, "二十" → 20).
+
+    Args:
+        text: Digits, or Chinese numerals up to 九十九 (Simplified or Traditional 兩).
+
+    Returns:
+        The number, or None when ``text`` is not one.
+    """
+    text = normalize(text.strip())
+    if text.isdigit():
+        return int(text)
+    if not text or any(c not in CN_NUMERALS for c in text):
+        return None
+    if "十" not in text:
+        return _CN_DIGITS[text] if len(text) == 1 else None
+    tens, _, ones = text.partition("十")
+    if "十" in ones or len(tens) > 1 or len(ones) > 1:
+        return None
+    value = (_CN_DIGITS[tens] if tens else 1) * 10
+    return value + (_CN_DIGITS[ones] if ones else 0)
+
+
+# --------------------------------------------------------------------------- list questions
+
+# Measure words that count the things a list is made of ("五个阶段", "六种意识", "七项机制").
+_CL = "个|种|项|条|类|点|步|件|方面|阶段|环节|字"
+# Not after 第: "第三个阶段" names one phase, it does not count three.
+_COUNT_RE = re.compile(
+    rf"(?<![第{CN_NUMERALS}\d])([{CN_NUMERALS}]+|\d+)(?:{_CL}|大(?![{CN_NUMERALS}]))"
+)
+_WHICH_RE = re.compile(rf"哪(?:些|几|[{CN_NUMERALS}]+|\d+)")
+_WHICH_COUNT_RE = re.compile(rf"哪([{CN_NUMERALS}]+|\d+)")
+_LIST_ASK_RE = re.compile(
+    r"是什么|有什么|包括什么|包含什么|指什么|分别|都有|都是|有哪|内容|分为|分成"
+)
+_ORDINAL_CN_RE = re.compile(
+    rf"第([{CN_NUMERALS}]+|\d+)(?:{_CL}|是|要)?(?![{CN_NUMERALS}\d次届年期号])"
+)
+_ORDINAL_EN_RE = re.compile(
+    r"\b(" + "|".join(_EN_ORDINALS) + r"|(\d+)(?:st|nd|rd|th))\b", re.IGNORECASE
+)
+_EN_NUMBER_RE = re.compile(r"\b(" + "|".join(_EN_NUMBERS) + r"|\d+)\s+(?:\w+\s+)?\w+s\b", re.I)
+_EN_NOT_LIST_RE = re.compile(
+    r"\s*(?:who|whom|whose|when|where|why|how(?!\s+many)|does|did|do|is|was|can)\b", re.I
+)
+_EN_LIST_RE = re.compile(
+    r"\b(?:what|which)\s+(?:are|were)\b|\b(?:list|name|enumerate)\b|\bwhat\s+\w+s\s+(?:are|were)\b"
+    r"|\bwhich\s+\w+s\b|\bwhich\s+\w+\s+kinds?\b",
+    re.IGNORECASE,
+)
+
+
+@dataclass(frozen=True)
+class ListRequest:
+    """What a list question asks for."""
+
+    count: int | None = None  # "哪五个阶段" → 5
+    ordinal: int | None = None  # "第三个阶段" → 3: the one item wanted from the list
+    noun: str = ""  # what the list is made of: "哪五个阶段" → "阶段" (Simplified)
+
+
+_NOUN_STOP = r"(?=是|有|包括|包含|分别|呢|吗|都|的|[?!,.。:;“”「」\s]|$)"
+_NOUN_RES = (
+    re.compile(
+        rf"[哪几](?:些|几|[{CN_NUMERALS}]+|\d+)?(?:{_CL})?([\u4e00-\u9fff]{{1,6}}?){_NOUN_STOP}"
+    ),
+    re.compile(
+        rf"(?:[{CN_NUMERALS}]+|\d+)(?:{_CL})([\u4e00-\u9fff]{{1,6}}?){_NOUN_STOP}"
+    ),  # 第三个阶段
+)
+
+
+def noun_of(question: str) -> str:
+    """What a list question counts: "哪五个阶段" → "阶段", "几种不良作风" → "不良作风", else ""."""
+    norm = normalize(question or "")
+    for pattern in _NOUN_RES:
+        for m in pattern.finditer(norm):
+            # Backtracking can leave the measure word itself ("哪六种" → "种"): no noun then.
+            if not (len(m[1]) == 1 and m[1] in _CL) and m[1][0] not in f"些几{CN_NUMERALS}":
+                return m[1]
+    return ""
+
+
+def ordinal_of(question: str) -> int | None:
+    """The ordinal a question names: 第三个/第四种 → 3/4, "the third one" → 3, else None."""
+    norm = normalize(question or "")
+    m = _ORDINAL_CN_RE.search(norm)
+    if m and (n := cn_number(m[1])):
+        return n
+    m = _ORDINAL_EN_RE.search(norm)
+    if m:
+        return int(m[2]) if m[2] else _EN_ORDINALS[m[1].lower()]
+    return None
+
+
+def count_of(question: str) -> int | None:
+    """The number of things a question mentions: 哪五个 / 四种精神 / "six kinds" → 5 / 4 / 6."""
+    norm = normalize(question or "")
+    for pattern in (_WHICH_COUNT_RE, _COUNT_RE):
+        for m in pattern.finditer(norm):
+            n = cn_number(m[1])
+            if n and n > 1:
+                return n
+    m = _EN_NUMBER_RE.search(norm)
+    if m:
+        word = m[1].lower()
+        n = int(word) if word.isdigit() else _EN_NUMBERS[word]
+        if n > 1:
+            return n
+    return None
+
+
+def list_request(question: str) -> ListRequest | None:
+    """Whether a question asks for a list (or one item of a list), and how many items.
+
+    A list question uses 哪些 / 哪几 / 哪 + number, or names a number of things and asks what
+    they are ("四种精神是什么", "分为几个阶段"), or in English "what are", "which …s",
+    "list", a number with a plural noun. A question naming an ordinal ("第三个阶段是什么",
+    "the third phase") asks for one item.
+
+    Args:
+        question: The question as typed (any script, or English).
+
+    Returns:
+        The request, or None for a question that does not ask for a list.
+    """
+    norm = normalize(question or "")
+    count = count_of(norm)
+    ordinal = ordinal_of(norm)
+    asks = bool(_WHICH_RE.search(norm))
+    asks = asks or (count is not None and bool(_LIST_ASK_RE.search(norm)))
+    asks = asks or bool(re.search(rf"几(?:{_CL})", norm))
+    if _EN_NOT_LIST_RE.match(norm):
+        # "Who gave the speech when … the three bigs …": a number in the topic, not a list.
+        asks = asks or bool(_EN_LIST_RE.search(norm))
+    else:
+        asks = asks or bool(_EN_LIST_RE.search(norm)) or bool(count and _EN_NUMBER_RE.search(norm))
+    if ordinal is not None:
+        return ListRequest(count=count, ordinal=ordinal, noun=noun_of(norm))
+    return ListRequest(count=count, noun=noun_of(norm)) if asks else None
