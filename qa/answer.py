@@ -23,12 +23,14 @@ by :mod:`qa.question`).
 
 An enumeration is followed through the whole document text, not just the retrieved chunk,
 so one that runs past the chunk's end is returned whole. Each item cites every passage that
-overlaps it, or the nearest passage of its document when none does. Among the lists near
+holds it whole; an item no passage holds brings the indexed chunk that does in as one more
+passage, so that every [n] marks a card containing what it marks. Among the lists near
 the passages the one chosen best matches the query terms (lead, label, items), lies in a
 high-ranked passage, has the number of items asked for ("五个") and names what the question
 counts ("阶段" in the lead or the items). With a list, at most :data:`LIST_SENTENCES`
-sentences are quoted, from the passages the list lies in. An ordinal ("第三个阶段") puts that
-item first among the sentences.
+sentences are quoted, from the passages the list lies in. An ordinal ("第三个阶段") asks for
+one item: the answer is that item and the sentences after it up to the next item, not the
+list.
 
 Not covered: nested enumerations are returned one level at a time (the best-matching level
 wins); enumerations spelled with Latin letters (a. b. c.) or bullets; series separated by
@@ -44,10 +46,10 @@ import re
 from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass, field
 
-from qa.chunk import heading_of, split_sentences
+from qa.chunk import Chunk, heading_of, split_sentences
 from qa.corpus import Document
-from qa.enumerations import MAX_SENTENCE_CHARS, Enumeration, find_enumerations
-from qa.question import ListRequest, list_request
+from qa.enumerations import MAX_SENTENCE_CHARS, Enumeration, Item, find_enumerations
+from qa.question import LAST, ListRequest, list_request
 from qa.search import Hit, SearchResult
 from qa.textnorm import clip, normalize
 
@@ -59,10 +61,16 @@ MAX_SENTENCES = 3
 RELATIVE_FLOOR = 0.45
 #: Sentences quoted besides a list (the list is the answer).
 LIST_SENTENCES = 2
+#: An item asked for by its ordinal is quoted with at most this many sentences in all.
+ITEM_SENTENCES = 4
 #: Characters of the document looked at around the passages when following a list.
 LIST_WINDOW = 3000
 
 NOTICE_TRUNCATED = "The question was too long and was cut."
+NOTICE_NEEDS_CONTEXT = (
+    "这像是追问，但前面没有对话：请问完整的问题。 / This looks like a follow-up, but there is "
+    "no conversation before it: please ask the full question."
+)
 
 
 @dataclass(frozen=True)
@@ -146,20 +154,105 @@ def _rank_factor(rank: int) -> float:
 
 
 def _citations(passages: Sequence[Hit], doc_id: str, start: int, end: int) -> tuple[int, ...]:
-    """Every passage overlapping the span; else the nearest passage of the same document."""
-    inside = tuple(
+    """Every passage that holds the whole span (none: see :func:`_cite_all`)."""
+    return tuple(
         n
         for n, hit in enumerate(passages, start=1)
-        if hit.chunk.doc_id == doc_id and hit.chunk.start < end and start < hit.chunk.end
+        if hit.chunk.doc_id == doc_id and hit.chunk.start <= start and end <= hit.chunk.end
     )
-    if inside:
-        return inside
-    same = [
-        (min(abs(hit.chunk.start - end), abs(start - hit.chunk.end)), n)
-        for n, hit in enumerate(passages, start=1)
-        if hit.chunk.doc_id == doc_id
-    ]
-    return (min(same)[1],) if same else ()
+
+
+@dataclass(frozen=True)
+class _Span:
+    """A stretch of a document the answer quotes: an item or a sentence."""
+
+    text: str
+    doc_id: str
+    start: int
+    end: int
+
+
+def _cite_all(
+    spans: Sequence[_Span], passages: list[Hit], chunks: Sequence[Chunk]
+) -> list[AnswerSentence]:
+    """Cite each span with the passages that hold it; a span that none holds brings the
+    indexed chunk that does in as a new passage (appended to ``passages``), so that every
+    [n] marks a card whose text contains what it marks."""
+    out = []
+    for span in spans:
+        cites = _citations(passages, span.doc_id, span.start, span.end)
+        if not cites:
+            holder = next(
+                (
+                    c
+                    for c in chunks
+                    if c.doc_id == span.doc_id and c.start <= span.start and span.end <= c.end
+                ),
+                None,
+            )
+            if holder is not None:
+                passages.append(Hit(holder, 0.0, len(passages) + 1, 0.0, 0.0, ()))
+                cites = (len(passages),)
+        out.append(AnswerSentence(span.text, cites))
+    return out
+
+
+#: Lists whose items are names within one sentence, explained elsewhere if at all.
+_INLINE_KINDS = frozenset({"series", "quoted_series", "label"})
+#: What follows a name that the sentence goes on to explain (…活动要…, …机制，就是…).
+_EXPLAINS = re.compile(r"^[”」]?(?:活动|行动|机制|工作)?[”」]?(?:要|就是|即|是指|[，,:：])")
+
+
+def _explanation(doc: Document, item: Item, enum: Enumeration) -> _Span | None:
+    """The first sentence after the list (else before it) that takes up an item's name and
+    goes on about it, not one that only lists it again."""
+    text, name = doc.text, item.text.strip("“”「」\"")
+    if len(name) < 2:
+        return None
+    found = [m.start() for m in re.finditer(re.escape(name), text)]
+    later = [p for p in found if p >= enum.end] + [p for p in found if p < enum.start]
+    for pos in later:
+        after = text[pos + len(name) : pos + len(name) + 8]
+        if text[pos - 1 : pos] == "、" or after.startswith("、") or not _EXPLAINS.match(after):
+            continue
+        lo = text.rfind("\n", 0, pos) + 1
+        hi = text.find("\n", pos)
+        hi = len(text) if hi < 0 else hi
+        for a, b in split_sentences(text[lo:hi]):
+            if lo + a <= pos < lo + b:
+                sentence = text[lo + a : lo + b]
+                return _Span(clip(sentence, MAX_SENTENCE_CHARS), doc.doc_id, lo + a, lo + b)
+    return None
+
+
+def _item_details(doc: Document, enum: Enumeration, ordinal: int) -> list[_Span]:
+    """Item ``ordinal`` (1-based) of a list and the sentences that elaborate it, up to the
+    next item (the last item: up to the end of its paragraph), at most
+    :data:`ITEM_SENTENCES` sentences in all."""
+    item = enum.items[ordinal - 1]
+    text = doc.text
+    if enum.kind in _INLINE_KINDS:
+        # A name in a series (大讨论、大走访、…): what it means is said where the text
+        # takes it up again (通过大讨论活动，明优势、找短板、思举措).
+        said = _explanation(doc, item, enum)
+        if said is not None:
+            return [_Span(item.text, doc.doc_id, item.start, item.end), said]
+    if ordinal < len(enum.items):
+        stop = enum.items[ordinal].start
+    else:
+        stop = text.find("\n", item.end)
+        stop = len(text) if stop < 0 else stop
+    spans = [_Span(item.text, doc.doc_id, item.start, item.end)]
+    for a, b in split_sentences(text[item.end : stop]):
+        if len(spans) >= ITEM_SENTENCES:
+            break
+        sentence = text[item.end + a : item.end + b].strip()
+        if len(sentence) > 1:
+            start = item.end + a + text[item.end + a : item.end + b].find(sentence)
+            spans.append(
+                _Span(clip(sentence, MAX_SENTENCE_CHARS), doc.doc_id, start, start + len(sentence))
+            )
+    return spans
 
 
 @dataclass(frozen=True)
@@ -368,6 +461,7 @@ def compose_answer(
     question: str | None = None,
     request: ListRequest | None = None,
     detect_list: bool = True,
+    chunks: Sequence[Chunk] = (),
 ) -> Answer:
     """Compose the answer: sentences that match the question, and list items when asked.
 
@@ -381,6 +475,8 @@ def compose_answer(
         request: The list asked for, when the caller knows (a follow-up's topic was a list
             question); by default it is read from the question.
         detect_list: Read a list request from the question when ``request`` is None.
+        chunks: The index's chunks: an item or sentence that no passage holds brings in the
+            one that does, as an extra passage (without them it is cited by nothing).
 
     Returns:
         The answer; ``found`` is False (and no sentences) when the search found nothing
@@ -401,13 +497,29 @@ def compose_answer(
     if request is None and detect_list:
         request = list_request(asked)
     enum = pick_list(result.hits, documents, result.terms, request, asked) if request else None
+    passages = list(result.hits)
     items: list[AnswerSentence] = []
     lead = ""
+    ordinal = request.ordinal if request is not None else None
+    if enum is not None and ordinal == LAST:
+        ordinal = len(enum.items)
+    if enum is not None and ordinal and 0 < ordinal <= len(enum.items):
+        # One item asked for: that item and what the document says of it, not the list.
+        details = _item_details(documents[enum.doc_id], enum, ordinal)
+        return Answer(
+            sentences=_cite_all(details, passages, chunks),
+            items=[],
+            passages=passages,
+            terms=result.terms,
+            found=True,
+            **base,
+        )
     if enum is not None:
-        items = [
-            AnswerSentence(it.text, _citations(result.hits, enum.doc_id, it.start, it.end))
-            for it in enum.items
-        ]
+        items = _cite_all(
+            [_Span(it.text, enum.doc_id, it.start, it.end) for it in enum.items],
+            passages,
+            chunks,
+        )
         lead = enum.lead
         logger.debug("list of %d items (%s) in %s", len(items), enum.kind, enum.doc_id)
     shown = [normalize(x.text) for x in items] + ([normalize(lead)] if lead else [])
@@ -430,13 +542,10 @@ def compose_answer(
         question=asked,
         within=within,
     )
-    if request and request.ordinal and enum is not None and request.ordinal <= len(items):
-        wanted = items[request.ordinal - 1]
-        sentences = [wanted, *(s for s in sentences if s.text != wanted.text)][:max_sentences]
     return Answer(
         sentences=sentences,
         items=items,
-        passages=result.hits,
+        passages=passages,
         terms=result.terms,
         found=True,
         lead=lead,

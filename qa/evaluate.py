@@ -189,7 +189,9 @@ def evaluate(
             per_group.setdefault(q["group"], []).append((rank, ms, result.weak))
             if q.get("answer") is not None:
                 cut = dataclasses.replace(result, hits=result.hits[:shown])
-                score = score_answer(compose_answer(cut, index.documents), q["answer"])
+                score = score_answer(
+                    compose_answer(cut, index.documents, chunks=index.chunks), q["answer"]
+                )
                 scored.setdefault(q["group"], []).append((q.get("kind", ""), score))
         answerable = [r for g, rs in per_group.items() if g != "none" for r in rs]
         scored["all"] = [s for g, ss in scored.items() if g != "none" for s in ss]

@@ -68,7 +68,8 @@ _EN_FILLER = re.compile(
 # The ordinal itself is not searched for: the list's items say 三是, not 第三个, and a term
 # that no passage holds only makes the match look weak. The ordinal picks the item instead.
 _ORDINAL_WORDS = re.compile(
-    r"第[一二两三四五六七八九十\d]+(?:个|种|项|条|类|点|步|件)?"
+    r"第[一二两三四五六七八九十\d]+(?:个|种|项|条|类|点|步|件)?|最后一(?:个|种|项|条|类|点|步|件)?"
+    r"|\bthe\s+last\b"
     r"|\b(?:first|second|third|fourth|fifth|sixth|seventh|eighth|ninth|tenth|\d+(?:st|nd|rd|th))\b",
     re.I,
 )
@@ -92,6 +93,9 @@ class Followup:
     #: The list asked for: the topic's list with the ordinal, the follow-up's own list
     #: question, or the topic's list when the follow-up only changes the place ("那常州呢?").
     request: ListRequest | None = None
+    #: An elliptical question with no conversation to continue and too little of its own
+    #: to search ("那第三个呢?" as a first question): the user is asked for a full question.
+    needs_context: bool = False
 
 
 def _is_english(text: str) -> bool:
@@ -157,6 +161,23 @@ def _repeats(word: str, topic: str) -> bool:
     return word in topic
 
 
+#: jieba tags of names (places, people, organisations, other proper nouns).
+_NAME_TAGS = ("ns", "nr", "nt", "nz")
+
+
+def _leading_name(question: str) -> str:
+    """The proper name a Chinese question starts with (泰兴, 诸城), as written, or ""."""
+    words = content_words(question).split()
+    if not words or _is_english(normalize(words[0])):
+        return ""
+    from jieba import posseg
+
+    first = next(iter(posseg.cut(normalize(words[0]))), None)
+    if first is None or not first.flag.startswith(_NAME_TAGS) or not 2 <= len(first.word) <= 4:
+        return ""
+    return words[0][: len(first.word)]
+
+
 def _topic(history: Sequence[str]) -> str:
     """The last self-contained question of the history, or ""."""
     for earlier in reversed(history):
@@ -178,13 +199,17 @@ def analyze_followup(question: str, history: Sequence[str] = ()) -> Followup:
     """
     question = question or ""
     ordinal = ordinal_of(question)
-    if not history or not is_elliptical(question):
-        return Followup(question, question, False, ordinal=ordinal)
-    topic = _topic(history)
+    elliptical = is_elliptical(question)
+    topic = _topic(history) if elliptical else ""
     if not topic:
-        return Followup(question, question, False, ordinal=ordinal)
+        lost = elliptical and _says_little(question, ordinal)
+        return Followup(question, question, False, ordinal=ordinal, needs_context=lost)
     rest = _ORDINAL_WORDS.sub(" ", question) if ordinal is not None else question
     base = content_words(topic)
+    new_place, old_place = _leading_name(rest), _leading_name(topic)
+    if new_place and old_place and normalize(new_place) != normalize(old_place):
+        # "那常州的呢?" after a question about 泰兴: the same question, of another place.
+        base = " ".join(base.replace(old_place, " ").split())
     added = [w for w in content_words(rest).split() if not _repeats(w, base)]
     query = " ".join([base, *added]).strip()
     topic_request = list_request(topic)
@@ -203,6 +228,26 @@ def analyze_followup(question: str, history: Sequence[str] = ()) -> Followup:
         request = topic_request
     logger.debug("follow-up %r searched as %r", question, query)
     return Followup(question, query, True, topic, ordinal, request)
+
+
+#: A question with no conversation before it names its own topic when what is left of it, less
+#: interrogatives, cues, pronouns, ordinals and these generic words, has more characters
+#: (Chinese) or words (English) than this.
+MIN_OWN_TOPIC = 3
+_GENERIC = re.compile(
+    r"具体|做|干|内容|情况|阶段|方面|的|个|种|项|条|步|是|做法"
+    r"|\b(?:one|ones|phase|step|item|part|do|does)\b",
+    re.I,
+)
+
+
+def _says_little(question: str, ordinal: int | None) -> bool:
+    """Whether an elliptical question is too bare to be searched alone."""
+    rest = _ORDINAL_WORDS.sub(" ", question) if ordinal is not None else question
+    words = _GENERIC.sub(" ", content_words(normalize(rest)))
+    if _is_english(normalize(question)):
+        return len(words.split()) < 2
+    return len(_CJK.findall(words)) < MIN_OWN_TOPIC
 
 
 def rewrite_followup(question: str, history: Sequence[str]) -> str:

@@ -130,9 +130,17 @@ def noun_of(question: str) -> str:
     return ""
 
 
+#: The ordinal of "the last one" (最后一个): the list's length, once the list is known.
+LAST = -1
+_LAST_RE = re.compile(r"最后一(?:个|种|项|条|类|点|步|件)?|\bthe\s+last\b", re.I)
+
+
 def ordinal_of(question: str) -> int | None:
-    """The ordinal a question names: 第三个/第四种 → 3/4, "the third one" → 3, else None."""
+    """The ordinal a question names: 第三个/第四种 → 3/4, "the third one" → 3, 最后一个 /
+    "the last one" → :data:`LAST`, else None."""
     norm = normalize(question or "")
+    if _LAST_RE.search(norm):
+        return LAST
     m = _ORDINAL_CN_RE.search(norm)
     if m and (n := cn_number(m[1])):
         return n

@@ -7,16 +7,17 @@ until the new one is loaded and swapped in.
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 import threading
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from qa.answer import Answer, compose_answer
+from qa.answer import NOTICE_NEEDS_CONTEXT, Answer, compose_answer
 from qa.corpus import Document
 from qa.embed import Embedder, load_embedder, model_name
-from qa.errors import IndexUnavailable, QAError, SeedsError
+from qa.errors import IndexUnavailable, QAError, QuestionError, SeedsError
 from qa.followup import analyze_followup
 from qa.index import (
     BuildReport,
@@ -191,6 +192,20 @@ class QAService:
         """
         index = self.index  # one index for hits and documents, even if a rebuild swaps now
         followup = analyze_followup(question, history)
+        if followup.needs_context:
+            # Searched as typed, the closest passages are shown; nothing is claimed of them.
+            try:
+                result = self._search(index, question, k, mode)
+            except QuestionError:
+                result = SearchResult(question, [], (), mode or self.settings.mode, True, 0.0)
+            return dataclasses.replace(
+                compose_answer(result, index.documents, detect_list=False, chunks=index.chunks),
+                sentences=[],
+                items=[],
+                lead="",
+                found=False,
+                notice=NOTICE_NEEDS_CONTEXT,
+            )
         result = self._search(index, followup.query, k, mode)
         truncated = len((question or "").strip()) > self.settings.max_question_chars
         return compose_answer(
@@ -199,6 +214,7 @@ class QAService:
             truncated=truncated,
             question=question,
             request=followup.request if followup.is_followup else None,
+            chunks=index.chunks,
         )
 
     def document(self, doc_id: str) -> Document:

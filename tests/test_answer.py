@@ -13,7 +13,7 @@ from qa.answer import Answer, compose_answer
 from qa.chunk import Chunk
 from qa.corpus import Document, load_corpus
 from qa.enumerations import Enumeration, find_enumerations
-from qa.question import ListRequest, cn_number, count_of, list_request, ordinal_of
+from qa.question import LAST, ListRequest, cn_number, count_of, list_request, ordinal_of
 from qa.search import Hit, SearchResult
 from qa.textnorm import normalize
 from tests.conftest import FIVE_PHASES, SEEDS
@@ -331,7 +331,16 @@ def test_list_followed_past_the_only_passage(svc: Any) -> None:
     chunk = answer.passages[0].chunk
     outside = [it for it in answer.items if it.text not in chunk.text]
     assert outside, "the fifth phase lies beyond the first chunk"
-    assert all(it.citations == (1,) for it in outside)  # the nearest passage
+    # Items the one passage lacks bring in the passage that holds them, as card [2]; every
+    # [n] marks a card whose text holds the item.
+    assert len(answer.passages) == 2 and all(it.citations == (2,) for it in outside)
+    _assert_citations_hold(answer)
+    for item in answer.items:
+        assert item.citations
+        assert all(
+            normalize(item.text) in normalize(answer.passages[n - 1].chunk.text)
+            for n in item.citations
+        )
 
 
 @pytest.mark.parametrize(
@@ -410,8 +419,12 @@ def test_ordinal_picks_the_item(svc: Any) -> None:
     result = svc.search(FIVE_PHASES)
     docs = svc.index.documents
     answer = compose_answer(result, docs, request=ListRequest(count=5, ordinal=3))
-    assert answer.sentences[0].text == PHASES[2]
-    assert len(answer.items) == 5
+    # The third phase and what the document says of it, up to the fourth; not the list.
+    assert answer.sentences[0].text == PHASES[2] and answer.items == []
+    said = " ".join(s.text for s in answer.sentences[1:])
+    assert "5月下旬-12月底" in said and "深入调研" in said and "集中观摩" not in said
+    last = compose_answer(result, docs, request=ListRequest(count=5, ordinal=LAST))
+    assert last.sentences[0].text == PHASES[4]
 
 
 def test_followup_in_service(svc: Any) -> None:
@@ -475,7 +488,7 @@ def test_followup_real_model_english(real_service: Any) -> None:
     )
     assert answer.sentences[0].text == PHASES[2]
     spirit = real_service.ask("and the fourth spirit?", history=["what are the four spirits"])
-    assert spirit.items and spirit.sentences[0].text == spirit.items[3].text
+    assert spirit.sentences[0].text == "“崇尚法治、规范理性”的精神。" and not spirit.items
 
 
 _PIECES = st.sampled_from(
@@ -528,9 +541,27 @@ def test_find_enumerations_never_fails(pieces: list[str]) -> None:
 def test_compose_without_documents_or_hits() -> None:
     empty = SearchResult("哪五个阶段", [], ("阶段",), "hybrid", False, 0.0)
     assert not compose_answer(empty, {}).found
-    chunk = Chunk(0, "gone.txt", 0, 16, "一是甲阶段。二是乙阶段。三是丙阶段。")
+    chunk = Chunk(0, "gone.txt", 0, 18, "一是甲阶段。二是乙阶段。三是丙阶段。")
     hit = Hit(chunk, 1.0, 1, 1.0, 0.0, ("阶段",))
     result = SearchResult("哪三个阶段", [hit], ("阶段",), "hybrid", False, 1.0)
     answer = compose_answer(result, {})  # the document is not indexed: no list, no failure
     assert answer.found and answer.items == []
     assert answer.sentences and all(s.citations == (1,) for s in answer.sentences)
+
+
+@pytest.mark.slow
+def test_an_item_named_in_a_series_is_explained_where_the_text_takes_it_up(
+    real_service: Any,
+) -> None:
+    # 大讨论 is one name in “大讨论、大走访、大转变、实干为民”; the speech says what it is later.
+    answer = real_service.ask("第一项要做到什么?", history=["常州“三大一实干”活动包括哪几项?"])
+    assert answer.found and not answer.items
+    assert answer.sentences[0].text == "大讨论"
+    assert "明优势、找短板、思举措" in answer.sentences[1].text
+    _assert_citations_hold(answer)
+
+
+def test_a_bare_followup_asks_for_the_full_question(svc: Any) -> None:
+    answer = svc.ask("那第三个呢?")
+    assert not answer.found and not answer.sentences and not answer.items
+    assert "full question" in answer.notice and "完整的问题" in answer.notice

@@ -115,3 +115,38 @@ def test_followup_inherits_or_asks_its_own_list() -> None:
     assert same.request is not None and same.request.count == 5
     own = analyze_followup("那它有哪些要求呢", [CAMPAIGN])
     assert own.request is not None and own.request.count is None
+
+
+@pytest.mark.parametrize(
+    "question",
+    ["那第三个呢?", "and the second one?", "那個階段具體做什麼?"],
+)
+def test_a_bare_followup_with_no_conversation_needs_context(question: str) -> None:
+    assert analyze_followup(question, []).needs_context
+
+
+@pytest.mark.parametrize(
+    "question",
+    [
+        "那篇讲话要求这次行动别搞哪些花架子？",
+        "诸城作风建设年活动分为哪五个阶段",
+        "What are the five phases?",
+    ],
+)
+def test_a_question_with_its_own_topic_does_not(question: str) -> None:
+    assert not analyze_followup(question, []).needs_context
+
+
+def test_a_followup_naming_another_place_drops_the_topic_s_place() -> None:
+    f = analyze_followup("那常州的呢?", ["泰兴的市委书记是谁?"])
+    assert f.is_followup and "常州" in f.query and "泰兴" not in f.query and "市委书记" in f.query
+    same = analyze_followup("那第三个阶段呢?", [FIVE_PHASES])
+    assert "诸城" in same.query
+
+
+def test_the_last_one_is_the_last_item() -> None:
+    from qa.question import LAST
+
+    f = analyze_followup("最后一种呢?", ["诸城要强化的“六种意识”是哪些?"])
+    assert f.ordinal == LAST and f.request is not None and f.request.ordinal == LAST
+    assert "最后" not in f.query
