@@ -48,8 +48,14 @@ from dataclasses import dataclass, field
 
 from qa.chunk import Chunk, heading_of, split_sentences
 from qa.corpus import Document
-from qa.enumerations import MAX_SENTENCE_CHARS, Enumeration, Item, find_enumerations
-from qa.question import LAST, ListRequest, list_request
+from qa.enumerations import (
+    MAX_SENTENCE_CHARS,
+    Enumeration,
+    Item,
+    find_definition,
+    find_enumerations,
+)
+from qa.question import CN_NUMERALS, LAST, ListRequest, count_of, list_request
 from qa.search import Hit, SearchResult
 from qa.textnorm import clip, normalize
 
@@ -452,6 +458,33 @@ def pick_list(
     return best[2] if best else None
 
 
+# A short name that promises a number of things: “三个年”, 「六种意识」, or 哪三个年.
+_SHORT_NAME_RE = re.compile(
+    rf"[“「\"']((?:[{CN_NUMERALS}]+|\d+)[^“”「」\"']{{1,8}})[”」\"']"
+    rf"|哪((?:[{CN_NUMERALS}]+|\d+)(?:个|种|项|大)[\u4e00-\u9fff])(?![\u4e00-\u9fff])"
+)
+
+
+def _defined_set(
+    passages: Sequence[Hit],
+    documents: Mapping[str, Document],
+    question: str,
+    request: ListRequest,
+) -> Enumeration | None:
+    """The items a short name in the question stands for ("“三个年”行动是哪三个年" → the three
+    years the speech names in its opening, with 以下简称“三个年”), from the documents of the
+    passages in rank order; headings that only repeat the short name are not its items."""
+    for m in _SHORT_NAME_RE.finditer(normalize(question)):
+        short = m[1] or m[2]
+        count = count_of(short) or request.count
+        for doc_id in dict.fromkeys(h.chunk.doc_id for h in passages):
+            doc = documents.get(doc_id)
+            enum = find_definition(doc, short, count) if doc is not None else None
+            if enum is not None:
+                return enum
+    return None
+
+
 def compose_answer(
     result: SearchResult,
     documents: Mapping[str, Document],
@@ -496,7 +529,9 @@ def compose_answer(
         )
     if request is None and detect_list:
         request = list_request(asked)
-    enum = pick_list(result.hits, documents, result.terms, request, asked) if request else None
+    enum = _defined_set(result.hits, documents, asked, request) if request else None
+    if enum is None and request is not None:
+        enum = pick_list(result.hits, documents, result.terms, request, asked)
     passages = list(result.hits)
     items: list[AnswerSentence] = []
     lead = ""

@@ -406,3 +406,86 @@ def find_enumerations(
     found += _colon_lists(document.doc_id, text, key, lo, hi)
     found += _series_lists(document.doc_id, text, key, lo, hi)
     return found
+
+
+# "X、Y、Z(以下简称“S”)", "X、Y、Z“S”": the series a short name stands for, just before it.
+_SHORT_BEFORE = r"(?:[(（](?:以下)?(?:简称|统称|合称|称)[“「\"]?|[“「\"])"
+# "“S”，即X、Y、Z", "“S”就是X、Y和Z": the series just after it.
+_SHORT_AFTER = r"[”」\"]?[，,]?(?:即|就是|是指|指的是|分别是)[:：]?"
+_CLAUSE_END = "，。；：,;:\n!?！？()（）"
+# What leads into a series, not part of its first item: "在…", "对全市…", "会议对全市…".
+_LEADING_WORDS = re.compile(
+    r"^(?:(?:在|对|把|将|为|开展|关于|推进)(?:全市|全区|全省|全县|全镇)?"
+    r"|[^、]{0,8}?(?:在|对|把|将|为|开展|关于|推进)(?:全市|全区|全省|全县|全镇))"
+)
+
+
+def find_definition(
+    document: Document, short: str, count: int | None = None
+) -> Enumeration | None:
+    """The series that a short name stands for, where the document defines it.
+
+    "解放思想对标对表提升年、干部作风强化年、东融先行示范区建设攻坚年(以下简称“三个年”)"
+    defines 三个年 as its three items; so do "…“S”" right after a series and "“S”，即…" right
+    before one. Only a series of ``count`` items is taken, each beginning or ending with what
+    the name counts (三个年: 提升年, 强化年, 攻坚年; 两个坚持: 坚持…, 坚持…).
+
+    Args:
+        document: The cleaned document.
+        short: The short name, Simplified (三个年).
+        count: The number of items the name promises (三 → 3); without it, nothing is
+            looked for.
+
+    Returns:
+        The first definition found (one marked 简称 / 即 first), or None.
+    """
+    if not count:
+        return None  # a name that promises no number of items is not looked for
+    text = document.text
+    key = normalize(text)
+    # What the items are: the name less its number and measure word (三个年 → 年).
+    noun = re.sub(rf"^(?:[{CN_NUMERALS}]+|\d+)(?:个|种|项|条|大|类|点)?", "", short)
+    found: list[tuple[int, Enumeration]] = []
+    for m in re.finditer(_SHORT_BEFORE + re.escape(short), key):
+        end = m.start()
+        start = max(key.rfind(c, 0, end) for c in _CLAUSE_END) + 1
+        items = _series_items(text, key, start, end, count, noun)
+        if items:
+            marked = 0 if "称" in m[0] else 1
+            found.append((marked, Enumeration(document.doc_id, "definition", items)))
+    for m in re.finditer(re.escape(short) + _SHORT_AFTER, key):
+        start = m.end()
+        stops = [p for p in (key.find(c, start) for c in "。；;\n") if p >= 0]
+        end = min(stops, default=len(key))
+        items = _series_items(text, key, start, end, count, noun)
+        if items:
+            found.append((0, Enumeration(document.doc_id, "definition", items)))
+    return min(found, key=lambda f: (f[0], f[1].start))[1] if found else None
+
+
+def _series_items(
+    text: str, key: str, start: int, end: int, count: int | None, noun: str
+) -> tuple[Item, ...]:
+    """A 、-series (和 / 及 / 与 before the last item) between two positions, or ()."""
+    clause = key[start:end]
+    lead = _LEADING_WORDS.match(clause)
+    offset = start + (lead.end() if lead else 0)
+    parts, pos = [], offset
+    for piece in re.split(r"(、|和|及|与)", key[offset:end]):
+        if piece in ("、", "和", "及", "与"):
+            pos += len(piece)
+            continue
+        if piece.strip("*“”「」 "):
+            parts.append((pos, pos + len(piece)))
+        pos += len(piece)
+    if len(parts) < 2 or (count is not None and len(parts) != count):
+        return ()
+    if noun and not all(
+        key[a:b].strip("*“”「」").endswith(noun) or key[a:b].strip("*“”「」").startswith(noun)
+        for a, b in parts
+    ):
+        return ()
+    if any(b - a < 2 or b - a > 30 for a, b in parts):
+        return ()
+    # Redaction marks (**) are not part of a name.
+    return tuple(Item(text[a:b].strip("“”「」 *"), a, b) for a, b in parts)

@@ -12,7 +12,7 @@ from hypothesis import strategies as st
 from qa.answer import Answer, compose_answer
 from qa.chunk import Chunk
 from qa.corpus import Document, load_corpus
-from qa.enumerations import Enumeration, find_enumerations
+from qa.enumerations import Enumeration, find_definition, find_enumerations
 from qa.question import LAST, ListRequest, cn_number, count_of, list_request, ordinal_of
 from qa.search import Hit, SearchResult
 from qa.textnorm import normalize
@@ -565,3 +565,31 @@ def test_a_bare_followup_asks_for_the_full_question(svc: Any) -> None:
     answer = svc.ask("那第三个呢?")
     assert not answer.found and not answer.sentences and not answer.items
     assert "full question" in answer.notice and "完整的问题" in answer.notice
+
+
+def _doc(text: str) -> Document:
+    return Document("d.txt", "标题", "", "", text, "0" * 64, "utf-8", "simplified")
+
+
+def test_a_short_name_is_the_series_it_abbreviates() -> None:
+    doc = _doc(
+        "会议对全市甲提升年、乙强化年、丙攻坚年(以下简称“三个年”)行动进行部署。\n一、开展“三个年”行动的意义"
+    )
+    enum = find_definition(doc, "三个年", 3)
+    assert enum is not None and [i.text for i in enum.items] == ["甲提升年", "乙强化年", "丙攻坚年"]
+    assert all(doc.text[i.start : i.end] == i.text for i in enum.items)
+    # The wrong count, or no count at all, finds nothing.
+    assert find_definition(doc, "三个年", 4) is None and find_definition(doc, "三个年") is None
+    after = _doc("要做到“两个坚持”，即坚持问题导向和坚持目标导向。")
+    got = find_definition(after, "两个坚持", 2)
+    assert got is not None and [i.text for i in got.items] == ["坚持问题导向", "坚持目标导向"]
+
+
+def test_the_three_years_are_named_not_the_headings(svc: Any) -> None:
+    answer = svc.ask("“三个年”行动是哪三个年")
+    assert [normalize(i.text) for i in answer.items] == [
+        "解放思想对标对表提升年",
+        "干部作风强化年",
+        "东融先行示范区建设攻坚年",
+    ]
+    _assert_citations_hold(answer)
