@@ -425,6 +425,8 @@ def model_tables(rep: Report) -> list[Table]:
     loads = [r["throughput"]["load_seconds"] for r in runs]
     rows.append(["model load s", *[_fmt(v, 2) for v in loads], *_ratios(loads)])
     rows.append(["dimension", *[str(r["throughput"]["dim"]) for r in runs], *["" for _ in vs]])
+    peaks = [r["throughput"]["peak_rss_mb"] for r in runs]
+    rows.append(["that process's VmHWM MiB", *[_fmt(v, 0) for v in peaks], *_ratios(peaks)])
     tp0 = runs[0]["throughput"]
     tables.append((
         "Embedding throughput: passages/s through `encode_passages`",
@@ -436,7 +438,8 @@ def model_tables(rep: Report) -> list[Table]:
         "torch's thread count for sentence-transformers models, the numpy backend's BLAS "
         "limit for USE. The build uses the rate on the threads it encodes on (`qa/embed.py`: "
         "USE_THREADS for USE, torch's default for sentence-transformers). Model load is the "
-        "embedder's constructor (imports included) in that process."
+        "embedder's constructor (imports included) in that process; its VmHWM (model, "
+        "seeds' chunks, encoding) is about what the model adds to a process."
         + (" Quick mode: the hash stand-in, not a model." if stand else ""),
     ))
 
@@ -915,7 +918,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument(
         "--compare", default=None,
         help="comma-separated models side by side, first the reference: model names "
-        "(measured now; 'minilm' is the packaged MiniLM) or a previous run's .json/.md",
+        "(measured now; 'minilm' is the packaged MiniLM, 'default' the settings' default) or a "
+        "previous run's .json/.md",
     )
     parser.add_argument("--sizes", default=None, help="comma-separated chunk counts")
     parser.add_argument("--out", type=Path, default=None, help="markdown file to write")
@@ -941,7 +945,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         parser.error("--model and --compare: give the model in the --compare list")
     entries = ([e.strip() for e in args.compare.split(",") if e.strip()] if args.compare
                else [args.model or DEFAULT_MODEL])
-    entries = [MINILM if e.lower() == "minilm" else e for e in entries]
+    aliases = {"minilm": MINILM, "default": DEFAULT_MODEL}
+    entries = [aliases.get(e.lower(), e) for e in entries]
     sizes = (
         [int(s) for s in args.sizes.split(",") if s.strip()]
         if args.sizes
