@@ -86,6 +86,8 @@ class Report:
     models: dict[str, dict[str, Any]] = field(default_factory=dict)
     series: dict[str, dict[str, list[float]]] = field(default_factory=dict)
     notes: list[str] = field(default_factory=list)
+    date: str = field(default_factory=lambda: time.strftime("%Y-%m-%d %H:%M %Z"))
+    seconds: float = 0.0
 
     @property
     def tables(self) -> list[Table]:
@@ -851,14 +853,14 @@ def plot(rep: Report, path: Path) -> None:
     plt.close(fig)
 
 
-def write_markdown(rep: Report, path: Path, plot_name: str, seconds: float) -> None:
+def write_markdown(rep: Report, path: Path, plot_name: str) -> None:
     """docs/benchmarks.md: how the figures were made, then every table."""
     head = [
         "# Benchmarks",
         "",
-        f"- date: {time.strftime('%Y-%m-%d %H:%M %Z')}",
+        f"- date: {rep.date}",
         f"- machine: {machine()}",
-        f"- command: `{rep.command}` (took {seconds / 60:.1f} min)",
+        f"- command: `{rep.command}` (took {rep.seconds / 60:.1f} min)",
         "- models: " + "; ".join(
             f"{r['label']}: {r['throughput'].get('description', r['model'])}"
             for r in rep.models.values()
@@ -893,7 +895,7 @@ def write_markdown(rep: Report, path: Path, plot_name: str, seconds: float) -> N
 
 def _state(rep: Report) -> dict[str, Any]:
     return {"quick": rep.quick, "command": rep.command, "machine": machine(),
-            "date": time.strftime("%Y-%m-%d %H:%M %Z"), "models": rep.models,
+            "date": rep.date, "seconds": rep.seconds, "models": rep.models,
             "fixed": rep.fixed, "series": rep.series, "notes": rep.notes}
 
 
@@ -906,7 +908,8 @@ def _load_state(path: Path) -> dict[str, Any]:
 
 
 def _is_file(entry: str) -> bool:
-    return entry.endswith((".json", ".md")) or "/" in entry and Path(entry).exists()
+    # Only by suffix: an ``st:`` model may be a local folder.
+    return entry.endswith((".json", ".md"))
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -1020,17 +1023,28 @@ def main(argv: Sequence[str] | None = None) -> int:
         if args.work is None and not args.quick:
             shutil.rmtree(work, ignore_errors=True)
     seconds = time.perf_counter() - t0
-    rep.notes.append(
-        f"1-minute load average at start / end: {load_start} / {load_average()} (other jobs "
-        "shared the machine; absolute times are noisy, ratios taken in the same run less so)"
-    )
+    if previous:
+        # A partial run: the report stays the earlier run's, with a line for what changed.
+        rep.command, rep.date = previous["command"], previous["date"]
+        rep.seconds, rep.notes = previous.get("seconds", 0.0), previous["notes"]
+        rep.notes.append(
+            f"re-measured {time.strftime('%Y-%m-%d %H:%M %Z')}: {args.only}, with `{command}` "
+            f"({seconds / 60:.1f} min, load average {load_start} / {load_average()})"
+        )
+    else:
+        rep.seconds = seconds
+        rep.notes.append(
+            f"1-minute load average at start / end: {load_start} / {load_average()} (other "
+            "jobs shared the machine; absolute times are noisy, ratios taken in the same run "
+            "less so)"
+        )
     if args.work is not None or args.quick:
         state_file.write_text(json.dumps(_state(rep), ensure_ascii=False), encoding="utf-8")
     out.with_suffix(".json").write_text(json.dumps(_state(rep), ensure_ascii=False, indent=1),
                                         encoding="utf-8")
     png = out.with_suffix(".png")
     plot(rep, png)
-    write_markdown(rep, out, png.name, seconds)
+    write_markdown(rep, out, png.name)
     print(f"wrote {out}, {png} and {out.with_suffix('.json')} in {seconds:.0f} s")
     return 0
 
