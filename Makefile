@@ -59,8 +59,9 @@ $(BROWSER_STAMP): | $(TEST_STAMP)
 lint: setup-test
 	$(VENV)/bin/ruff check qa tests app.py bench
 
+# Before and after: the embedder the default replaced (MiniLM, torch) against the default.
 bench: setup-test
-	$(PY) -m bench.run
+	$(PY) -m bench.run --compare minilm,default
 
 clean:
 	rm -rf $(VENV) index/CURRENT index/build-* index/.tmp-*

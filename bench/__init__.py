@@ -1,1 +1,1 @@
-"""Benchmarks: ``python -m bench.run [--quick] [--sizes 1000,10000,100000]``."""
+"""Benchmarks: ``python -m bench.run [--quick] [--model NAME | --compare A,B] [--sizes N,...]``."""

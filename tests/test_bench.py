@@ -16,8 +16,9 @@ def test_quick_bench_writes_tables_and_plot(tmp_path):
     assert run.main(argv) == 0
     text = out.read_text(encoding="utf-8")
     for title in (
+        "Embedding throughput",
+        "`qa build` time",
         "Build overhead without the model",
-        "Build memory and index size",
         "Keyword search",
         "Dense search",
         "End to end",
@@ -27,6 +28,11 @@ def test_quick_bench_writes_tables_and_plot(tmp_path):
         assert f"### {title}" in text
     assert "| 66 (seeds) |" in text and "machine:" in text and "quick mode" in text
     assert out.with_suffix(".png").stat().st_size > 1000
+    # The results beside the report: a later run puts them side by side with its own.
+    compared = tmp_path / "compared.md"
+    assert run.main(["--quick", "--compare", str(out), "--out", str(compared)]) == 0
+    text = compared.read_text(encoding="utf-8")
+    assert "| 66 (seeds) |" in text and "from `" in text
 
 
 def test_synthetic_corpus_is_deterministic(tmp_path):
