@@ -45,6 +45,7 @@ import math
 import re
 from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass, field
+from typing import Any
 
 from qa.chunk import Chunk, heading_of, split_sentences
 from qa.corpus import Document
@@ -586,3 +587,47 @@ def compose_answer(
         lead=lead,
         **base,
     )
+
+
+def answer_json(answer: Answer, documents: Mapping[str, Document]) -> dict[str, Any]:
+    """The answer and its passages as plain JSON data: the page's ``/ask`` result, and
+    ``qa ask --jsonl``'s lines.
+
+    Args:
+        answer: The composed answer.
+        documents: Documents by id (titles, dates and sources of the passages).
+    """
+
+    def sentences(items: list[AnswerSentence]) -> list[dict[str, Any]]:
+        return [{"text": s.text, "citations": list(s.citations)} for s in items]
+
+    passages = []
+    for n, hit in enumerate(answer.passages, start=1):
+        doc = documents.get(hit.chunk.doc_id)
+        passages.append(
+            {
+                "n": n,
+                "doc": hit.chunk.doc_id,
+                "title": doc.title if doc else "",
+                "date": doc.date if doc else "",
+                "source": doc.source if doc else "",
+                "text": hit.chunk.text,
+                "start": hit.chunk.start,
+                "end": hit.chunk.end,
+                "score": round(float(hit.score), 6),
+                "terms": list(hit.terms),
+            }
+        )
+    return {
+        "question": answer.question,
+        "query": getattr(answer, "query", "") or answer.question,
+        "found": answer.found,
+        "terms": list(answer.terms),
+        "notice": answer.notice,
+        "answer": {
+            "lead": answer.lead,
+            "items": sentences(answer.items),
+            "sentences": sentences(answer.sentences),
+        },
+        "passages": passages,
+    }

@@ -134,8 +134,44 @@ def cmd_search(settings: Settings, args: argparse.Namespace) -> int:
     return status
 
 
+def _ask_lines(service: Any, args: argparse.Namespace) -> int:
+    """``qa ask --jsonl``: one question per input line, one JSON answer per output line.
+
+    A line is a question, or a JSON object ``{"question": ..., "history": [earlier
+    questions]}``. A line that cannot be answered gives ``{"error": ...}`` and the rest go on.
+    """
+    from qa.answer import answer_json
+
+    failed = 0
+    for line in sys.stdin:
+        line = line.strip()
+        if not line:
+            continue
+        question, history = line, []
+        if line.startswith("{"):
+            try:
+                row = json.loads(line)
+                question, history = str(row["question"]), [str(h) for h in row.get("history", [])]
+            except (ValueError, KeyError, TypeError) as exc:
+                print(json.dumps({"error": f"bad input line: {exc}"}, ensure_ascii=False))
+                failed += 1
+                continue
+        try:
+            answer = service.ask(question, k=args.k, mode=args.mode, history=history)
+        except QAError as exc:
+            print(json.dumps({"question": question, "error": str(exc)}, ensure_ascii=False))
+            failed += 1
+            continue
+        print(json.dumps(answer_json(answer, answer.documents), ensure_ascii=False), flush=True)
+    return 1 if failed else 0
+
+
 def cmd_ask(settings: Settings, args: argparse.Namespace) -> int:
     service = _service(settings)
+    if args.jsonl:
+        return _ask_lines(service, args)
+    if not args.question:
+        raise QAError("give a question, or --jsonl to read questions from standard input")
     answer = service.ask(" ".join(args.question), k=args.k, mode=args.mode)
     if answer.notice:
         print(f"({answer.notice})")
@@ -217,9 +253,17 @@ def build_parser() -> argparse.ArgumentParser:
         p = sub.add_parser(name, parents=[common], help=helptext)
         p.add_argument("-k", type=int, default=None, help="passages per question")
         p.add_argument("--mode", choices=SEARCH_MODES, default=None, help="search mode")
-        p.add_argument("question", nargs="*" if name == "search" else "+")
-        if name == "search":
-            p.add_argument("--jsonl", action="store_true", help="one JSON object per question")
+        p.add_argument("question", nargs="*")
+        p.add_argument(
+            "--jsonl",
+            action="store_true",
+            help="one JSON object per question"
+            + (
+                ""
+                if name == "search"
+                else '; questions (or {"question", "history"} objects) on standard input'
+            ),
+        )
         p.set_defaults(func=func)
 
     p = sub.add_parser("info", parents=[common], help="model, index, counts, staleness")

@@ -18,7 +18,7 @@ import time
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
-from qa.answer import Answer, AnswerSentence
+from qa.answer import Answer, AnswerSentence, answer_json
 from qa.corpus import Document
 from qa.errors import QAError
 from qa.highlight import highlight_html, term_spans
@@ -266,40 +266,6 @@ def status_html(status: Status, rebuilding: bool = False) -> str:
         )
     cells = "".join(f"<tr><td>{esc(k)}</td><td>{esc(v)}</td></tr>" for k, v in rows)
     return f'<table class="qa-status" id="qa-status-table">{cells}</table>'
-
-
-def answer_json(answer: Answer, documents: Mapping[str, Document]) -> dict[str, Any]:
-    """The answer and its passages as plain JSON data (the ``/ask`` endpoint's result)."""
-
-    def sentences(items: list[AnswerSentence]) -> list[dict[str, Any]]:
-        return [{"text": s.text, "citations": list(s.citations)} for s in items]
-
-    passages = []
-    for n, hit in enumerate(answer.passages, start=1):
-        doc = documents.get(hit.chunk.doc_id)
-        passages.append(
-            {
-                "n": n,
-                "doc": hit.chunk.doc_id,
-                "title": doc.title if doc else "",
-                "date": doc.date if doc else "",
-                "source": doc.source if doc else "",
-                "text": hit.chunk.text,
-                "start": hit.chunk.start,
-                "end": hit.chunk.end,
-                "score": round(float(hit.score), 6),
-                "terms": list(hit.terms),
-            }
-        )
-    return {
-        "question": answer.question,
-        "query": getattr(answer, "query", "") or answer.question,
-        "found": answer.found,
-        "terms": list(answer.terms),
-        "notice": answer.notice,
-        "answer": {"sentences": sentences(answer.sentences), "items": sentences(answer.items)},
-        "passages": passages,
-    }
 
 
 # --------------------------------------------------------------------------- callbacks

@@ -130,3 +130,32 @@ def test_noisy_library_logs_stay_quiet_after_the_library_resets_its_level(caplog
     assert "a real problem" in messages and "index built" in messages
     assert all(len(logging.getLogger(n).filters) == 1 for n in NOISY_LOGGERS)
     configure_logging(logging.WARNING, libraries=logging.DEBUG)  # leave the loggers open again
+
+
+@pytest.mark.slow
+def test_ask_jsonl_answers_each_line_with_one_index_load(real_service, real_settings):
+    env = {
+        "QA_SEEDS_DIR": str(real_settings.seeds_dir),
+        "QA_INDEX_DIR": str(real_settings.index_dir),
+    }
+    followup = json.dumps(
+        {"question": "那第三个阶段具体做什么?", "history": [FIVE_PHASES]}, ensure_ascii=False
+    )
+    stdin = f"{FIVE_PHASES}\n\n{followup}\n{{not json\n"
+    res = run_qa("ask", "--jsonl", "-k", "3", env=env, stdin=stdin)
+    assert res.returncode == 1, res.stderr  # the bad line is reported, the others answered
+    rows = [json.loads(line) for line in res.stdout.strip().splitlines()]
+    assert len(rows) == 3 and "error" in rows[2] and "Traceback" not in res.stderr
+    first, second = rows[0], rows[1]
+    assert first["question"] == FIVE_PHASES and first["found"]
+    assert first["answer"]["lead"] == "今年活动主要分五个阶段。"
+    assert [i["text"] for i in first["answer"]["items"]][0] == "一是宣传发动、统一思想阶段。"
+    assert len(first["passages"]) >= 3
+    # The follow-up is answered with its history: the third phase and its details.
+    texts = [s["text"] for s in second["answer"]["sentences"]]
+    assert texts[0] == "三是督查整改、推动落实阶段。" and not second["answer"]["items"]
+    assert any("5月下旬-12月底" in t for t in texts)
+    for row in (first, second):
+        shown = {p["n"]: p["text"] for p in row["passages"]}
+        for part in row["answer"]["items"] + row["answer"]["sentences"]:
+            assert all(part["text"] in shown[n] for n in part["citations"])

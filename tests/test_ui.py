@@ -19,14 +19,13 @@ from urllib.parse import urlparse
 
 import pytest
 
-from qa.answer import Answer, AnswerSentence
+from qa.answer import Answer, AnswerSentence, answer_json
 from qa.errors import QAError
 from qa.ui import (
     FONT_NAMES,
     NOT_FOUND,
     Page,
     answer_html,
-    answer_json,
     card_html,
     document_html,
     status_html,
@@ -262,7 +261,8 @@ def test_answer_json_shape(svc: Any) -> None:
     answer = svc.ask(FIVE_PHASES, k=2, mode="keyword")
     data = answer_json(answer, svc.index.documents)
     assert data["question"] == FIVE_PHASES and data["found"] is True
-    assert set(data["answer"]) == {"sentences", "items"}
+    assert set(data["answer"]) == {"lead", "sentences", "items"}
+    assert data["answer"]["lead"] == answer.lead
     passage = data["passages"][0]
     assert {"doc", "title", "text", "start", "end", "score"} <= set(passage)
     doc = svc.document(passage["doc"])
