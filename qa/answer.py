@@ -43,7 +43,7 @@ from __future__ import annotations
 import logging
 import math
 import re
-from collections.abc import Collection, Mapping, Sequence
+from collections.abc import Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -56,7 +56,7 @@ from qa.enumerations import (
     find_definition,
     find_enumerations,
 )
-from qa.question import CN_NUMERALS, LAST, ListRequest, count_of, list_request
+from qa.question import CN_NUMERALS, LAST, ListRequest, answer_kind, count_of, list_request
 from qa.search import Hit, SearchResult
 from qa.textnorm import clip, normalize
 
@@ -74,6 +74,20 @@ ITEM_SENTENCES = 4
 LIST_WINDOW = 3000
 
 NOTICE_TRUNCATED = "The question was too long and was cut."
+#: Why an answer is withheld and only the closest passages are shown.
+NOTICE_NO_SPAN = {
+    "time": "最接近的段落：没有句子给出所问的时间。 / "
+    "Closest passages: no sentence gives the time asked for.",
+    "quantity": "最接近的段落：没有句子给出所问的数量。 / "
+    "Closest passages: no sentence gives the number asked for.",
+    "person": "最接近的段落：没有句子给出所问的人。 / "
+    "Closest passages: no sentence names the person asked for.",
+}
+NOTICE_OTHER_PLACE = (
+    "最接近的段落：这些段落说的不是{names}。 / Closest passages: they are not about {names}."
+)
+#: The kinds of question whose answer must carry a span of that kind (a time, a number...).
+_SPAN_KINDS = frozenset(NOTICE_NO_SPAN)
 NOTICE_NEEDS_CONTEXT = (
     "这像是追问，但前面没有对话：请问完整的问题。 / This looks like a follow-up, but there is "
     "no conversation before it: please ask the full question."
@@ -216,7 +230,7 @@ _EXPLAINS = re.compile(r"^[”」]?(?:活动|行动|机制|工作)?[”」]?(?:�
 def _explanation(doc: Document, item: Item, enum: Enumeration) -> _Span | None:
     """The first sentence after the list (else before it) that takes up an item's name and
     goes on about it, not one that only lists it again."""
-    text, name = doc.text, item.text.strip("“”「」\"")
+    text, name = doc.text, item.text.strip('“”「」"')
     if len(name) < 2:
         return None
     found = [m.start() for m in re.finditer(re.escape(name), text)]
@@ -307,6 +321,7 @@ def pick_sentences(
     exclude: Sequence[str] = (),
     question: str = "",
     within: Collection[int] | None = None,
+    require: Callable[[str], bool] | None = None,
 ) -> list[AnswerSentence]:
     """The sentences of the passages that best match the query terms, in reading order.
 
@@ -318,11 +333,14 @@ def pick_sentences(
         question: The question, whose quoted words weigh more.
         within: Chunk ids of the passages to quote from (all by default); citations still
             count every passage.
+        require: A test each sentence must pass (it names a time, a person ...).
 
     Returns:
         Sentences with the numbers of every passage containing them.
     """
     candidates = _candidates([h for h in passages if within is None or h.chunk.chunk_id in within])
+    if require is not None:
+        candidates = [c for c in candidates if require(c.text)]
     weights = _term_weights(terms, [c.key for c in candidates], question)
     skip = {_bare(x) for x in exclude}
     scored = []
@@ -489,6 +507,77 @@ def _defined_set(
     return None
 
 
+_TIME_SPAN = re.compile(
+    r"\d{1,4}\s*年|\d{1,2}\s*月|\d{1,2}\s*日|[上下]午|[上中下]旬|月份|年底|年初|季度"
+    rf"|[{CN_NUMERALS}]{{1,3}}月|每(?:月|季度|周|年|天)|(?:今|去|明|前)年"
+)
+_QUANTITY_SPAN = re.compile(
+    rf"(?:\d+(?:\.\d+)?|[{CN_NUMERALS}百千万]+)\s*(?:%|％|多|余)?"
+    r"(?:平方公里|公里|万元|亿元|个|户|名|人|元|万|亿|项|家|次|位|条|岁|天|倍|所|座|件|吨|级)"
+)
+_POSTS = "书记|市长|县长|区长|主任|组长|部长|局长|主席|常委|委员|同志|镇长|厂长|经理|董事长"
+_PERSON_SPAN = re.compile(rf"(?:{_POSTS})[\u4e00-\u9fff]{{2,3}}|[\u4e00-\u9fff](?:{_POSTS})")
+
+
+def _carries(kind: str, text: str, posts: Sequence[str] = ()) -> bool:
+    """Whether a sentence has a span of the kind a question asks for: a date or time, a
+    number in a unit, a person (a name after the post the question asks about, or, asking
+    about no post, any name with a post or that jieba knows)."""
+    key = normalize(text)
+    if kind == "time":
+        return bool(_TIME_SPAN.search(key))
+    if kind == "quantity":
+        return bool(_QUANTITY_SPAN.search(key))
+    if kind == "person":
+        if posts:
+            # 市长 is not 副市长's post, nor 市委书记 a 书记 of another body: the post as asked.
+            return any(
+                re.search(
+                    rf"(?<!副){re.escape(p)}[\u4e00-\u9fff]{{2,3}}"
+                    # 桑书记: a surname before the post, alone (not 市委书记, not 副市长).
+                    rf"|(?<![\u4e00-\u9fff])(?!副)[\u4e00-\u9fff]{re.escape(p)}",
+                    key,
+                )
+                for p in posts
+            )
+        if _PERSON_SPAN.search(key):
+            return True
+        from jieba import posseg
+
+        return any(t.flag.startswith("nr") and len(t.word) in (2, 3) for t in posseg.cut(key))
+    return True
+
+
+def _docs_of(part: AnswerSentence, passages: Sequence[Hit]) -> set[str]:
+    return {passages[n - 1].chunk.doc_id for n in part.citations if 0 < n <= len(passages)}
+
+
+def _unnamed_places(
+    question: str, terms: Sequence[str], used: Collection[str], documents: Mapping[str, Document]
+) -> list[str]:
+    """Place names the question asks about (诸城, 常州) that none of the documents the answer
+    comes from mentions: the answer is about somewhere else."""
+    from jieba import posseg
+
+    tags = posseg.dt.word_tag_tab
+    # Less a follow-up's leading 那 (jieba reads 那大转变 as the place 那大).
+    typed = re.sub(r"^\s*(?:那么|那|还有|另外)", "", normalize(question))
+    words = {t.word for t in posseg.cut(typed) if t.flag in ("ns", "nr")}
+    words |= {t for t in terms if tags.get(t, "") in ("ns", "nr")}
+    from qa.translate import dictionary
+
+    entries = dictionary()
+    # A proper name: CC-CEDICT has no ordinary (lower-case pinyin) entry for it (东西, 城市
+    # and 上台 are tagged as places or names by jieba, but are ordinary words).
+    names = [
+        w for w in words if 2 <= len(w) <= 3 and all(p[:1].isupper() for p, _ in entries.get(w, []))
+    ]
+    texts = [normalize(documents[d].title + documents[d].text) for d in used if d in documents]
+    if not texts:
+        return []
+    return [n for n in names if not any(n in t for t in texts)]
+
+
 def compose_answer(
     result: SearchResult,
     documents: Mapping[str, Document],
@@ -573,14 +662,36 @@ def compose_answer(
             and enum.start < h.chunk.end
         }
         max_sentences = min(max_sentences, LIST_SENTENCES)
+    kind = answer_kind(asked) if enum is None else "list"
+    need: Callable[[str], bool] | None = None
+    if kind in _SPAN_KINDS:
+        posts = [p for p in _POSTS.split("|") if p in normalize(asked) or p in result.terms]
+        need = lambda text: _carries(kind, text, posts)  # noqa: E731
     sentences = pick_sentences(
         result.hits,
         result.terms,
+        require=need,
         max_sentences=max_sentences,
         exclude=shown,
         question=asked,
         within=within,
     )
+    closest = {"sentences": [], "items": [], "passages": passages, "terms": result.terms}
+    if need is not None and not sentences:
+        # "潍坊市长是谁": passages about 市长 and 潍坊, none naming one. Closest passages only.
+        logger.debug("no sentence carries the %s asked for", kind)
+        notice = NOTICE_NO_SPAN[kind]
+        return Answer(found=False, **closest, **(base | {"notice": notice}))
+    source = {enum.doc_id} if enum is not None else set()
+    used = source or {d for s in sentences for d in _docs_of(s, passages)}
+    # A follow-up's search carries its topic's words; only the question as typed counts.
+    own_terms = result.terms if asked.strip() == result.question.strip() else ()
+    missing = _unnamed_places(asked, own_terms, used, documents)
+    if missing:
+        # "常州…分为哪五个阶段" answered from 诸城's document: not an answer about 常州.
+        logger.debug("answer from documents that do not name %s", missing)
+        notice = NOTICE_OTHER_PLACE.format(names="、".join(sorted(missing)))
+        return Answer(found=False, **closest, **(base | {"notice": notice}))
     return Answer(
         sentences=sentences,
         items=items,

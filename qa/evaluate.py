@@ -187,10 +187,12 @@ def evaluate(
             ms = (time.perf_counter() - t0) * 1000
             rank = _rank_of(result.hits, q["doc"], q["expect"]) if q.get("doc") else None
             per_group.setdefault(q["group"], []).append((rank, ms, result.weak))
-            if q.get("answer") is not None:
+            # A "none" question is answered right when no answer is claimed.
+            if q.get("answer") is not None or not q.get("doc"):
                 cut = dataclasses.replace(result, hits=result.hits[:shown])
                 score = score_answer(
-                    compose_answer(cut, index.documents, chunks=index.chunks), q["answer"]
+                    compose_answer(cut, index.documents, chunks=index.chunks),
+                    q.get("answer") or [],
                 )
                 scored.setdefault(q["group"], []).append((q.get("kind", ""), score))
         answerable = [r for g, rs in per_group.items() if g != "none" for r in rs]
@@ -280,7 +282,13 @@ def format_table(rows: Sequence[EvalRow]) -> str:
         if r.group == "none":
             lines.append(
                 f"{r.config:<18} {r.group:<12} {r.n:>3} {'':>6} {'':>6} {'':>7} "
-                f"{r.p50_ms:>7.1f} {r.p95_ms:>7.1f} {r.weak:>5}  (rejected {r.weak}/{r.n})"
+                f"{r.p50_ms:>7.1f} {r.p95_ms:>7.1f} {r.weak:>5}{_answer_columns(r)}"
+                f"  (search rejected {r.weak}/{r.n}"
+                + (
+                    f", no answer claimed {round((r.answer_accuracy or 0) * r.n)}/{r.n})"
+                    if r.answered
+                    else ")"
+                )
             )
             continue
         if r.config == "follow-ups":

@@ -195,3 +195,44 @@ def list_request(question: str) -> ListRequest | None:
     if ordinal is not None:
         return ListRequest(count=count, ordinal=ordinal, noun=noun_of(norm))
     return ListRequest(count=count, noun=noun_of(norm)) if asks else None
+
+
+# --------------------------------------------------------------------------- answer kinds
+
+#: What a question asks for besides a list: the kinds an answer sentence must carry.
+ANSWER_KINDS = ("list", "item", "quantity", "time", "person", "place", "other")
+_ASKS_QUANTITY = re.compile(
+    r"多少|(?<![哪第])几(?:个|户|人|名|次|家|项|条|元|万|亿|岁|天|倍|所|座|件|吨)"
+    r"|^(?:and\s+)?(?:how\s+(?:many|much|large|big|long|tall|high|far)|what\s+(?:number|percentage))\b",
+    re.I,
+)
+_ASKS_TIME = re.compile(
+    r"哪天|哪一天|何时|什么时候|什么时间|哪年|哪一年|几月|几号|哪个月|多久"
+    r"|^(?:and\s+)?(?:when|what\s+(?:date|day|year|month|time)|in\s+what\s+year|how\s+often)\b",
+    re.I,
+)
+# English asks at the start: "who" or "when" further in opens a clause ("… officials who …").
+_ASKS_PERSON = re.compile(r"谁|哪位|什么人|^(?:and\s+)?(?:who|whom|whose|which\s+person)\b", re.I)
+_ASKS_PLACE = re.compile(r"哪里|在哪|什么地方|哪个地方|^(?:and\s+)?where\b", re.I)
+
+
+def answer_kind(question: str) -> str:
+    """What a question asks for: one of :data:`ANSWER_KINDS`.
+
+    A list or one item of a list (:func:`list_request`) first; then a quantity ("多少户",
+    "how many"), a time ("哪天", "when"), a person ("谁", "who") or a place ("在哪", "where");
+    anything else (a requirement, a reason, a way) is "other".
+    """
+    norm = normalize(question or "").strip()
+    request = list_request(norm)
+    if request is not None:
+        return "item" if request.ordinal else "list"
+    for kind, pattern in (
+        ("quantity", _ASKS_QUANTITY),
+        ("time", _ASKS_TIME),
+        ("person", _ASKS_PERSON),
+        ("place", _ASKS_PLACE),
+    ):
+        if pattern.search(norm):
+            return kind
+    return "other"

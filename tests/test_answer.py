@@ -9,11 +9,19 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from qa.answer import Answer, compose_answer
+from qa.answer import Answer, _carries, compose_answer
 from qa.chunk import Chunk
 from qa.corpus import Document, load_corpus
 from qa.enumerations import Enumeration, find_definition, find_enumerations
-from qa.question import LAST, ListRequest, cn_number, count_of, list_request, ordinal_of
+from qa.question import (
+    LAST,
+    ListRequest,
+    answer_kind,
+    cn_number,
+    count_of,
+    list_request,
+    ordinal_of,
+)
 from qa.search import Hit, SearchResult
 from qa.textnorm import normalize
 from tests.conftest import FIVE_PHASES, SEEDS
@@ -593,3 +601,46 @@ def test_the_three_years_are_named_not_the_headings(svc: Any) -> None:
         "东融先行示范区建设攻坚年",
     ]
     _assert_citations_hold(answer)
+
+
+@pytest.mark.parametrize(
+    ("question", "kind"),
+    [
+        ("诸城作风建设年活动分为哪五个阶段", "list"),
+        ("那第三个阶段呢", "item"),
+        ("常州一共走访了多少户群众家庭?", "quantity"),
+        ("How many problems did the group raise?", "quantity"),
+        ("动员大会是哪天召开的?", "time"),
+        ("When was the meeting held?", "time"),
+        ("泰興市市長是誰?", "person"),
+        ("Who chaired the meeting?", "person"),
+        ("会场设在哪里?", "place"),
+        ("开展活动有什么要求?", "other"),
+        # "who" or "when" inside a sentence opens a clause; it does not ask.
+        ("Does Zhucheng protect officials who make honest mistakes?", "other"),
+    ],
+)
+def test_answer_kind(question: str, kind: str) -> None:
+    assert answer_kind(question) == kind
+
+
+def test_a_sentence_carries_the_span_asked_for() -> None:
+    assert _carries("time", "时间为5月下旬-12月底。") and not _carries("time", "要抓好落实。")
+    assert _carries("quantity", "提出的38个问题") and not _carries("quantity", "提出了问题")
+    assert _carries("person", "市委书记费高云作重要讲话", ["书记"])
+    # The post asked for, with a name: 副市长 is not 市长, and 书记 names no 市长.
+    assert not _carries("person", "副市长钱军作交流发言", ["市长"])
+    assert not _carries("person", "市委书记孙耀灿强调", ["市长"])
+
+
+def test_near_misses_get_the_closest_passages_not_an_answer(svc: Any) -> None:
+    # The documents name 泰兴's party secretary and a vice mayor, never its mayor.
+    mayor = svc.ask("泰興市市長是誰?")
+    assert not mayor.found and mayor.passages and "closest passages" in mayor.notice.lower()
+    # 诸城's five phases are not 常州's.
+    other = svc.ask("常州“三大一实干”活动分为哪五个阶段?")
+    assert not other.found and "常州" in other.notice
+    # ... while the same kinds of question the documents answer still get their answer.
+    assert svc.ask(FIVE_PHASES).found
+    speaker = svc.ask("常州“三大一实干”活动动员会上谁作了重要讲话?")
+    assert speaker.found and any("费高云" in s.text for s in speaker.sentences)

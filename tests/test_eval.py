@@ -8,7 +8,15 @@ from __future__ import annotations
 
 import pytest
 
-from qa.evaluate import DEFAULT_FILE, evaluate, format_table, load_questions
+from qa.evaluate import (
+    DEFAULT_FILE,
+    FOLLOWUPS_FILE,
+    evaluate,
+    evaluate_followups,
+    format_table,
+    load_conversations,
+    load_questions,
+)
 
 # The bar: R@5 at least 0.95 overall and 0.90 for English, with the default model.
 # Measured 2026-12-03 (hybrid+translate, use-multilingual, two-sentence windows): R@5 all
@@ -99,3 +107,45 @@ def test_the_embedder_alone_finds_chinese_and_english(real_service):
     print("\n" + format_table(result))
     assert everything.recall_at_5 >= MIN_SEMANTIC_HOLDOUT_RECALL_AT_5, everything
     assert english.recall_at_5 >= 0.6, english  # MiniLM: 0.154
+
+
+#: Answers composed from the passages shown (qa eval's ans / cites columns), measured
+#: 2026-12-03: tuning 0.694 (59/85), held-out 0.562 (41/73), follow-ups 0.776 (45/58 turns);
+#: every [n] holds what it marks. No answer claimed for "none" questions: tuning 9/10 with
+#: negatives 43/45, held-out 6/10, near misses 12/40. (Tuned on: tuning, negatives, follow-ups
+#: and near misses, whose misses were read; held-out totals only.)
+MIN_ANSWER_ACCURACY = {"questions.jsonl": 0.67, "holdout.jsonl": 0.53}
+MIN_FOLLOWUP_ACCURACY = 0.74
+MIN_NEAR_MISS_WITHHELD = 0.25
+
+
+@pytest.mark.slow
+def test_answers_hold_the_gold_and_cite_exactly(rows, real_service):
+    assert rows["all"].answer_accuracy >= MIN_ANSWER_ACCURACY["questions.jsonl"], rows["all"]
+    assert rows["all"].citation_precision == 1.0, rows["all"]
+    assert rows["none"].answer_accuracy >= 50 / 55, rows["none"]  # no answer claimed
+    held = evaluate(
+        real_service,
+        load_questions(DEFAULT_FILE.parent / "holdout.jsonl"),
+        [("hybrid+translate", "hybrid", True)],
+    )
+    everything = next(r for r in held if r.group == "all")
+    assert everything.answer_accuracy >= MIN_ANSWER_ACCURACY["holdout.jsonl"], everything
+    assert everything.citation_precision == 1.0, everything
+
+
+@pytest.mark.slow
+def test_followups_and_near_misses(real_service):
+    turns = {
+        r.group: r for r in evaluate_followups(real_service, load_conversations(FOLLOWUPS_FILE))
+    }
+    assert turns["all"].answer_accuracy >= MIN_FOLLOWUP_ACCURACY, turns["all"]
+    assert turns["all"].citation_precision == 1.0, turns["all"]
+    assert turns["no-context"].answer_accuracy >= 0.8, turns["no-context"]
+    near = evaluate(
+        real_service,
+        load_questions(DEFAULT_FILE.parent / "nearmiss.jsonl"),
+        [("hybrid+translate", "hybrid", True)],
+    )
+    none = next(r for r in near if r.group == "none")
+    assert none.answer_accuracy >= MIN_NEAR_MISS_WITHHELD, none
