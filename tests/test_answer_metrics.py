@@ -92,7 +92,9 @@ def test_eval_rows_carry_answer_columns(fake_service, tmp_path: Path) -> None:
     ]
     result = evaluate(fake_service, rows, [("hybrid+translate", "hybrid", True)])
     by_group = {r.group: r for r in result}
-    assert by_group["all"].answered == 1 and by_group["none"].answered == 0
+    # A "none" question is scored too: right when no answer is claimed.
+    assert by_group["all"].answered == 1 and by_group["none"].answered == 1
+    assert by_group["none"].answer_accuracy == (0.0 if by_group["none"].weak == 0 else 1.0)
     assert by_group["all"].answer_accuracy in (0.0, 1.0)
     assert "ans" in format_table(result)
 
