@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import dataclasses
 import hashlib
+import io
 import json
 import logging
 import os
@@ -223,9 +224,29 @@ def read_manifest(index_dir: Path) -> dict[str, Any] | None:
     if build is None:
         return None
     try:
-        return json.loads((build / MANIFEST).read_text(encoding="utf-8"))
+        manifest = json.loads((build / MANIFEST).read_text(encoding="utf-8"))
     except (OSError, ValueError):
         return None
+    # A damaged manifest can still be JSON: only an object with well-formed parts counts.
+    return manifest if _well_formed(manifest) else None
+
+
+#: The manifest's parts that readers index into, and their JSON types.
+_MANIFEST_PARTS = (
+    ("model", dict),
+    ("seeds", dict),
+    ("artifacts", dict),
+    ("counts", dict),
+    ("dense", dict),
+    ("skipped", list),
+)
+
+
+def _well_formed(manifest: Any) -> bool:
+    """Whether a parsed manifest has the shape :func:`_build` writes (its values aside)."""
+    if not isinstance(manifest, dict):
+        return False
+    return all(isinstance(manifest.get(key, kind()), kind) for key, kind in _MANIFEST_PARTS)
 
 
 def stale_reasons(
@@ -261,26 +282,83 @@ def stale_reasons(
     return reasons
 
 
+#: The artifacts a rebuild reads its old vectors from: read whole, once, and checked against
+#: the manifest's checksums before they are parsed (so what is parsed is what was checked).
+_REUSED = ("embeddings.npy", "chunks.jsonl")
+
+
+class _NotReusable(Exception):
+    """Why the old build's vectors are not reused (one line, for the log)."""
+
+
+def _verified_bytes(build: Path, manifest: dict[str, Any], name: str) -> bytes:
+    """The content of one artifact, read once, whose SHA-256 matches the manifest's."""
+    digest = manifest["artifacts"][name]
+    try:
+        data = (build / name).read_bytes()
+    except OSError as exc:
+        raise _NotReusable(f"{name} cannot be read ({exc.strerror or exc})") from exc
+    if hashlib.sha256(data).hexdigest() != digest:
+        raise _NotReusable(f"{name} is corrupt (checksum mismatch)")
+    return data
+
+
+def _read_old_vectors(
+    build: Path, manifest: dict[str, Any], model: str, dim: int
+) -> dict[str, np.ndarray]:
+    """The checked vectors of a build, keyed by the text they encode.
+
+    Raises:
+        _NotReusable: Anything at all is wrong with the build or its vectors.
+    """
+    described = manifest.get("model")
+    if not isinstance(described, dict) or described.get("name") != model:
+        raise _NotReusable("the old index was built with another model")
+    if described.get("dim") != dim:
+        raise _NotReusable("the old index's vectors have another dimension")
+    artifacts = manifest.get("artifacts")
+    if not isinstance(artifacts, dict) or not set(_REUSED) <= set(artifacts):
+        raise _NotReusable("the manifest lists no checksums for the vectors")
+    # Every other artifact too: a build with any damaged file is not trusted for anything.
+    try:
+        others = {k: v for k, v in artifacts.items() if k not in _REUSED}
+        verify(build, {"artifacts": others})
+    except IndexUnavailable as exc:
+        raise _NotReusable(str(exc).split(";")[0]) from exc
+    raw_vectors = _verified_bytes(build, manifest, "embeddings.npy")
+    raw_chunks = _verified_bytes(build, manifest, "chunks.jsonl")
+    try:
+        emb = np.load(io.BytesIO(raw_vectors), allow_pickle=False)
+        keys = [json.loads(line)["key"] for line in raw_chunks.splitlines() if line.strip()]
+    except Exception as exc:  # EOFError, ValueError, KeyError, ...: all mean "not reusable"
+        raise _NotReusable(f"cannot be parsed ({type(exc).__name__}: {exc})") from exc
+    # A checksum only says the files are those the build wrote; these say they are usable.
+    if emb.dtype != np.float32 or emb.ndim != 2 or emb.shape[1] != dim:
+        raise _NotReusable(f"embeddings.npy holds {emb.dtype} {emb.shape}, not float32 (n, {dim})")
+    if emb.shape[0] != len(keys) or not all(isinstance(k, str) for k in keys):
+        raise _NotReusable(f"{emb.shape[0]} vectors for {len(keys)} chunks")
+    if not np.isfinite(emb).all():
+        raise _NotReusable("embeddings.npy holds NaN or infinite values")
+    return {k: emb[i] for i, k in enumerate(keys)}
+
+
 def _old_vectors(index_dir: Path, model: str, dim: int) -> dict[str, np.ndarray]:
-    """Vectors of the active build keyed by chunk text, if it used the same model."""
+    """Vectors of the active build keyed by chunk text, if they can be trusted.
+
+    They are reused only from a build whose checksums all pass, with the same model, and
+    whose vectors parse into finite float32 rows, one per chunk. Anything else means encoding
+    from scratch, said in one log line: reusing damaged vectors would write fresh checksums
+    over them, and every later load would trust them.
+    """
     build = current_build(index_dir)
     manifest = read_manifest(index_dir)
     if build is None or manifest is None:
         return {}
-    if manifest.get("model", {}).get("name") != model or manifest["model"].get("dim") != dim:
-        return {}
     try:
-        emb = np.load(build / "embeddings.npy", mmap_mode="r")
-        keys = [
-            json.loads(line)["key"]
-            for line in (build / "chunks.jsonl").read_text(encoding="utf-8").splitlines()
-        ]
-    except (OSError, ValueError, KeyError) as exc:
-        logger.warning("cannot reuse old embeddings (%s); encoding everything", exc)
+        return _read_old_vectors(build, manifest, model, dim)
+    except _NotReusable as exc:
+        logger.warning("not reusing the old index's vectors: %s; encoding everything", exc)
         return {}
-    if len(keys) != emb.shape[0]:
-        return {}
-    return {k: np.array(emb[i]) for i, k in enumerate(keys)}
 
 
 def _noop(stage: str, done: int, total: int) -> None:
@@ -732,6 +810,8 @@ def open_index(index_dir: Path, *, check: bool = True) -> PendingIndex:
         raise IndexUnavailable(
             f"index manifest in {build} is unreadable ({exc}); run `qa build --force`"
         ) from exc
+    if not _well_formed(manifest):
+        raise IndexUnavailable(f"index manifest in {build} is damaged; run `qa build --force`")
     if manifest.get("format_version") != FORMAT_VERSION:
         raise IndexUnavailable(
             f"index in {build} has format {manifest.get('format_version')}, this version reads "

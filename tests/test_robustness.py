@@ -599,3 +599,101 @@ def test_document_with_non_string_id_is_a_qa_error(service):
 
 def test_seeds_error_is_a_qa_error():
     assert issubclass(SeedsError, QAError) and issubclass(IndexUnavailable, QAError)
+
+
+# --------------------------------------------------------------------------- reused vectors
+
+_QUESTIONS_COMPARED = (FIVE_PHASES, "泰興市委書記孫耀燦強調了什麼", "what are the five phases")
+
+
+def _results(service: QAService, modes=SEARCH_MODES) -> list:
+    """What a service answers, in a form that compares equal between equal indexes."""
+    out = []
+    for question in _QUESTIONS_COMPARED:
+        for mode in modes:
+            hits = service.search(question, mode=mode).hits
+            out.append(
+                [(h.chunk.doc_id, h.chunk.start, h.chunk.end, round(h.score, 4)) for h in hits]
+            )
+    return out
+
+
+def _permute_rows(path: Path) -> None:
+    import numpy as np
+
+    rows = np.load(path)
+    np.save(path, rows[np.random.default_rng(0).permutation(len(rows))])
+
+
+def _rewrite_checksum(settings: Settings, name: str) -> None:
+    """Make the manifest agree with a changed artifact, as if the build had written it."""
+    import json
+
+    from qa.index import _sha256_file
+
+    build = current_build(settings.index_dir)
+    manifest = json.loads((build / "manifest.json").read_text(encoding="utf-8"))
+    manifest["artifacts"][name] = _sha256_file(build / name)
+    (build / "manifest.json").write_text(json.dumps(manifest), encoding="utf-8")
+
+
+def _nan_rows(path: Path) -> None:
+    import numpy as np
+
+    rows = np.load(path)
+    rows[3] = np.nan
+    np.save(path, rows)
+
+
+def _float64(path: Path) -> None:
+    import numpy as np
+
+    np.save(path, np.load(path).astype(np.float64))
+
+
+def _flip(path: Path) -> None:
+    data = bytearray(path.read_bytes())
+    data[len(data) // 2] ^= 0xFF
+    path.write_bytes(bytes(data))
+
+
+@pytest.mark.parametrize(
+    ("how", "checksum_agrees"),
+    [
+        (_empty, False),
+        (_truncate, False),
+        (_flip, False),
+        (_permute_rows, False),
+        (_nan_rows, True),
+        (_float64, True),
+    ],
+    ids=["empty", "truncate", "flip", "permuted-rows", "nan-checksum-ok", "float64-checksum-ok"],
+)
+def test_damaged_vectors_are_never_reused(copy, service, caplog, how, checksum_agrees):
+    how(current_build(copy.index_dir) / "embeddings.npy")
+    if checksum_agrees:
+        _rewrite_checksum(copy, "embeddings.npy")
+    embedder = FakeEmbedder()
+    with caplog.at_level("WARNING", logger="qa.index"):
+        report = build_index(copy, embedder, force=True)
+    assert report.reused == 0 and report.encoded == report.chunks
+    why = [r for r in caplog.records if "not reusing" in r.getMessage()]
+    assert len(why) == 1 and "\n" not in why[0].getMessage()
+    rebuilt = QAService(copy, embedder=embedder)
+    rebuilt.ensure_index()
+    assert _results(rebuilt, ["semantic"]) == _results(service, ["semantic"])
+
+
+def test_vectors_of_a_build_with_any_damaged_file_are_not_reused(copy, caplog):
+    _flip(current_build(copy.index_dir) / "dense.faiss")
+    with caplog.at_level("WARNING", logger="qa.index"):
+        report = build_index(copy, FakeEmbedder(), force=True)
+    assert report.reused == 0
+    assert "dense.faiss" in caplog.text and "checksum" in caplog.text
+
+
+def test_vectors_of_a_whole_build_are_reused(copy, caplog):
+    with caplog.at_level("WARNING", logger="qa.index"):
+        report = build_index(copy, FakeEmbedder(), force=True)
+    assert report.encoded == 0 and report.reused == report.chunks
+    assert "not reusing" not in caplog.text
