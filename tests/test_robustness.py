@@ -697,3 +697,108 @@ def test_vectors_of_a_whole_build_are_reused(copy, caplog):
         report = build_index(copy, FakeEmbedder(), force=True)
     assert report.encoded == 0 and report.reused == report.chunks
     assert "not reusing" not in caplog.text
+
+
+# --------------------------------------------------------------------------- damage matrix
+
+#: Every file of a build, and the pointer: what a tester damages (see the test below them).
+ARTIFACTS = (
+    "CURRENT",
+    "manifest.json",
+    "documents.jsonl",
+    "chunks.jsonl",
+    "embeddings.npy",
+    "dense.faiss",
+    "userdict.txt",
+    "lexicon.json",
+    "bm25/data.csc.index.npy",
+    "bm25/indices.csc.index.npy",
+    "bm25/indptr.csc.index.npy",
+    "bm25/params.index.json",
+    "bm25/vocab.index.json",
+)
+
+
+def _flip_bit(path: Path) -> None:
+    data = bytearray(path.read_bytes())
+    data[len(data) // 2] ^= 0x01
+    path.write_bytes(bytes(data))
+
+
+#: The five ways of the damage matrix, and the permuted rows, which only fit the vectors.
+WAYS = {"flip": _flip, "bit": _flip_bit, "truncate": _truncate, "empty": _empty, "delete": _delete}
+MATRIX = [(name, way) for name in ARTIFACTS for way in WAYS] + [("embeddings.npy", "permute")]
+
+
+def test_the_damage_matrix_covers_every_file_of_a_build(pristine):
+    build = current_build(pristine / "index")
+    files = {p.relative_to(build).as_posix() for p in build.rglob("*") if p.is_file()}
+    assert files | {"CURRENT"} == set(ARTIFACTS)
+
+
+def _damage_one(settings: Settings, name: str, way: str) -> None:
+    if name == "CURRENT":
+        path = settings.index_dir / name
+    else:
+        path = current_build(settings.index_dir) / name
+    (_permute_rows if way == "permute" else WAYS[way])(path)
+
+
+def _cli_search(monkeypatch, capsys, settings: Settings, mode: str) -> tuple[int, str, str]:
+    import io
+
+    monkeypatch.setattr(cli, "_service", lambda s: QAService(s, embedder=FakeEmbedder()))
+    monkeypatch.setattr(sys, "stdin", io.StringIO("\n".join(_QUESTIONS_COMPARED) + "\n"))
+    flags = ["--seeds", str(settings.seeds_dir), "--index", str(settings.index_dir)]
+    code = cli.main([*flags, "search", "--jsonl", "--mode", mode])
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+@pytest.fixture(scope="module")
+def good_answers(pristine: Path) -> dict[str, str]:
+    """`qa search --jsonl` over the undamaged index, per mode."""
+    mp = pytest.MonkeyPatch()
+    mp.setenv("QA_EMBED_MODEL", FakeEmbedder.name)
+    out = {}
+    try:
+        for mode in ("hybrid", "semantic"):
+            import contextlib
+            import io
+
+            buf = io.StringIO()
+            mp.setattr(cli, "_service", lambda s: QAService(s, embedder=FakeEmbedder()))
+            mp.setattr(sys, "stdin", io.StringIO("\n".join(_QUESTIONS_COMPARED) + "\n"))
+            flags = ["--seeds", str(pristine / "seeds"), "--index", str(pristine / "index")]
+            with contextlib.redirect_stdout(buf):
+                assert cli.main([*flags, "search", "--jsonl", "--mode", mode]) == 0
+            out[mode] = buf.getvalue()
+    finally:
+        mp.undo()
+    assert out["hybrid"].count("\n") == len(_QUESTIONS_COMPARED)
+    return out
+
+
+@pytest.mark.parametrize("command", ["search", "serve", "build"])
+@pytest.mark.parametrize(("name", "way"), MATRIX, ids=[f"{n}-{w}" for n, w in MATRIX])
+def test_every_damaged_index_recovers_with_the_apps_own_commands(
+    copy, service, good_answers, monkeypatch, capsys, name, way, command
+):
+    """`qa search`, `qa serve`'s loading and `qa build --force` answer as the good index does."""
+    monkeypatch.setenv("QA_EMBED_MODEL", FakeEmbedder.name)
+    _damage_one(copy, name, way)
+    if command == "serve":  # what qa.ui.launch does before it serves
+        served = QAService(copy, embedder=FakeEmbedder())
+        served.ensure_index()
+        assert _results(served) == _results(service)
+        return
+    if command == "build":
+        monkeypatch.setattr(cli, "_service", lambda s: QAService(s, embedder=FakeEmbedder()))
+        flags = ["--seeds", str(copy.seeds_dir), "--index", str(copy.index_dir)]
+        assert cli.main([*flags, "build", "--force"]) == 0, capsys.readouterr().err
+        capsys.readouterr()
+    for mode in ("hybrid", "semantic"):
+        code, out, err = _cli_search(monkeypatch, capsys, copy, mode)
+        assert code == 0 and "Traceback" not in err, err
+        assert out == good_answers[mode]
+    load_index(copy.index_dir)  # what the commands left is whole
