@@ -26,6 +26,7 @@ import json
 import logging
 import os
 import shutil
+import signal
 import stat
 import threading
 import time
@@ -457,6 +458,9 @@ def _build(
     t0 = time.perf_counter()
     index_dir = settings.index_dir
     logger.info("building index: %s", "; ".join(reasons) or "forced")
+    # First, under the lock: no other build can be writing them, and their space comes back
+    # before the encoding (build folders no pointer names go when this one is switched in).
+    _remove_leftovers(index_dir)
 
     corpus = load_corpus(settings.seeds_dir)
     docs = corpus.documents
@@ -510,7 +514,6 @@ def _build(
     progress("index", 1, 1)
 
     index_dir.mkdir(parents=True, exist_ok=True)
-    _remove_leftovers(index_dir)
     tmp = index_dir / f".tmp-{uuid.uuid4().hex[:8]}"
     tmp.mkdir()
     try:
@@ -601,6 +604,7 @@ def _activate(index_dir: Path, tmp: Path) -> Path:
     """Make a complete build the active one, atomically, and drop the builds before it."""
     final = index_dir / f"build-{time.strftime('%Y%m%dT%H%M%S')}-{uuid.uuid4().hex[:6]}"
     tmp.rename(final)
+    _fault_point("after-rename")
     pointer = index_dir / f".{CURRENT}.{uuid.uuid4().hex[:6]}"
     pointer.write_text(final.name + "\n", encoding="utf-8")
     with pointer.open("rb") as fh:
@@ -610,6 +614,34 @@ def _activate(index_dir: Path, tmp: Path) -> Path:
         if old != final:
             shutil.rmtree(old, ignore_errors=True)
     return final
+
+
+#: Test hook: the fault-injection point named by this variable kills the process there.
+FAULT_INJECT_ENV = "QA_FAULT_INJECT"
+
+
+def _fault_point(name: str) -> None:
+    """Die here, as by ``kill -9``, when ``QA_FAULT_INJECT`` names this point (a test hook).
+
+    Only the robustness tests set the variable: a kill at an exact step, such as between the
+    build folder's rename and the ``CURRENT`` switch, cannot be timed from outside.
+    """
+    if os.environ.get(FAULT_INJECT_ENV) == name:
+        os.kill(os.getpid(), getattr(signal, "SIGKILL", signal.SIGTERM))
+
+
+def leftovers(index_dir: Path) -> list[Path]:
+    """What builds that died left in the index folder; the next build removes it.
+
+    Temporary folders and pointer files, and build folders that ``CURRENT`` does not name
+    (a build killed between its rename and the switch of ``CURRENT``).
+    """
+    if not index_dir.is_dir():
+        return []
+    current = current_build(index_dir)
+    found = [*index_dir.glob(".tmp-*"), *index_dir.glob(f".{CURRENT}.*")]
+    found += [p for p in index_dir.glob("build-*") if p != current]
+    return sorted(found)
 
 
 def _remove_leftovers(index_dir: Path) -> None:

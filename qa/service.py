@@ -23,6 +23,7 @@ from qa.index import (
     Index,
     Progress,
     build_index,
+    leftovers,
     open_index,
     read_manifest,
     seed_hashes,
@@ -48,6 +49,8 @@ class Status:
     stale: bool
     reasons: list[str] = field(default_factory=list)
     skipped: list[dict[str, str]] = field(default_factory=list)
+    #: Folders and files left by builds that died (removed by the next build).
+    leftovers: int = 0
 
 
 class QAService:
@@ -237,4 +240,5 @@ class QAService:
             stale=bool(reasons),
             reasons=reasons,
             skipped=list(manifest.get("skipped", [])),
+            leftovers=len(leftovers(self.settings.index_dir)),
         )

@@ -260,6 +260,10 @@ def status_html(status: Status, rebuilding: bool = False) -> str:
         ("构建于 / built at", status.built_at or "—"),
         ("状态 / state", state),
     ]
+    if status.leftovers:
+        rows.append(
+            ("遗留 / leftovers", f"{status.leftovers} (下次构建时删除 / removed by the next build)")
+        )
     if status.skipped:
         rows.append(
             ("跳过 / skipped", "; ".join(f"{s['name']}: {s['reason']}" for s in status.skipped))

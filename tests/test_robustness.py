@@ -802,3 +802,51 @@ def test_every_damaged_index_recovers_with_the_apps_own_commands(
         assert code == 0 and "Traceback" not in err, err
         assert out == good_answers[mode]
     load_index(copy.index_dir)  # what the commands left is whole
+
+
+# --------------------------------------------------------------------------- killed at the switch
+
+
+def test_kill_9_between_the_rename_and_the_switch_keeps_the_old_index(
+    copy: Settings, tmp_path: Path, monkeypatch, capsys
+):
+    """The build folder is in place but ``CURRENT`` still names the old one: it answers."""
+    old = current_build(copy.index_dir)
+    (copy.index_dir / ".tmp-deadbeef").mkdir()  # and a leftover of an earlier death
+    env = {
+        **os.environ,
+        "PYTHONPATH": str(ROOT),
+        "QA_SEEDS_DIR": str(copy.seeds_dir),
+        "QA_INDEX_DIR": str(copy.index_dir),
+        "QA_EMBED_MODEL": FakeEmbedder.name,
+        "QA_FAULT_INJECT": "after-rename",
+    }
+    res = subprocess.run(
+        [
+            sys.executable,
+            "-c",
+            _KILLED_BUILD,
+            "none",
+            str(tmp_path / "m"),
+            str(old / "lexicon.json"),
+        ],
+        env=env,
+        capture_output=True,
+        timeout=300,
+    )
+    assert res.returncode == -signal.SIGKILL, res.stderr.decode()[-2000:]
+    builds = sorted(copy.index_dir.glob("build-*"))
+    assert len(builds) == 2 and old in builds  # renamed, never switched to
+    assert not list(copy.index_dir.glob(".tmp-*"))  # the build removed the earlier leftover
+    assert current_build(copy.index_dir) == old
+    load_index(copy.index_dir)
+    _answers(copy)
+    # `qa info` counts what the death left; the next build removes it and succeeds.
+    monkeypatch.setenv("QA_EMBED_MODEL", FakeEmbedder.name)
+    flags = ["--seeds", str(copy.seeds_dir), "--index", str(copy.index_dir)]
+    assert cli.main([*flags, "info"]) == 0
+    assert "leftovers:  1 " in capsys.readouterr().out
+    report = build_index(copy, FakeEmbedder(), force=True)
+    assert [p.name for p in copy.index_dir.glob("build-*")] == [report.path.name]
+    assert QAService(copy, embedder=FakeEmbedder()).status().leftovers == 0
+    _answers(copy)
