@@ -41,7 +41,7 @@ from typing import Any
 import numpy as np
 
 from qa.chunk import Chunk, chunk_documents
-from qa.corpus import Document, Skipped, load_corpus
+from qa.corpus import Document, Skipped, boundary_reason, load_corpus
 from qa.embed import Embedder, model_name
 from qa.errors import IndexUnavailable, QAError, SeedsError
 from qa.settings import Settings
@@ -150,14 +150,21 @@ def index_text(doc: Document, chunk: Chunk) -> str:
     return "\n".join(parts)
 
 
-def seed_hashes(seeds_dir: Path, *, remember: bool = False) -> dict[str, str]:
+def seed_hashes(
+    seeds_dir: Path, *, remember: bool = False, follow_symlinks: bool = False
+) -> dict[str, str]:
     """SHA-256 of every ``*.txt`` under the seeds folder, keyed by relative path.
+
+    A symlink that leads out of the folder (unless followed) or in a loop is not read: its
+    entry is the hash of where it points, prefixed ``link:``, so that changing it still makes
+    the index stale.
 
     Args:
         seeds_dir: The seeds folder.
         remember: Reuse the hash of a file whose size, times and inode are those it had when
             it was last hashed by this process. For checks that run often (the page's status
             hashed ~0.35 s of seeds at 100k chunks on every load); a build hashes afresh.
+        follow_symlinks: Hash files whose real path lies outside the folder too.
 
     Raises:
         SeedsError: The folder does not exist.
@@ -165,7 +172,16 @@ def seed_hashes(seeds_dir: Path, *, remember: bool = False) -> dict[str, str]:
     if not seeds_dir.is_dir():
         raise SeedsError(f"seeds folder {seeds_dir} does not exist; set QA_SEEDS_DIR or --seeds")
     out = {}
+    root = seeds_dir.resolve()
     for p in sorted(seeds_dir.rglob("*.txt")):
+        if boundary_reason(p, root, follow_symlinks=follow_symlinks) is not None:
+            try:
+                target = os.readlink(p)
+            except OSError:  # removed meanwhile, or a real folder on the way is a link
+                continue
+            digest = hashlib.sha256(os.fsencode(target)).hexdigest()
+            out[p.relative_to(seeds_dir).as_posix()] = f"link:{digest}"
+            continue
         try:
             st = p.stat()
         except OSError:  # removed meanwhile, or a dangling link
@@ -434,7 +450,8 @@ def build_index(
         SeedsError: The seeds folder is missing or holds no readable document.
         QAError: Another process is building the same index.
     """
-    hashes = seed_hashes(settings.seeds_dir) if hashes is None else hashes
+    if hashes is None:
+        hashes = seed_hashes(settings.seeds_dir, follow_symlinks=settings.follow_symlinks)
     if not force and (unchanged := unchanged_report(settings, hashes)) is not None:
         return unchanged
     reasons = stale_reasons(read_manifest(settings.index_dir), settings, hashes)
@@ -462,7 +479,7 @@ def _build(
     # before the encoding (build folders no pointer names go when this one is switched in).
     _remove_leftovers(index_dir)
 
-    corpus = load_corpus(settings.seeds_dir)
+    corpus = load_corpus(settings.seeds_dir, follow_symlinks=settings.follow_symlinks)
     docs = corpus.documents
     progress("read", len(docs), len(docs))
     chunks = chunk_documents(docs, **_chunk_settings(settings))

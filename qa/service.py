@@ -133,7 +133,7 @@ class QAService:
             QAError: Another rebuild is running, or the build failed (the old index stays).
         """
         # A missing or empty seeds folder fails before the model loads (seconds for nothing).
-        hashes = seed_hashes(self.settings.seeds_dir)
+        hashes = seed_hashes(self.settings.seeds_dir, follow_symlinks=self.settings.follow_symlinks)
         if not hashes:
             raise SeedsError(f"seeds folder {self.settings.seeds_dir} holds no *.txt files")
         if not self._building.acquire(blocking=False):
@@ -219,7 +219,11 @@ class QAService:
         """The index and model in use, and whether the seeds changed since the build."""
         manifest = self._index.manifest if self._index else read_manifest(self.settings.index_dir)
         try:
-            hashes = seed_hashes(self.settings.seeds_dir, remember=True)
+            hashes = seed_hashes(
+                self.settings.seeds_dir,
+                remember=True,
+                follow_symlinks=self.settings.follow_symlinks,
+            )
             reasons = stale_reasons(manifest, self.settings, hashes)
         except SeedsError as exc:
             reasons = [str(exc)]

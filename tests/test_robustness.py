@@ -8,6 +8,7 @@ memoised per vocabulary for this module: the index files are still all written a
 from __future__ import annotations
 
 import inspect
+import json
 import os
 import shutil
 import signal
@@ -850,3 +851,68 @@ def test_kill_9_between_the_rename_and_the_switch_keeps_the_old_index(
     assert [p.name for p in copy.index_dir.glob("build-*")] == [report.path.name]
     assert QAService(copy, embedder=FakeEmbedder()).status().leftovers == 0
     _answers(copy)
+
+
+# --------------------------------------------------------------------------- the seeds' boundary
+
+
+def test_a_symlink_out_of_the_seeds_is_not_indexed_and_named_skipped(
+    copy, tmp_path, monkeypatch, capsys
+):
+    secret = tmp_path / "secret.txt"
+    secret.write_text(
+        "机密\n这份机密文件在种子文件夹之外，口令是欧阳澜萤火虫夜游。\n", encoding="utf-8"
+    )
+    (copy.seeds_dir / "passwd.txt").symlink_to("/etc/passwd")
+    (copy.seeds_dir / "secret.txt").symlink_to(secret)
+    (copy.seeds_dir / "loop.txt").symlink_to("loop.txt")
+    monkeypatch.setattr(cli, "_service", lambda s: QAService(s, embedder=FakeEmbedder()))
+    monkeypatch.setenv("QA_EMBED_MODEL", FakeEmbedder.name)
+    flags = ["--seeds", str(copy.seeds_dir), "--index", str(copy.index_dir)]
+    assert cli.main([*flags, "build"]) == 0
+    out = capsys.readouterr().out
+    assert "skipped passwd.txt: symlink out of the folder" in out
+    assert "skipped secret.txt: symlink out of the folder" in out
+    assert "skipped loop.txt: symlink loop" in out
+    manifest = read_manifest(copy.index_dir)
+    assert {s["name"]: s["reason"] for s in manifest["skipped"]} == {
+        "loop.txt": "symlink loop",
+        "passwd.txt": "symlink out of the folder",
+        "secret.txt": "symlink out of the folder",
+    }
+    assert manifest["seeds"]["passwd.txt"].startswith("link:")  # where it points, not /etc/passwd
+    assert manifest["counts"]["documents"] == 5
+    for question in ("root bash nologin", "欧阳澜萤火虫"):
+        assert cli.main([*flags, "search", "--jsonl", "--mode", "keyword", question]) in (0, 2)
+        passages = str(
+            [json.loads(line)["passages"] for line in capsys.readouterr().out.splitlines()]
+        )
+        assert "root:" not in passages and "萤火虫" not in passages
+    assert cli.main([*flags, "info"]) == 0
+    assert "passwd.txt: symlink out of the folder" in capsys.readouterr().out
+    service = QAService(copy, embedder=FakeEmbedder())
+    assert not service.status().stale
+    assert {"passwd.txt", "secret.txt"}.isdisjoint(service.index.documents)
+    # Re-pointing a link makes the index stale, although the target is never read.
+    (copy.seeds_dir / "passwd.txt").unlink()
+    (copy.seeds_dir / "passwd.txt").symlink_to("/etc/hostname")
+    assert service.status().stale
+
+
+def test_qa_follow_symlinks_lets_a_link_out_be_read(copy, tmp_path):
+    secret = tmp_path / "secret.txt"
+    secret.write_text("机密\n这份机密文件在种子文件夹之外，口令是欧阳澜萤火虫夜游。\n", "utf-8")
+    (copy.seeds_dir / "secret.txt").symlink_to(secret)
+    followed = load_settings(
+        env={"QA_FOLLOW_SYMLINKS": "1"},
+        seeds_dir=copy.seeds_dir,
+        index_dir=copy.index_dir,
+        embed_model=FakeEmbedder.name,
+    )
+    assert followed.follow_symlinks and not copy.follow_symlinks
+    service = QAService(followed, embedder=FakeEmbedder())
+    service.ensure_index()
+    assert "secret.txt" in service.index.documents
+    assert "萤火虫" in service.search("欧阳澜萤火虫", mode="keyword").hits[0].chunk.text
+    with pytest.raises(ValueError, match="QA_FOLLOW_SYMLINKS"):
+        load_settings(env={"QA_FOLLOW_SYMLINKS": "maybe"})
