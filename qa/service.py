@@ -16,7 +16,7 @@ from pathlib import Path
 from qa.answer import Answer, compose_answer
 from qa.corpus import Document
 from qa.embed import Embedder, load_embedder, model_name
-from qa.errors import IndexUnavailable, QAError, SeedsError
+from qa.errors import IndexUnavailable, QAError, QuestionError, SeedsError
 from qa.followup import analyze_followup
 from qa.index import (
     BuildReport,
@@ -30,7 +30,7 @@ from qa.index import (
     stale_reasons,
     unchanged_report,
 )
-from qa.search import SearchResult, attach_neighbours, search
+from qa.search import SearchResult, attach_neighbours, clean_question, search
 from qa.settings import Settings
 
 logger = logging.getLogger(__name__)
@@ -51,6 +51,18 @@ class Status:
     skipped: list[dict[str, str]] = field(default_factory=list)
     #: Folders and files left by builds that died (removed by the next build).
     leftovers: int = 0
+
+
+def _check_k_and_mode(k: object, mode: object) -> None:
+    """Refuse a ``k`` or ``mode`` of the wrong type (their values are the search's to judge).
+
+    Raises:
+        QuestionError: ``k`` is not an int or None, or ``mode`` not a str or None.
+    """
+    if k is not None and (isinstance(k, bool) or not isinstance(k, int)):
+        raise QuestionError(f"the number of passages must be an integer, not {type(k).__name__}")
+    if mode is not None and not isinstance(mode, str):
+        raise QuestionError(f"the search mode must be text, not {type(mode).__name__}")
 
 
 class QAService:
@@ -164,6 +176,7 @@ class QAService:
         return self._search(self.index, question, k, mode)
 
     def _search(self, index: Index, question: str, k: int | None, mode: str | None) -> SearchResult:
+        _check_k_and_mode(k, mode)
         mode = mode or self.settings.mode
         return search(
             index,
@@ -192,10 +205,14 @@ class QAService:
                 follow-up ("那第三个阶段呢?") is searched together with their topic, and an
                 ordinal in it picks that item of the topic's list.
         """
+        # Checked and cleaned before any work: the follow-up analysis reads the text too.
+        question = clean_question(question or "")
+        history = [clean_question(h) for h in history if isinstance(h, str)]
+        _check_k_and_mode(k, mode)
         index = self.index  # one index for hits and documents, even if a rebuild swaps now
         followup = analyze_followup(question, history)
         result = self._search(index, followup.query, k, mode)
-        truncated = len((question or "").strip()) > self.settings.max_question_chars
+        truncated = len(question.strip()) > self.settings.max_question_chars
         return compose_answer(
             result,
             index.documents,

@@ -916,3 +916,244 @@ def test_qa_follow_symlinks_lets_a_link_out_be_read(copy, tmp_path):
     assert "萤火虫" in service.search("欧阳澜萤火虫", mode="keyword").hits[0].chunk.text
     with pytest.raises(ValueError, match="QA_FOLLOW_SYMLINKS"):
         load_settings(env={"QA_FOLLOW_SYMLINKS": "maybe"})
+
+
+# --------------------------------------------------------------------------- a strict /ask
+
+
+def _page(service: QAService):
+    from qa.ui import Page
+
+    return Page(service)
+
+
+def _refused(page, caplog, question, k, mode) -> str:
+    """The message of a refused /ask call, after checking it is one clean line, logged once."""
+    import gradio as gr
+
+    caplog.clear()
+    with caplog.at_level("INFO", logger="qa"), pytest.raises(gr.Error) as err:
+        page.api_ask(question, k, mode)
+    message = err.value.message
+    assert "\n" not in message and " / " in message  # Chinese / English
+    assert "Traceback" not in message and "Error" not in message.split(" / ")[0]
+    assert not err.value.print_exception
+    lines = [r for r in caplog.records if r.name.startswith("qa")]
+    assert len(lines) == 1 and lines[0].exc_info is None and "refused" in lines[0].getMessage()
+    return message
+
+
+@pytest.mark.parametrize(
+    ("question", "k", "mode", "says"),
+    [
+        (123, 5, "hybrid", "the question must be a string"),
+        (None, 5, "hybrid", "the question must be a string"),
+        (["诸城"], 5, "hybrid", "the question must be a string"),
+        (FIVE_PHASES, "abc", "hybrid", "k must be an integer from 1 to 10"),
+        (FIVE_PHASES, 10**6, "hybrid", "k must be an integer from 1 to 10"),
+        (FIVE_PHASES, 0, "hybrid", "k must be an integer from 1 to 10"),
+        (FIVE_PHASES, -1, "hybrid", "k must be an integer from 1 to 10"),
+        (FIVE_PHASES, True, "hybrid", "k must be an integer from 1 to 10"),
+        (FIVE_PHASES, 2.5, "hybrid", "k must be an integer from 1 to 10"),
+        (FIVE_PHASES, None, "hybrid", "k must be an integer from 1 to 10"),
+        (FIVE_PHASES, 5, "fuzzy", "mode must be one of hybrid, keyword, semantic"),
+        (FIVE_PHASES, 5, None, "mode must be one of"),
+        (FIVE_PHASES, 5, ["hybrid"], "mode must be one of"),
+        ("诸城" * 1001, 5, "hybrid", "longer than 2000 characters"),
+        ("", 5, "hybrid", "cannot answer: the question is empty"),
+        ("\ud800\x00\x1b", 5, "hybrid", "cannot answer: the question is empty"),
+    ],
+)
+def test_ask_api_refuses_bad_requests_with_one_bilingual_line(
+    service, caplog, question, k, mode, says
+):
+    asked = []
+    page = _page(service)
+    real_ask = service.ask
+    service.ask = lambda *a, **kw: asked.append(a) or real_ask(*a, **kw)
+    try:
+        assert says in _refused(page, caplog, question, k, mode)
+    finally:
+        del service.ask
+    if "cannot answer" not in says:
+        assert asked == []  # checked before any work
+
+
+def test_ask_api_answers_within_bounds_and_drops_surrogates_and_controls(service):
+    page = _page(service)
+    data = page.api_ask("诸城\ud800作风\x00建设\x1b[31m年\udfff活动分为哪五个阶段", 10, "semantic")
+    assert data["passages"] and len(data["passages"]) <= 10
+    assert "\ud800" not in data["question"] and "\x00" not in data["question"]
+    assert len(page.api_ask(FIVE_PHASES, 1, "keyword")["passages"]) == 1
+
+
+@pytest.mark.parametrize(
+    "question", ["诸城\ud800作风建设", "\udfff五个阶段", "诸城\x00\x7f\x9b作风"]
+)
+def test_lone_surrogates_and_controls_never_reach_the_pipeline(service, question):
+    assert service.ask(question).passages
+    assert service.search(question).hits
+    assert service.ask(question, history=["诸城作风建设\ud800"]).passages
+
+
+@pytest.mark.parametrize(("k", "mode"), [("abc", None), (2.5, None), (None, 3), (None, ["x"])])
+def test_wrong_types_of_k_and_mode_are_question_errors(service, k, mode):
+    for call in (service.ask, service.search):
+        with pytest.raises(QuestionError, match="must be"):
+            call(FIVE_PHASES, k=k, mode=mode)
+
+
+def test_the_chat_drops_lone_surrogates_too(service):
+    chat, history, *_ = _page(service).respond("诸城\ud800作风建设", [], [], 3, "hybrid")
+    assert "\ud800" not in chat[0]["content"] and "\ud800" not in history[0]
+    chat[0]["content"].encode("utf-8")  # gradio sends it as JSON: it must encode
+
+
+def test_rebuild_is_refused_to_a_visitor_not_logged_in_when_qa_auth_is_set(service, caplog):
+    from qa.ui import Page
+
+    rebuilt = []
+
+    class Guarded(QAService):
+        def rebuild(self, **kwargs):
+            rebuilt.append(kwargs)
+            return QAService.rebuild(self, **kwargs)
+
+    locked = Guarded(service.settings.replace(auth="admin:secret"), embedder=service.embedder)
+    page = Page(locked)
+    for username in (None, "", "someone"):
+        with caplog.at_level("WARNING", logger="qa"):
+            _, message = page.rebuild(username=username)
+        assert "log in to rebuild" in message and rebuilt == []
+    assert "rebuild refused" in caplog.text
+    _, message = page.rebuild(username="admin")
+    assert "qa-rebuilt" in message and len(rebuilt) == 1
+    # Without QA_AUTH the page is local to whoever reaches it, and so is the rebuild.
+    assert Page(QAService(service.settings, embedder=service.embedder)).may_rebuild(None)
+
+
+def test_the_rebuild_event_is_handed_the_request(service):
+    import gradio as gr
+    from gradio.utils import get_type_hints
+
+    from qa.ui import build_app
+
+    demo = build_app(service)
+    (rebuild,) = [fn for fn in demo.fns.values() if fn.concurrency_id == "rebuild"]
+    assert get_type_hints(rebuild.fn)["request"] is gr.Request
+
+
+def _raw_call(port: int, body: str) -> str:
+    """POST a JSON body to /ask as it is written; the event stream of the reply."""
+    import httpx
+
+    base = f"http://127.0.0.1:{port}/gradio_api/call/ask"
+    posted = httpx.post(base, content=body, headers={"Content-Type": "application/json"})
+    event = posted.json()["event_id"]
+    return httpx.get(f"{base}/{event}", timeout=60).text.strip()
+
+
+def test_hostile_ask_through_the_served_api(service, capfd):
+    """Over HTTP: refusals arrive as one bilingual line, and the server logs no traceback."""
+    from gradio_client import Client
+
+    from qa.ui import build_app, configure_serving
+    from tests.browser import free_port
+
+    before = sys.getswitchinterval()
+    demo = configure_serving(build_app(service), service.settings)
+    port = free_port()
+    demo.launch(server_name="127.0.0.1", server_port=port, prevent_thread_lock=True, quiet=True)
+    try:
+        client = Client(f"http://127.0.0.1:{port}/", verbose=False)
+        replies = {}
+        for name, args in {
+            "number": (123, 5, "hybrid"),
+            "k-text": (FIVE_PHASES, "abc", "hybrid"),
+            "k-huge": (FIVE_PHASES, 10**6, "hybrid"),
+            "mode": (FIVE_PHASES, 5, "nope"),
+            "empty": ("", 5, "hybrid"),
+        }.items():
+            try:
+                replies[name] = client.predict(*args, api_name="/ask")
+            except Exception as exc:  # noqa: BLE001 - the client's error carries the message
+                replies[name] = str(exc)
+        good = client.predict("诸城作风建设", 3, "keyword", api_name="/ask")
+        # A lone surrogate cannot be encoded by the client; as a JSON escape it can be sent.
+        surrogate = _raw_call(
+            port, '{"data": ["\\u8bf8\\u57ce\\ud800\\u4f5c\\u98ce", 3, "keyword"]}'
+        )
+    finally:
+        demo.close()
+        sys.setswitchinterval(before)
+    assert len(good["passages"]) == 3
+    assert surrogate.startswith("event: complete") and '"passages"' in surrogate, surrogate
+    assert "must be a string" in replies["number"] and "1 to 10" in replies["k-text"]
+    assert "1 to 10" in replies["k-huge"] and "mode must be one of" in replies["mode"]
+    assert "the question is empty" in replies["empty"]
+    for reply in replies.values():
+        assert isinstance(reply, str) and " / " in reply and "Traceback" not in reply
+    assert "Traceback" not in capfd.readouterr().err
+
+
+# --------------------------------------------------------------------------- hypothesis on /ask
+
+_SURROGATES = st.text(st.characters(categories=["Cs"]), min_size=1, max_size=3)
+_ANY_TEXT = st.lists(st.one_of(st.text(max_size=20), _SURROGATES, _HOSTILE_PIECES), max_size=8).map(
+    "".join
+)
+_ANYTHING = st.one_of(
+    st.none(), st.booleans(), st.integers(), st.floats(), st.binary(max_size=8), st.text(max_size=8)
+)
+
+
+@hsettings(
+    max_examples=200,
+    deadline=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+)
+@given(
+    question=st.one_of(_ANY_TEXT, _ANYTHING, st.lists(st.text(max_size=5), max_size=3)),
+    k=st.one_of(st.integers(min_value=-5, max_value=20), st.integers(), _ANYTHING),
+    mode=st.one_of(st.sampled_from(SEARCH_MODES), _ANYTHING),
+)
+def test_ask_api_gives_a_result_or_a_clean_refusal(service, question, k, mode):
+    import gradio as gr
+
+    try:
+        data = _page(service).api_ask(question, k, mode)
+    except gr.Error as exc:
+        assert "\n" not in exc.message and " / " in exc.message
+        assert "internal error" not in exc.message
+        return
+    # Keyword search may find nothing ("0" is in no passage): an answer with no passage.
+    assert isinstance(data, dict) and len(data["passages"]) <= k <= 10
+    json.dumps(data, ensure_ascii=False).encode("utf-8")  # what gradio sends must encode
+
+
+@hsettings(
+    max_examples=200,
+    deadline=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+)
+@given(
+    question=st.one_of(_ANY_TEXT, _ANYTHING),
+    k=st.one_of(st.integers(min_value=-3, max_value=500), _ANYTHING),
+    mode=st.one_of(st.sampled_from([*SEARCH_MODES, None]), _ANYTHING),
+    history=st.lists(st.one_of(_ANY_TEXT, _ANYTHING), max_size=3),
+)
+def test_question_pipeline_gives_a_result_or_a_question_error(service, question, k, mode, history):
+    from qa.search import prepare_query
+
+    for call in (
+        lambda: service.search(question, k=k, mode=mode),
+        lambda: service.ask(question, k=k, mode=mode, history=history),
+        lambda: prepare_query(question, service.index),
+    ):
+        try:
+            result = call()
+        except QuestionError as exc:
+            assert "\n" not in str(exc)
+            continue
+        hits = getattr(result, "hits", None) or getattr(result, "passages", None) or []
+        assert all(h.chunk.doc_id in service.index.documents for h in hits)
