@@ -206,7 +206,7 @@ class QAService:
                 ordinal in it picks that item of the topic's list.
         """
         # Checked and cleaned before any work: the follow-up analysis reads the text too.
-        question = clean_question(question or "")
+        question = clean_question("" if question is None else question)
         history = [clean_question(h) for h in history if isinstance(h, str)]
         _check_k_and_mode(k, mode)
         index = self.index  # one index for hits and documents, even if a rebuild swaps now

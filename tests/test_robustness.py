@@ -893,6 +893,11 @@ def test_a_symlink_out_of_the_seeds_is_not_indexed_and_named_skipped(
     service = QAService(copy, embedder=FakeEmbedder())
     assert not service.status().stale
     assert {"passwd.txt", "secret.txt"}.isdisjoint(service.index.documents)
+    # Opening a document by id serves the index's documents only: never the link's target.
+    for doc_id in ("passwd.txt", "secret.txt", "loop.txt"):
+        with pytest.raises(QAError, match="no indexed document"):
+            service.document(doc_id)
+        assert "qa-error" in _page(service).open_document(doc_id, 0, 10, [])
     # Re-pointing a link makes the index stale, although the target is never read.
     (copy.seeds_dir / "passwd.txt").unlink()
     (copy.seeds_dir / "passwd.txt").symlink_to("/etc/hostname")
