@@ -202,6 +202,7 @@ def cmd_info(settings: Settings, args: argparse.Namespace) -> int:
     print(f"chunks:     {st.chunks}")
     print(f"built at:   {st.built_at or '(never)'}")
     print(f"stale:      {'yes: ' + '; '.join(st.reasons) if st.stale else 'no'}")
+    print(f"leftovers:  {st.leftovers} (of builds that died; the next build removes them)")
     for s in st.skipped:
         print(f"skipped:    {s['name']}: {s['reason']}")
     return 0

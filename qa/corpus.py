@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import dataclasses
 import datetime
+import errno
 import hashlib
 import logging
 import re
@@ -671,28 +672,75 @@ def read_document(path: Path, max_bytes: int = DEFAULT_MAX_BYTES) -> Document:
     )
 
 
-def _seed_files(seeds_dir: Path) -> list[tuple[str, Path]]:
-    """``(relative posix path, path)`` of every ``*.txt`` file, sorted; hidden paths skipped."""
+#: Why a file under the seeds folder is not read although its name is that of a seed.
+OUTSIDE = "symlink out of the folder"
+LOOP = "symlink loop"
+DANGLING = "symlink to nothing"
+
+
+def boundary_reason(path: Path, root: Path, *, follow_symlinks: bool = False) -> str | None:
+    """Why a file under the seeds folder must not be opened, or None when it may be.
+
+    The seeds folder is a boundary: a file whose real path (symlinks resolved) lies outside
+    it is not read, or a link ``passwd.txt -> /etc/passwd`` would be indexed and served.
+
+    Args:
+        path: A path found under the seeds folder.
+        root: The seeds folder, resolved (:meth:`Path.resolve`).
+        follow_symlinks: Allow real paths outside the folder (``QA_FOLLOW_SYMLINKS=1``).
+
+    Returns:
+        :data:`OUTSIDE`, :data:`LOOP`, :data:`DANGLING`, or None.
+    """
+    try:
+        real = path.resolve(strict=True)
+    except RuntimeError:  # Python 3.11-3.12 report a loop so, later versions as ELOOP
+        return LOOP
+    except OSError as exc:
+        if exc.errno == errno.ELOOP:
+            return LOOP
+        return DANGLING if path.is_symlink() else None  # else vanished: its read will say so
+    if not follow_symlinks and not real.is_relative_to(root):
+        return OUTSIDE
+    return None
+
+
+def _seed_files(
+    seeds_dir: Path, *, follow_symlinks: bool = False
+) -> tuple[list[tuple[str, Path]], list[Skipped]]:
+    """``(relative posix path, path)`` of every ``*.txt`` file, sorted; hidden paths skipped.
+
+    Also returns the files that are not read because of where they lead (see
+    :func:`boundary_reason`); folders that are symlinks are never entered.
+    """
     found: list[tuple[str, Path]] = []
+    refused: list[Skipped] = []
+    root = seeds_dir.resolve()
     for path in seeds_dir.rglob("*"):
         relative = path.relative_to(seeds_dir)
         if path.suffix.lower() != ".txt" or any(part.startswith(".") for part in relative.parts):
             continue
-        if path.is_file():
+        reason = boundary_reason(path, root, follow_symlinks=follow_symlinks)
+        if reason is not None:
+            refused.append(Skipped(name=relative.as_posix(), reason=reason))
+        elif path.is_file():
             found.append((relative.as_posix(), path))
-    return sorted(found)
+    return sorted(found), sorted(refused, key=lambda item: item.name)
 
 
-def load_corpus(seeds_dir: Path, max_bytes: int = DEFAULT_MAX_BYTES) -> Corpus:
+def load_corpus(
+    seeds_dir: Path, max_bytes: int = DEFAULT_MAX_BYTES, *, follow_symlinks: bool = False
+) -> Corpus:
     """Read every ``*.txt`` file under a folder (recursively) into a corpus.
 
     A file that cannot be used is skipped with a logged warning and recorded in
     :attr:`Corpus.skipped`; it never stops the others. So is a file whose bytes repeat an
-    earlier one.
+    earlier one, and a symlink that leads out of the folder or in a loop (never opened).
 
     Args:
         seeds_dir: The seeds folder.
         max_bytes: Per-file size limit.
+        follow_symlinks: Read files whose real path lies outside the folder too.
 
     Returns:
         The documents, sorted by path relative to ``seeds_dir`` (their ``doc_id``), and
@@ -707,12 +755,14 @@ def load_corpus(seeds_dir: Path, max_bytes: int = DEFAULT_MAX_BYTES) -> Corpus:
         raise SeedsError(f"seeds folder {seeds_dir} does not exist; set QA_SEEDS_DIR or --seeds")
     if not seeds_dir.is_dir():
         raise SeedsError(f"seeds folder {seeds_dir} is not a folder; set QA_SEEDS_DIR or --seeds")
-    files = _seed_files(seeds_dir)
-    if not files:
+    files, refused = _seed_files(seeds_dir, follow_symlinks=follow_symlinks)
+    for item in refused:
+        logger.warning("skipping %s: %s", item.name, item.reason)
+    if not files and not refused:
         raise SeedsError(f"seeds folder {seeds_dir} holds no *.txt files")
 
     documents: list[Document] = []
-    skipped: list[Skipped] = []
+    skipped: list[Skipped] = list(refused)
     first_with_hash: dict[str, str] = {}
     for doc_id, path in files:
         try:
@@ -731,7 +781,8 @@ def load_corpus(seeds_dir: Path, max_bytes: int = DEFAULT_MAX_BYTES) -> Corpus:
     if not documents:
         reasons = "; ".join(item.reason for item in skipped[:3])
         raise SeedsError(
-            f"none of the {len(files)} *.txt files in {seeds_dir} is readable: {reasons}"
+            f"none of the {len(files) + len(refused)} *.txt files in {seeds_dir} is readable: "
+            f"{reasons}"
         )
     logger.info("read %d documents from %s (%d skipped)", len(documents), seeds_dir, len(skipped))
     return Corpus(documents=documents, skipped=skipped)

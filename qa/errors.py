@@ -24,3 +24,10 @@ class IndexUnavailable(QAError):
 
 class QuestionError(QAError):
     """The question cannot be searched (empty, or nothing searchable left after cleaning)."""
+
+
+class RequestError(QuestionError):
+    """A request to the page's API is malformed (a wrong type, or out of bounds).
+
+    Its message is one line, in Chinese and English, and safe to send back to the client.
+    """

@@ -21,10 +21,12 @@ from __future__ import annotations
 
 import dataclasses
 import hashlib
+import io
 import json
 import logging
 import os
 import shutil
+import signal
 import stat
 import threading
 import time
@@ -39,7 +41,7 @@ from typing import Any
 import numpy as np
 
 from qa.chunk import Chunk, chunk_documents, sentence_windows
-from qa.corpus import Document, Skipped, load_corpus
+from qa.corpus import Document, Skipped, boundary_reason, load_corpus
 from qa.embed import Embedder, model_name
 from qa.errors import IndexUnavailable, QAError, SeedsError
 from qa.settings import Settings
@@ -168,14 +170,21 @@ def dense_texts(doc: Document, chunk: Chunk, window: int) -> list[str]:
     return [normalize(f"{doc.title}\n{w}") for w in sentence_windows(chunk.text, window)]
 
 
-def seed_hashes(seeds_dir: Path, *, remember: bool = False) -> dict[str, str]:
+def seed_hashes(
+    seeds_dir: Path, *, remember: bool = False, follow_symlinks: bool = False
+) -> dict[str, str]:
     """SHA-256 of every ``*.txt`` under the seeds folder, keyed by relative path.
+
+    A symlink that leads out of the folder (unless followed) or in a loop is not read: its
+    entry is the hash of where it points, prefixed ``link:``, so that changing it still makes
+    the index stale.
 
     Args:
         seeds_dir: The seeds folder.
         remember: Reuse the hash of a file whose size, times and inode are those it had when
             it was last hashed by this process. For checks that run often (the page's status
             hashed ~0.35 s of seeds at 100k chunks on every load); a build hashes afresh.
+        follow_symlinks: Hash files whose real path lies outside the folder too.
 
     Raises:
         SeedsError: The folder does not exist.
@@ -183,7 +192,16 @@ def seed_hashes(seeds_dir: Path, *, remember: bool = False) -> dict[str, str]:
     if not seeds_dir.is_dir():
         raise SeedsError(f"seeds folder {seeds_dir} does not exist; set QA_SEEDS_DIR or --seeds")
     out = {}
+    root = seeds_dir.resolve()
     for p in sorted(seeds_dir.rglob("*.txt")):
+        if boundary_reason(p, root, follow_symlinks=follow_symlinks) is not None:
+            try:
+                target = os.readlink(p)
+            except OSError:  # removed meanwhile, or a real folder on the way is a link
+                continue
+            digest = hashlib.sha256(os.fsencode(target)).hexdigest()
+            out[p.relative_to(seeds_dir).as_posix()] = f"link:{digest}"
+            continue
         try:
             st = p.stat()
         except OSError:  # removed meanwhile, or a dangling link
@@ -243,9 +261,29 @@ def read_manifest(index_dir: Path) -> dict[str, Any] | None:
     if build is None:
         return None
     try:
-        return json.loads((build / MANIFEST).read_text(encoding="utf-8"))
+        manifest = json.loads((build / MANIFEST).read_text(encoding="utf-8"))
     except (OSError, ValueError):
         return None
+    # A damaged manifest can still be JSON: only an object with well-formed parts counts.
+    return manifest if _well_formed(manifest) else None
+
+
+#: The manifest's parts that readers index into, and their JSON types.
+_MANIFEST_PARTS = (
+    ("model", dict),
+    ("seeds", dict),
+    ("artifacts", dict),
+    ("counts", dict),
+    ("dense", dict),
+    ("skipped", list),
+)
+
+
+def _well_formed(manifest: Any) -> bool:
+    """Whether a parsed manifest has the shape :func:`_build` writes (its values aside)."""
+    if not isinstance(manifest, dict):
+        return False
+    return all(isinstance(manifest.get(key, kind()), kind) for key, kind in _MANIFEST_PARTS)
 
 
 def stale_reasons(
@@ -283,27 +321,88 @@ def stale_reasons(
     return reasons
 
 
+#: The artifacts a rebuild reads its old vectors from: read whole, once, and checked against
+#: the manifest's checksums before they are parsed (so what is parsed is what was checked).
+_REUSED = ("embeddings.npy", "chunks.jsonl")
+
+
+class _NotReusable(Exception):
+    """Why the old build's vectors are not reused (one line, for the log)."""
+
+
+def _verified_bytes(build: Path, manifest: dict[str, Any], name: str) -> bytes:
+    """The content of one artifact, read once, whose SHA-256 matches the manifest's."""
+    digest = manifest["artifacts"][name]
+    try:
+        data = (build / name).read_bytes()
+    except OSError as exc:
+        raise _NotReusable(f"{name} cannot be read ({exc.strerror or exc})") from exc
+    if hashlib.sha256(data).hexdigest() != digest:
+        raise _NotReusable(f"{name} is corrupt (checksum mismatch)")
+    return data
+
+
+def _read_old_vectors(
+    build: Path, manifest: dict[str, Any], model: str, dim: int
+) -> dict[str, np.ndarray]:
+    """The checked vectors of a build, keyed by the text they encode.
+
+    Raises:
+        _NotReusable: Anything at all is wrong with the build or its vectors.
+    """
+    described = manifest.get("model")
+    if not isinstance(described, dict) or described.get("name") != model:
+        raise _NotReusable("the old index was built with another model")
+    if described.get("dim") != dim:
+        raise _NotReusable("the old index's vectors have another dimension")
+    artifacts = manifest.get("artifacts")
+    if not isinstance(artifacts, dict) or not set(_REUSED) <= set(artifacts):
+        raise _NotReusable("the manifest lists no checksums for the vectors")
+    # Every other artifact too: a build with any damaged file is not trusted for anything.
+    try:
+        others = {k: v for k, v in artifacts.items() if k not in _REUSED}
+        verify(build, {"artifacts": others})
+    except IndexUnavailable as exc:
+        raise _NotReusable(str(exc).split(";")[0]) from exc
+    raw_vectors = _verified_bytes(build, manifest, "embeddings.npy")
+    raw_chunks = _verified_bytes(build, manifest, "chunks.jsonl")
+    try:
+        emb = np.load(io.BytesIO(raw_vectors), allow_pickle=False)
+        keys = [
+            key
+            for line in raw_chunks.splitlines()
+            if line.strip()
+            for key in json.loads(line)["dense_keys"]
+        ]
+    except Exception as exc:  # EOFError, ValueError, KeyError, ...: all mean "not reusable"
+        raise _NotReusable(f"cannot be parsed ({type(exc).__name__}: {exc})") from exc
+    # A checksum only says the files are those the build wrote; these say they are usable.
+    if emb.dtype != np.float32 or emb.ndim != 2 or emb.shape[1] != dim:
+        raise _NotReusable(f"embeddings.npy holds {emb.dtype} {emb.shape}, not float32 (n, {dim})")
+    if emb.shape[0] != len(keys) or not all(isinstance(k, str) for k in keys):
+        raise _NotReusable(f"{emb.shape[0]} vectors for {len(keys)} dense rows")
+    if not np.isfinite(emb).all():
+        raise _NotReusable("embeddings.npy holds NaN or infinite values")
+    return {k: emb[i] for i, k in enumerate(keys)}
+
+
 def _old_vectors(index_dir: Path, model: str, dim: int) -> dict[str, np.ndarray]:
-    """Vectors of the active build keyed by the text embedded, if it used the same model."""
+    """Vectors of the active build keyed by the text embedded, if they can be trusted.
+
+    They are reused only from a build whose checksums all pass, with the same model, and
+    whose vectors parse into finite float32 rows, one per dense row. Anything else means encoding
+    from scratch, said in one log line: reusing damaged vectors would write fresh checksums
+    over them, and every later load would trust them.
+    """
     build = current_build(index_dir)
     manifest = read_manifest(index_dir)
     if build is None or manifest is None:
         return {}
-    if manifest.get("model", {}).get("name") != model or manifest["model"].get("dim") != dim:
-        return {}
     try:
-        emb = np.load(build / "embeddings.npy", mmap_mode="r")
-        keys = [
-            key
-            for line in (build / "chunks.jsonl").read_text(encoding="utf-8").splitlines()
-            for key in json.loads(line)["dense_keys"]
-        ]
-    except (OSError, ValueError, KeyError) as exc:
-        logger.warning("cannot reuse old embeddings (%s); encoding everything", exc)
+        return _read_old_vectors(build, manifest, model, dim)
+    except _NotReusable as exc:
+        logger.warning("not reusing the old index's vectors: %s; encoding everything", exc)
         return {}
-    if len(keys) != emb.shape[0]:
-        return {}
-    return {k: np.array(emb[i]) for i, k in enumerate(keys)}
 
 
 def _noop(stage: str, done: int, total: int) -> None:
@@ -378,7 +477,8 @@ def build_index(
         SeedsError: The seeds folder is missing or holds no readable document.
         QAError: Another process is building the same index.
     """
-    hashes = seed_hashes(settings.seeds_dir) if hashes is None else hashes
+    if hashes is None:
+        hashes = seed_hashes(settings.seeds_dir, follow_symlinks=settings.follow_symlinks)
     if not force and (unchanged := unchanged_report(settings, hashes)) is not None:
         return unchanged
     reasons = stale_reasons(read_manifest(settings.index_dir), settings, hashes)
@@ -402,8 +502,11 @@ def _build(
     t0 = time.perf_counter()
     index_dir = settings.index_dir
     logger.info("building index: %s", "; ".join(reasons) or "forced")
+    # First, under the lock: no other build can be writing them, and their space comes back
+    # before the encoding (build folders no pointer names go when this one is switched in).
+    _remove_leftovers(index_dir)
 
-    corpus = load_corpus(settings.seeds_dir)
+    corpus = load_corpus(settings.seeds_dir, follow_symlinks=settings.follow_symlinks)
     docs = corpus.documents
     progress("read", len(docs), len(docs))
     chunks = chunk_documents(docs, **_chunk_settings(settings))
@@ -453,7 +556,6 @@ def _build(
     progress("index", 1, 1)
 
     index_dir.mkdir(parents=True, exist_ok=True)
-    _remove_leftovers(index_dir)
     tmp = index_dir / f".tmp-{uuid.uuid4().hex[:8]}"
     tmp.mkdir()
     try:
@@ -547,6 +649,7 @@ def _activate(index_dir: Path, tmp: Path) -> Path:
     """Make a complete build the active one, atomically, and drop the builds before it."""
     final = index_dir / f"build-{time.strftime('%Y%m%dT%H%M%S')}-{uuid.uuid4().hex[:6]}"
     tmp.rename(final)
+    _fault_point("after-rename")
     pointer = index_dir / f".{CURRENT}.{uuid.uuid4().hex[:6]}"
     pointer.write_text(final.name + "\n", encoding="utf-8")
     with pointer.open("rb") as fh:
@@ -556,6 +659,34 @@ def _activate(index_dir: Path, tmp: Path) -> Path:
         if old != final:
             shutil.rmtree(old, ignore_errors=True)
     return final
+
+
+#: Test hook: the fault-injection point named by this variable kills the process there.
+FAULT_INJECT_ENV = "QA_FAULT_INJECT"
+
+
+def _fault_point(name: str) -> None:
+    """Die here, as by ``kill -9``, when ``QA_FAULT_INJECT`` names this point (a test hook).
+
+    Only the robustness tests set the variable: a kill at an exact step, such as between the
+    build folder's rename and the ``CURRENT`` switch, cannot be timed from outside.
+    """
+    if os.environ.get(FAULT_INJECT_ENV) == name:
+        os.kill(os.getpid(), getattr(signal, "SIGKILL", signal.SIGTERM))
+
+
+def leftovers(index_dir: Path) -> list[Path]:
+    """What builds that died left in the index folder; the next build removes it.
+
+    Temporary folders and pointer files, and build folders that ``CURRENT`` does not name
+    (a build killed between its rename and the switch of ``CURRENT``).
+    """
+    if not index_dir.is_dir():
+        return []
+    current = current_build(index_dir)
+    found = [*index_dir.glob(".tmp-*"), *index_dir.glob(f".{CURRENT}.*")]
+    found += [p for p in index_dir.glob("build-*") if p != current]
+    return sorted(found)
 
 
 def _remove_leftovers(index_dir: Path) -> None:
@@ -762,6 +893,8 @@ def open_index(index_dir: Path, *, check: bool = True) -> PendingIndex:
         raise IndexUnavailable(
             f"index manifest in {build} is unreadable ({exc}); run `qa build --force`"
         ) from exc
+    if not _well_formed(manifest):
+        raise IndexUnavailable(f"index manifest in {build} is damaged; run `qa build --force`")
     if manifest.get("format_version") != FORMAT_VERSION:
         raise IndexUnavailable(
             f"index in {build} has format {manifest.get('format_version')}, this version reads "

@@ -135,6 +135,23 @@ _STAGE_SOURCES = {
 }
 
 
+# Lone surrogates (which no encoder accepts: opencc raised UnicodeEncodeError on "\ud800") and
+# control characters other than tab and line breaks (terminal escapes, NUL) carry nothing to
+# search for.
+_UNSEARCHABLE = re.compile("[\ud800-\udfff\x00-\x08\x0b-\x1f\x7f-\x9f]")
+
+
+def clean_question(question: object) -> str:
+    """A question as text with lone surrogates and control characters dropped.
+
+    Raises:
+        QuestionError: The question is not a string.
+    """
+    if not isinstance(question, str):
+        raise QuestionError(f"the question must be text, not {type(question).__name__}")
+    return _UNSEARCHABLE.sub("", question)
+
+
 def prepare_query(
     question: str,
     index: Index,
@@ -159,7 +176,7 @@ def prepare_query(
     Raises:
         QuestionError: The question is empty or has nothing searchable in it.
     """
-    question = (question or "").strip()[:max_chars]
+    question = clean_question(question or "").strip()[:max_chars]
     if not question:
         raise QuestionError("the question is empty")
     normalized = normalize(question)

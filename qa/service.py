@@ -24,13 +24,14 @@ from qa.index import (
     Index,
     Progress,
     build_index,
+    leftovers,
     open_index,
     read_manifest,
     seed_hashes,
     stale_reasons,
     unchanged_report,
 )
-from qa.search import SearchResult, attach_neighbours, search
+from qa.search import SearchResult, attach_neighbours, clean_question, search
 from qa.settings import Settings
 from qa.textnorm import is_english
 
@@ -50,6 +51,20 @@ class Status:
     stale: bool
     reasons: list[str] = field(default_factory=list)
     skipped: list[dict[str, str]] = field(default_factory=list)
+    #: Folders and files left by builds that died (removed by the next build).
+    leftovers: int = 0
+
+
+def _check_k_and_mode(k: object, mode: object) -> None:
+    """Refuse a ``k`` or ``mode`` of the wrong type (their values are the search's to judge).
+
+    Raises:
+        QuestionError: ``k`` is not an int or None, or ``mode`` not a str or None.
+    """
+    if k is not None and (isinstance(k, bool) or not isinstance(k, int)):
+        raise QuestionError(f"the number of passages must be an integer, not {type(k).__name__}")
+    if mode is not None and not isinstance(mode, str):
+        raise QuestionError(f"the search mode must be text, not {type(mode).__name__}")
 
 
 class QAService:
@@ -132,7 +147,7 @@ class QAService:
             QAError: Another rebuild is running, or the build failed (the old index stays).
         """
         # A missing or empty seeds folder fails before the model loads (seconds for nothing).
-        hashes = seed_hashes(self.settings.seeds_dir)
+        hashes = seed_hashes(self.settings.seeds_dir, follow_symlinks=self.settings.follow_symlinks)
         if not hashes:
             raise SeedsError(f"seeds folder {self.settings.seeds_dir} holds no *.txt files")
         if not self._building.acquire(blocking=False):
@@ -163,6 +178,7 @@ class QAService:
         return self._search(self.index, question, k, mode)
 
     def _search(self, index: Index, question: str, k: int | None, mode: str | None) -> SearchResult:
+        _check_k_and_mode(k, mode)
         mode = mode or self.settings.mode
         return search(
             index,
@@ -191,6 +207,10 @@ class QAService:
                 follow-up ("那第三个阶段呢?") is searched together with their topic, and an
                 ordinal in it picks that item of the topic's list.
         """
+        # Checked and cleaned before any work: the follow-up analysis reads the text too.
+        question = clean_question("" if question is None else question)
+        history = [clean_question(h) for h in history if isinstance(h, str)]
+        _check_k_and_mode(k, mode)
         index = self.index  # one index for hits and documents, even if a rebuild swaps now
         followup = analyze_followup(question, history)
         if followup.needs_context:
@@ -208,7 +228,7 @@ class QAService:
                 notice=NOTICE_NEEDS_CONTEXT,
             )
         result = self._search(index, followup.query, k, mode)
-        truncated = len((question or "").strip()) > self.settings.max_question_chars
+        truncated = len(question.strip()) > self.settings.max_question_chars
         answer = compose_answer(
             result,
             index.documents,
@@ -241,7 +261,11 @@ class QAService:
         """The index and model in use, and whether the seeds changed since the build."""
         manifest = self._index.manifest if self._index else read_manifest(self.settings.index_dir)
         try:
-            hashes = seed_hashes(self.settings.seeds_dir, remember=True)
+            hashes = seed_hashes(
+                self.settings.seeds_dir,
+                remember=True,
+                follow_symlinks=self.settings.follow_symlinks,
+            )
             reasons = stale_reasons(manifest, self.settings, hashes)
         except SeedsError as exc:
             reasons = [str(exc)]
@@ -262,4 +286,5 @@ class QAService:
             stale=bool(reasons),
             reasons=reasons,
             skipped=list(manifest.get("skipped", [])),
+            leftovers=len(leftovers(self.settings.index_dir)),
         )

@@ -103,6 +103,14 @@ class Settings:
             "vectors); safe to delete. Default $XDG_CACHE_HOME/qa or ~/.cache/qa."
         },
     )
+    follow_symlinks: bool = field(
+        default=False,
+        metadata={
+            "help": "Read seed files whose real path lies outside the seeds folder (symlinks "
+            "leading out of it). Off by default: such a file is skipped and named as skipped, "
+            "so that a link such as passwd.txt -> /etc/passwd is never indexed or served."
+        },
+    )
     ask_concurrency: int = field(
         default=4,
         metadata={
@@ -122,7 +130,15 @@ class Settings:
         return dataclasses.replace(self, **{k: v for k, v in changes.items() if v is not None})
 
 
+_TRUE = ("1", "true", "yes", "on")
+_FALSE = ("0", "false", "no", "off")
+
+
 def _coerce(value: str, kind: Any) -> Any:
+    if kind in (bool, "bool"):
+        if value.strip().lower() not in _TRUE + _FALSE:
+            raise ValueError(f"{value!r} is not one of {'/'.join(_TRUE + _FALSE)}")
+        return value.strip().lower() in _TRUE
     if kind in (int, "int"):
         return int(value)
     if kind in (Path, "Path"):

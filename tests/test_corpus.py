@@ -544,3 +544,77 @@ def test_load_corpus_folder_with_only_bad_files(tmp_path: Path) -> None:
     with pytest.raises(SeedsError, match="none of the 2 \\*.txt files") as info:
         load_corpus(tmp_path)
     assert "empty.txt" in str(info.value)
+
+
+# --------------------------------------------------------------------------- the folder's boundary
+
+SECRET = "机密文件标题\n这份文件在种子文件夹之外，它的口令是青蛙博物馆的萤火虫。\n"
+
+
+def _linked_seeds(tmp_path: Path) -> Path:
+    """A seeds folder with a good file, links out of it, a loop, a dangling and an inner link."""
+    seeds = tmp_path / "seeds"
+    (seeds / "sub").mkdir(parents=True)
+    (seeds / "good.txt").write_text(_raw("001"), encoding="utf-8")
+    outside = tmp_path / "outside"
+    outside.mkdir()
+    (outside / "secret.txt").write_text(SECRET, encoding="utf-8")
+    (seeds / "passwd.txt").symlink_to("/etc/passwd")
+    (seeds / "sub" / "secret.txt").symlink_to(outside / "secret.txt")
+    (seeds / "relative.txt").symlink_to(Path("..") / "outside" / "secret.txt")
+    (seeds / "loop.txt").symlink_to("loop.txt")
+    (seeds / "dangling.txt").symlink_to("nowhere.txt")
+    (seeds / "inner.txt").symlink_to("good.txt")  # inside: read (and found a repeat)
+    (seeds / "linked-folder").symlink_to(outside, target_is_directory=True)  # never entered
+    return seeds
+
+
+def test_files_leading_out_of_the_seeds_folder_are_skipped_and_named(tmp_path, monkeypatch):
+    seeds = _linked_seeds(tmp_path)
+    opened: list[str] = []
+    real_open = Path.open
+    monkeypatch.setattr(
+        Path, "open", lambda self, *a, **k: opened.append(str(self)) or real_open(self, *a, **k)
+    )
+    corpus = load_corpus(seeds)
+    assert [d.doc_id for d in corpus.documents] == ["good.txt"]
+    reasons = {s.name: s.reason for s in corpus.skipped}
+    assert reasons == {
+        "passwd.txt": "symlink out of the folder",
+        "sub/secret.txt": "symlink out of the folder",
+        "relative.txt": "symlink out of the folder",
+        "loop.txt": "symlink loop",
+        "dangling.txt": "symlink to nothing",
+        "inner.txt": f"{seeds / 'inner.txt'}: same content as good.txt",
+    }
+    assert not [p for p in opened if "secret" in p or "passwd" in p]
+    assert all("萤火虫" not in d.text for d in corpus.documents)
+
+
+def test_follow_symlinks_reads_files_outside_the_folder(tmp_path):
+    seeds = _linked_seeds(tmp_path)
+    (seeds / "passwd.txt").unlink()
+    corpus = load_corpus(seeds, follow_symlinks=True)
+    assert [d.doc_id for d in corpus.documents] == ["good.txt", "relative.txt"]
+    reasons = {s.name: s.reason for s in corpus.skipped}
+    assert reasons["loop.txt"] == "symlink loop" and reasons["dangling.txt"] == "symlink to nothing"
+    assert "same content as relative.txt" in reasons["sub/secret.txt"]
+
+
+def test_a_seeds_folder_reached_through_a_symlink_is_inside_itself(tmp_path):
+    seeds = _linked_seeds(tmp_path)
+    alias = tmp_path / "alias"
+    alias.symlink_to(seeds, target_is_directory=True)
+    corpus = load_corpus(alias)
+    assert [d.doc_id for d in corpus.documents] == ["good.txt"]
+    assert {s.name for s in corpus.skipped if s.reason == "symlink out of the folder"} == {
+        "passwd.txt",
+        "relative.txt",
+        "sub/secret.txt",
+    }
+
+
+def test_a_folder_of_links_out_only_is_named_as_unreadable(tmp_path):
+    (tmp_path / "passwd.txt").symlink_to("/etc/passwd")
+    with pytest.raises(SeedsError, match="none of the 1 .*symlink out of the folder"):
+        load_corpus(tmp_path)

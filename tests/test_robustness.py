@@ -8,6 +8,7 @@ memoised per vocabulary for this module: the index files are still all written a
 from __future__ import annotations
 
 import inspect
+import json
 import os
 import shutil
 import signal
@@ -599,3 +600,572 @@ def test_document_with_non_string_id_is_a_qa_error(service):
 
 def test_seeds_error_is_a_qa_error():
     assert issubclass(SeedsError, QAError) and issubclass(IndexUnavailable, QAError)
+
+
+# --------------------------------------------------------------------------- reused vectors
+
+_QUESTIONS_COMPARED = (FIVE_PHASES, "泰興市委書記孫耀燦強調了什麼", "what are the five phases")
+
+
+def _results(service: QAService, modes=SEARCH_MODES) -> list:
+    """What a service answers, in a form that compares equal between equal indexes."""
+    out = []
+    for question in _QUESTIONS_COMPARED:
+        for mode in modes:
+            hits = service.search(question, mode=mode).hits
+            out.append(
+                [(h.chunk.doc_id, h.chunk.start, h.chunk.end, round(h.score, 4)) for h in hits]
+            )
+    return out
+
+
+def _permute_rows(path: Path) -> None:
+    import numpy as np
+
+    rows = np.load(path)
+    np.save(path, rows[np.random.default_rng(0).permutation(len(rows))])
+
+
+def _rewrite_checksum(settings: Settings, name: str) -> None:
+    """Make the manifest agree with a changed artifact, as if the build had written it."""
+    import json
+
+    from qa.index import _sha256_file
+
+    build = current_build(settings.index_dir)
+    manifest = json.loads((build / "manifest.json").read_text(encoding="utf-8"))
+    manifest["artifacts"][name] = _sha256_file(build / name)
+    (build / "manifest.json").write_text(json.dumps(manifest), encoding="utf-8")
+
+
+def _nan_rows(path: Path) -> None:
+    import numpy as np
+
+    rows = np.load(path)
+    rows[3] = np.nan
+    np.save(path, rows)
+
+
+def _float64(path: Path) -> None:
+    import numpy as np
+
+    np.save(path, np.load(path).astype(np.float64))
+
+
+def _flip(path: Path) -> None:
+    data = bytearray(path.read_bytes())
+    data[len(data) // 2] ^= 0xFF
+    path.write_bytes(bytes(data))
+
+
+@pytest.mark.parametrize(
+    ("how", "checksum_agrees"),
+    [
+        (_empty, False),
+        (_truncate, False),
+        (_flip, False),
+        (_permute_rows, False),
+        (_nan_rows, True),
+        (_float64, True),
+    ],
+    ids=["empty", "truncate", "flip", "permuted-rows", "nan-checksum-ok", "float64-checksum-ok"],
+)
+def test_damaged_vectors_are_never_reused(copy, service, caplog, how, checksum_agrees):
+    how(current_build(copy.index_dir) / "embeddings.npy")
+    if checksum_agrees:
+        _rewrite_checksum(copy, "embeddings.npy")
+    embedder = FakeEmbedder()
+    with caplog.at_level("WARNING", logger="qa.index"):
+        report = build_index(copy, embedder, force=True)
+    rows = read_manifest(copy.index_dir)["counts"]["dense_rows"]
+    assert report.reused == 0 and report.encoded == rows > report.chunks
+    why = [r for r in caplog.records if "not reusing" in r.getMessage()]
+    assert len(why) == 1 and "\n" not in why[0].getMessage()
+    rebuilt = QAService(copy, embedder=embedder)
+    rebuilt.ensure_index()
+    assert _results(rebuilt, ["semantic"]) == _results(service, ["semantic"])
+
+
+def test_vectors_of_a_build_with_any_damaged_file_are_not_reused(copy, caplog):
+    _flip(current_build(copy.index_dir) / "dense.faiss")
+    with caplog.at_level("WARNING", logger="qa.index"):
+        report = build_index(copy, FakeEmbedder(), force=True)
+    assert report.reused == 0
+    assert "dense.faiss" in caplog.text and "checksum" in caplog.text
+
+
+def test_vectors_of_a_whole_build_are_reused(copy, caplog):
+    with caplog.at_level("WARNING", logger="qa.index"):
+        report = build_index(copy, FakeEmbedder(), force=True)
+    rows = read_manifest(copy.index_dir)["counts"]["dense_rows"]
+    assert report.encoded == 0 and report.reused == rows > report.chunks
+    assert "not reusing" not in caplog.text
+
+
+# --------------------------------------------------------------------------- damage matrix
+
+#: Every file of a build, and the pointer: what a tester damages (see the test below them).
+ARTIFACTS = (
+    "CURRENT",
+    "manifest.json",
+    "documents.jsonl",
+    "chunks.jsonl",
+    "embeddings.npy",
+    "dense.faiss",
+    "userdict.txt",
+    "lexicon.json",
+    "bm25/data.csc.index.npy",
+    "bm25/indices.csc.index.npy",
+    "bm25/indptr.csc.index.npy",
+    "bm25/params.index.json",
+    "bm25/vocab.index.json",
+)
+
+
+def _flip_bit(path: Path) -> None:
+    data = bytearray(path.read_bytes())
+    data[len(data) // 2] ^= 0x01
+    path.write_bytes(bytes(data))
+
+
+#: The five ways of the damage matrix, and the permuted rows, which only fit the vectors.
+WAYS = {"flip": _flip, "bit": _flip_bit, "truncate": _truncate, "empty": _empty, "delete": _delete}
+MATRIX = [(name, way) for name in ARTIFACTS for way in WAYS] + [("embeddings.npy", "permute")]
+
+
+def test_the_damage_matrix_covers_every_file_of_a_build(pristine):
+    build = current_build(pristine / "index")
+    files = {p.relative_to(build).as_posix() for p in build.rglob("*") if p.is_file()}
+    assert files | {"CURRENT"} == set(ARTIFACTS)
+
+
+def _damage_one(settings: Settings, name: str, way: str) -> None:
+    if name == "CURRENT":
+        path = settings.index_dir / name
+    else:
+        path = current_build(settings.index_dir) / name
+    (_permute_rows if way == "permute" else WAYS[way])(path)
+
+
+def _cli_search(monkeypatch, capsys, settings: Settings, mode: str) -> tuple[int, str, str]:
+    import io
+
+    monkeypatch.setattr(cli, "_service", lambda s: QAService(s, embedder=FakeEmbedder()))
+    monkeypatch.setattr(sys, "stdin", io.StringIO("\n".join(_QUESTIONS_COMPARED) + "\n"))
+    flags = ["--seeds", str(settings.seeds_dir), "--index", str(settings.index_dir)]
+    code = cli.main([*flags, "search", "--jsonl", "--mode", mode])
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+@pytest.fixture(scope="module")
+def good_answers(pristine: Path) -> dict[str, str]:
+    """`qa search --jsonl` over the undamaged index, per mode."""
+    mp = pytest.MonkeyPatch()
+    mp.setenv("QA_EMBED_MODEL", FakeEmbedder.name)
+    out = {}
+    try:
+        for mode in ("hybrid", "semantic"):
+            import contextlib
+            import io
+
+            buf = io.StringIO()
+            mp.setattr(cli, "_service", lambda s: QAService(s, embedder=FakeEmbedder()))
+            mp.setattr(sys, "stdin", io.StringIO("\n".join(_QUESTIONS_COMPARED) + "\n"))
+            flags = ["--seeds", str(pristine / "seeds"), "--index", str(pristine / "index")]
+            with contextlib.redirect_stdout(buf):
+                assert cli.main([*flags, "search", "--jsonl", "--mode", mode]) == 0
+            out[mode] = buf.getvalue()
+    finally:
+        mp.undo()
+    assert out["hybrid"].count("\n") == len(_QUESTIONS_COMPARED)
+    return out
+
+
+@pytest.mark.parametrize("command", ["search", "serve", "build"])
+@pytest.mark.parametrize(("name", "way"), MATRIX, ids=[f"{n}-{w}" for n, w in MATRIX])
+def test_every_damaged_index_recovers_with_the_apps_own_commands(
+    copy, service, good_answers, monkeypatch, capsys, name, way, command
+):
+    """`qa search`, `qa serve`'s loading and `qa build --force` answer as the good index does."""
+    monkeypatch.setenv("QA_EMBED_MODEL", FakeEmbedder.name)
+    _damage_one(copy, name, way)
+    if command == "serve":  # what qa.ui.launch does before it serves
+        served = QAService(copy, embedder=FakeEmbedder())
+        served.ensure_index()
+        assert _results(served) == _results(service)
+        return
+    if command == "build":
+        monkeypatch.setattr(cli, "_service", lambda s: QAService(s, embedder=FakeEmbedder()))
+        flags = ["--seeds", str(copy.seeds_dir), "--index", str(copy.index_dir)]
+        assert cli.main([*flags, "build", "--force"]) == 0, capsys.readouterr().err
+        capsys.readouterr()
+    for mode in ("hybrid", "semantic"):
+        code, out, err = _cli_search(monkeypatch, capsys, copy, mode)
+        assert code == 0 and "Traceback" not in err, err
+        assert out == good_answers[mode]
+    load_index(copy.index_dir)  # what the commands left is whole
+
+
+# --------------------------------------------------------------------------- killed at the switch
+
+
+def test_kill_9_between_the_rename_and_the_switch_keeps_the_old_index(
+    copy: Settings, tmp_path: Path, monkeypatch, capsys
+):
+    """The build folder is in place but ``CURRENT`` still names the old one: it answers."""
+    old = current_build(copy.index_dir)
+    (copy.index_dir / ".tmp-deadbeef").mkdir()  # and a leftover of an earlier death
+    env = {
+        **os.environ,
+        "PYTHONPATH": str(ROOT),
+        "QA_SEEDS_DIR": str(copy.seeds_dir),
+        "QA_INDEX_DIR": str(copy.index_dir),
+        "QA_EMBED_MODEL": FakeEmbedder.name,
+        "QA_FAULT_INJECT": "after-rename",
+    }
+    res = subprocess.run(
+        [
+            sys.executable,
+            "-c",
+            _KILLED_BUILD,
+            "none",
+            str(tmp_path / "m"),
+            str(old / "lexicon.json"),
+        ],
+        env=env,
+        capture_output=True,
+        timeout=300,
+    )
+    assert res.returncode == -signal.SIGKILL, res.stderr.decode()[-2000:]
+    builds = sorted(copy.index_dir.glob("build-*"))
+    assert len(builds) == 2 and old in builds  # renamed, never switched to
+    assert not list(copy.index_dir.glob(".tmp-*"))  # the build removed the earlier leftover
+    assert current_build(copy.index_dir) == old
+    load_index(copy.index_dir)
+    _answers(copy)
+    # `qa info` counts what the death left; the next build removes it and succeeds.
+    monkeypatch.setenv("QA_EMBED_MODEL", FakeEmbedder.name)
+    flags = ["--seeds", str(copy.seeds_dir), "--index", str(copy.index_dir)]
+    assert cli.main([*flags, "info"]) == 0
+    assert "leftovers:  1 " in capsys.readouterr().out
+    report = build_index(copy, FakeEmbedder(), force=True)
+    assert [p.name for p in copy.index_dir.glob("build-*")] == [report.path.name]
+    assert QAService(copy, embedder=FakeEmbedder()).status().leftovers == 0
+    _answers(copy)
+
+
+# --------------------------------------------------------------------------- the seeds' boundary
+
+
+def test_a_symlink_out_of_the_seeds_is_not_indexed_and_named_skipped(
+    copy, tmp_path, monkeypatch, capsys
+):
+    secret = tmp_path / "secret.txt"
+    secret.write_text(
+        "机密\n这份机密文件在种子文件夹之外，口令是欧阳澜萤火虫夜游。\n", encoding="utf-8"
+    )
+    (copy.seeds_dir / "passwd.txt").symlink_to("/etc/passwd")
+    (copy.seeds_dir / "secret.txt").symlink_to(secret)
+    (copy.seeds_dir / "loop.txt").symlink_to("loop.txt")
+    monkeypatch.setattr(cli, "_service", lambda s: QAService(s, embedder=FakeEmbedder()))
+    monkeypatch.setenv("QA_EMBED_MODEL", FakeEmbedder.name)
+    flags = ["--seeds", str(copy.seeds_dir), "--index", str(copy.index_dir)]
+    assert cli.main([*flags, "build"]) == 0
+    out = capsys.readouterr().out
+    assert "skipped passwd.txt: symlink out of the folder" in out
+    assert "skipped secret.txt: symlink out of the folder" in out
+    assert "skipped loop.txt: symlink loop" in out
+    manifest = read_manifest(copy.index_dir)
+    assert {s["name"]: s["reason"] for s in manifest["skipped"]} == {
+        "loop.txt": "symlink loop",
+        "passwd.txt": "symlink out of the folder",
+        "secret.txt": "symlink out of the folder",
+    }
+    assert manifest["seeds"]["passwd.txt"].startswith("link:")  # where it points, not /etc/passwd
+    assert manifest["counts"]["documents"] == 5
+    for question in ("root bash nologin", "欧阳澜萤火虫"):
+        assert cli.main([*flags, "search", "--jsonl", "--mode", "keyword", question]) in (0, 2)
+        passages = str(
+            [json.loads(line)["passages"] for line in capsys.readouterr().out.splitlines()]
+        )
+        assert "root:" not in passages and "萤火虫" not in passages
+    assert cli.main([*flags, "info"]) == 0
+    assert "passwd.txt: symlink out of the folder" in capsys.readouterr().out
+    service = QAService(copy, embedder=FakeEmbedder())
+    assert not service.status().stale
+    assert {"passwd.txt", "secret.txt"}.isdisjoint(service.index.documents)
+    # Opening a document by id serves the index's documents only: never the link's target.
+    for doc_id in ("passwd.txt", "secret.txt", "loop.txt"):
+        with pytest.raises(QAError, match="no indexed document"):
+            service.document(doc_id)
+        assert "qa-error" in _page(service).open_document(doc_id, 0, 10, [])
+    # Re-pointing a link makes the index stale, although the target is never read.
+    (copy.seeds_dir / "passwd.txt").unlink()
+    (copy.seeds_dir / "passwd.txt").symlink_to("/etc/hostname")
+    assert service.status().stale
+
+
+def test_qa_follow_symlinks_lets_a_link_out_be_read(copy, tmp_path):
+    secret = tmp_path / "secret.txt"
+    secret.write_text("机密\n这份机密文件在种子文件夹之外，口令是欧阳澜萤火虫夜游。\n", "utf-8")
+    (copy.seeds_dir / "secret.txt").symlink_to(secret)
+    followed = load_settings(
+        env={"QA_FOLLOW_SYMLINKS": "1"},
+        seeds_dir=copy.seeds_dir,
+        index_dir=copy.index_dir,
+        embed_model=FakeEmbedder.name,
+    )
+    assert followed.follow_symlinks and not copy.follow_symlinks
+    service = QAService(followed, embedder=FakeEmbedder())
+    service.ensure_index()
+    assert "secret.txt" in service.index.documents
+    assert "萤火虫" in service.search("欧阳澜萤火虫", mode="keyword").hits[0].chunk.text
+    with pytest.raises(ValueError, match="QA_FOLLOW_SYMLINKS"):
+        load_settings(env={"QA_FOLLOW_SYMLINKS": "maybe"})
+
+
+# --------------------------------------------------------------------------- a strict /ask
+
+
+def _page(service: QAService):
+    from qa.ui import Page
+
+    return Page(service)
+
+
+def _refused(page, caplog, question, k, mode) -> str:
+    """The message of a refused /ask call, after checking it is one clean line, logged once."""
+    import gradio as gr
+
+    caplog.clear()
+    with caplog.at_level("INFO", logger="qa"), pytest.raises(gr.Error) as err:
+        page.api_ask(question, k, mode)
+    message = err.value.message
+    assert "\n" not in message and " / " in message  # Chinese / English
+    assert "Traceback" not in message and "Error" not in message.split(" / ")[0]
+    assert not err.value.print_exception
+    lines = [r for r in caplog.records if r.name.startswith("qa")]
+    assert len(lines) == 1 and lines[0].exc_info is None and "refused" in lines[0].getMessage()
+    return message
+
+
+@pytest.mark.parametrize(
+    ("question", "k", "mode", "says"),
+    [
+        (123, 5, "hybrid", "the question must be a string"),
+        (None, 5, "hybrid", "the question must be a string"),
+        (["诸城"], 5, "hybrid", "the question must be a string"),
+        (FIVE_PHASES, "abc", "hybrid", "k must be an integer from 1 to 10"),
+        (FIVE_PHASES, 10**6, "hybrid", "k must be an integer from 1 to 10"),
+        (FIVE_PHASES, 0, "hybrid", "k must be an integer from 1 to 10"),
+        (FIVE_PHASES, -1, "hybrid", "k must be an integer from 1 to 10"),
+        (FIVE_PHASES, True, "hybrid", "k must be an integer from 1 to 10"),
+        (FIVE_PHASES, 2.5, "hybrid", "k must be an integer from 1 to 10"),
+        (FIVE_PHASES, None, "hybrid", "k must be an integer from 1 to 10"),
+        (FIVE_PHASES, 5, "fuzzy", "mode must be one of hybrid, keyword, semantic"),
+        (FIVE_PHASES, 5, None, "mode must be one of"),
+        (FIVE_PHASES, 5, ["hybrid"], "mode must be one of"),
+        ("诸城" * 1001, 5, "hybrid", "longer than 2000 characters"),
+        ("", 5, "hybrid", "cannot answer: the question is empty"),
+        ("\ud800\x00\x1b", 5, "hybrid", "cannot answer: the question is empty"),
+    ],
+)
+def test_ask_api_refuses_bad_requests_with_one_bilingual_line(
+    service, caplog, question, k, mode, says
+):
+    asked = []
+    page = _page(service)
+    real_ask = service.ask
+    service.ask = lambda *a, **kw: asked.append(a) or real_ask(*a, **kw)
+    try:
+        assert says in _refused(page, caplog, question, k, mode)
+    finally:
+        del service.ask
+    if "cannot answer" not in says:
+        assert asked == []  # checked before any work
+
+
+def test_ask_api_answers_within_bounds_and_drops_surrogates_and_controls(service):
+    page = _page(service)
+    data = page.api_ask("诸城\ud800作风\x00建设\x1b[31m年\udfff活动分为哪五个阶段", 10, "semantic")
+    assert data["passages"] and len(data["passages"]) <= 10
+    assert "\ud800" not in data["question"] and "\x00" not in data["question"]
+    one = page.api_ask(FIVE_PHASES, 1, "keyword")
+    # k=1 retrieves one passage; a card beyond it is only one an item of the answer cites.
+    parts = one["answer"]["items"] + one["answer"]["sentences"]
+    cited = {n for part in parts for n in part["citations"]}
+    assert one["passages"][0]["n"] == 1
+    assert all(p["n"] in cited for p in one["passages"][1:]) and len(one["passages"]) <= 2
+
+
+@pytest.mark.parametrize(
+    "question", ["诸城\ud800作风建设", "\udfff五个阶段", "诸城\x00\x7f\x9b作风"]
+)
+def test_lone_surrogates_and_controls_never_reach_the_pipeline(service, question):
+    assert service.ask(question).passages
+    assert service.search(question).hits
+    assert service.ask(question, history=["诸城作风建设\ud800"]).passages
+
+
+@pytest.mark.parametrize(("k", "mode"), [("abc", None), (2.5, None), (None, 3), (None, ["x"])])
+def test_wrong_types_of_k_and_mode_are_question_errors(service, k, mode):
+    for call in (service.ask, service.search):
+        with pytest.raises(QuestionError, match="must be"):
+            call(FIVE_PHASES, k=k, mode=mode)
+
+
+def test_the_chat_drops_lone_surrogates_too(service):
+    chat, history, *_ = _page(service).respond("诸城\ud800作风建设", [], [], 3, "hybrid")
+    assert "\ud800" not in chat[0]["content"] and "\ud800" not in history[0]
+    chat[0]["content"].encode("utf-8")  # gradio sends it as JSON: it must encode
+
+
+def test_rebuild_is_refused_to_a_visitor_not_logged_in_when_qa_auth_is_set(service, caplog):
+    from qa.ui import Page
+
+    rebuilt = []
+
+    class Guarded(QAService):
+        def rebuild(self, **kwargs):
+            rebuilt.append(kwargs)
+            return QAService.rebuild(self, **kwargs)
+
+    locked = Guarded(service.settings.replace(auth="admin:secret"), embedder=service.embedder)
+    page = Page(locked)
+    for username in (None, "", "someone"):
+        with caplog.at_level("WARNING", logger="qa"):
+            _, message = page.rebuild(username=username)
+        assert "log in to rebuild" in message and rebuilt == []
+    assert "rebuild refused" in caplog.text
+    _, message = page.rebuild(username="admin")
+    assert "qa-rebuilt" in message and len(rebuilt) == 1
+    # Without QA_AUTH the page is local to whoever reaches it, and so is the rebuild.
+    assert Page(QAService(service.settings, embedder=service.embedder)).may_rebuild(None)
+
+
+def test_the_rebuild_event_is_handed_the_request(service):
+    import gradio as gr
+    from gradio.utils import get_type_hints
+
+    from qa.ui import build_app
+
+    demo = build_app(service)
+    (rebuild,) = [fn for fn in demo.fns.values() if fn.concurrency_id == "rebuild"]
+    assert get_type_hints(rebuild.fn)["request"] is gr.Request
+
+
+def _raw_call(port: int, body: str) -> str:
+    """POST a JSON body to /ask as it is written; the event stream of the reply."""
+    import httpx
+
+    base = f"http://127.0.0.1:{port}/gradio_api/call/ask"
+    posted = httpx.post(base, content=body, headers={"Content-Type": "application/json"})
+    event = posted.json()["event_id"]
+    return httpx.get(f"{base}/{event}", timeout=60).text.strip()
+
+
+def test_hostile_ask_through_the_served_api(service, capfd):
+    """Over HTTP: refusals arrive as one bilingual line, and the server logs no traceback."""
+    from gradio_client import Client
+
+    from qa.ui import build_app, configure_serving
+    from tests.browser import free_port
+
+    before = sys.getswitchinterval()
+    demo = configure_serving(build_app(service), service.settings)
+    port = free_port()
+    demo.launch(server_name="127.0.0.1", server_port=port, prevent_thread_lock=True, quiet=True)
+    try:
+        client = Client(f"http://127.0.0.1:{port}/", verbose=False)
+        replies = {}
+        for name, args in {
+            "number": (123, 5, "hybrid"),
+            "k-text": (FIVE_PHASES, "abc", "hybrid"),
+            "k-huge": (FIVE_PHASES, 10**6, "hybrid"),
+            "mode": (FIVE_PHASES, 5, "nope"),
+            "empty": ("", 5, "hybrid"),
+        }.items():
+            try:
+                replies[name] = client.predict(*args, api_name="/ask")
+            except Exception as exc:  # noqa: BLE001 - the client's error carries the message
+                replies[name] = str(exc)
+        good = client.predict("诸城作风建设", 3, "keyword", api_name="/ask")
+        # A lone surrogate cannot be encoded by the client; as a JSON escape it can be sent.
+        surrogate = _raw_call(
+            port, '{"data": ["\\u8bf8\\u57ce\\ud800\\u4f5c\\u98ce", 3, "keyword"]}'
+        )
+    finally:
+        demo.close()
+        sys.setswitchinterval(before)
+    assert len(good["passages"]) == 3
+    assert surrogate.startswith("event: complete") and '"passages"' in surrogate, surrogate
+    assert "must be a string" in replies["number"] and "1 to 10" in replies["k-text"]
+    assert "1 to 10" in replies["k-huge"] and "mode must be one of" in replies["mode"]
+    assert "the question is empty" in replies["empty"]
+    for reply in replies.values():
+        assert isinstance(reply, str) and " / " in reply and "Traceback" not in reply
+    assert "Traceback" not in capfd.readouterr().err
+
+
+# --------------------------------------------------------------------------- hypothesis on /ask
+
+_SURROGATES = st.text(st.characters(categories=["Cs"]), min_size=1, max_size=3)
+_ANY_TEXT = st.lists(st.one_of(st.text(max_size=20), _SURROGATES, _HOSTILE_PIECES), max_size=8).map(
+    "".join
+)
+_ANYTHING = st.one_of(
+    st.none(), st.booleans(), st.integers(), st.floats(), st.binary(max_size=8), st.text(max_size=8)
+)
+
+
+@hsettings(
+    max_examples=200,
+    deadline=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+)
+@given(
+    question=st.one_of(_ANY_TEXT, _ANYTHING, st.lists(st.text(max_size=5), max_size=3)),
+    k=st.one_of(st.integers(min_value=-5, max_value=20), st.integers(), _ANYTHING),
+    mode=st.one_of(st.sampled_from(SEARCH_MODES), _ANYTHING),
+)
+def test_ask_api_gives_a_result_or_a_clean_refusal(service, question, k, mode):
+    import gradio as gr
+
+    try:
+        data = _page(service).api_ask(question, k, mode)
+    except gr.Error as exc:
+        assert "\n" not in exc.message and " / " in exc.message
+        assert "internal error" not in exc.message
+        return
+    # Keyword search may find nothing ("0" is in no passage): an answer with no passage.
+    assert isinstance(data, dict) and len(data["passages"]) <= k <= 10
+    json.dumps(data, ensure_ascii=False).encode("utf-8")  # what gradio sends must encode
+
+
+@hsettings(
+    max_examples=200,
+    deadline=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+)
+@given(
+    question=st.one_of(_ANY_TEXT, _ANYTHING),
+    k=st.one_of(st.integers(min_value=-3, max_value=500), _ANYTHING),
+    mode=st.one_of(st.sampled_from([*SEARCH_MODES, None]), _ANYTHING),
+    history=st.lists(st.one_of(_ANY_TEXT, _ANYTHING), max_size=3),
+)
+def test_question_pipeline_gives_a_result_or_a_question_error(service, question, k, mode, history):
+    from qa.search import prepare_query
+
+    for call in (
+        lambda: service.search(question, k=k, mode=mode),
+        lambda: service.ask(question, k=k, mode=mode, history=history),
+        lambda: prepare_query(question, service.index),
+    ):
+        try:
+            result = call()
+        except QuestionError as exc:
+            assert "\n" not in str(exc)
+            continue
+        hits = getattr(result, "hits", None) or getattr(result, "passages", None) or []
+        assert all(h.chunk.doc_id in service.index.documents for h in hits)

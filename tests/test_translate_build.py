@@ -479,3 +479,19 @@ def test_remembered_spellings_make_room_for_a_new_corpus(
     second = {"孙耀灿": 1, "王五": 1, "赵六": 1}
     for vocab in (first, second, first):
         assert Lexicon.build(vocab, path, cache_dir=tmp_path) == _reference_build(vocab, path)
+
+
+@pytest.mark.parametrize("mask", [0xFF, 0x01])
+def test_a_cache_file_altered_inside_a_string_is_not_trusted(tmp_path: Path, mask: int) -> None:
+    """A byte changed inside the marshal data still parses: only its checksum tells."""
+    path = _write(tmp_path / "cedict.txt", AWKWARD_CEDICT)
+    reference = _reference_build(AWKWARD_VOCAB, path)
+    cache = tmp_path / "cache"
+    Lexicon.build(AWKWARD_VOCAB, path, cache_dir=cache)
+    (cached,) = cache.glob("cedict-*")
+    data = bytearray(cached.read_bytes())
+    # A letter inside a gloss's text, not marshal's framing: with one bit, "Zhucheng" parses
+    # as "Zhtcheng".
+    data[data.index(b"Zhucheng") + 2] ^= mask
+    cached.write_bytes(bytes(data))
+    assert Lexicon.build(AWKWARD_VOCAB, path, cache_dir=cache) == reference

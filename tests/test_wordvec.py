@@ -128,3 +128,64 @@ def test_question_words_are_widened_in_the_query(svc) -> None:
     assert terms["风气"] == 1.0
     plain = prepare_query("诸城的干部眼下在风气上有哪些毛病？", svc.index, widen=False)
     assert set(dict(plain.terms)) < set(terms)
+
+
+def _flip(path: Path, mask: int) -> None:
+    data = bytearray(path.read_bytes())
+    data[len(data) // 2] ^= mask
+    path.write_bytes(bytes(data))
+
+
+_CACHE_DAMAGE = {
+    "flip": lambda p: _flip(p, 0xFF),
+    "bit": lambda p: _flip(p, 0x01),
+    "truncate": lambda p: p.write_bytes(p.read_bytes()[: p.stat().st_size // 2]),
+    "empty": lambda p: p.write_bytes(b""),
+    "delete": lambda p: p.unlink(),
+}
+
+
+@pytest.mark.parametrize("way", list(_CACHE_DAMAGE))
+@pytest.mark.parametrize("name", ["vectors.npy", "words.txt", "checksums.json"])
+def test_a_cache_file_damaged_in_any_way_is_never_used(
+    tmp_path: Path, fake_installed: Path, caplog: pytest.LogCaptureFixture, name: str, way: str
+) -> None:
+    cache = tmp_path / "cache"
+    good = wordvec.load_word_vectors(cache)
+    (folder,) = cache.iterdir()
+    _CACHE_DAMAGE[way](folder / name)
+    wordvec._loaded.clear()
+    with caplog.at_level(logging.WARNING, logger="qa.wordvec"):
+        again = wordvec.load_word_vectors(cache)
+    assert again is not None and again.words == good.words
+    assert np.array_equal(np.asarray(again.vectors), np.asarray(good.vectors))
+    lines = [r for r in caplog.records if "not used" in r.getMessage()]
+    assert len(lines) == 1 and "\n" not in lines[0].getMessage()
+    # ... and the damaged folder was replaced by a good one.
+    wordvec._loaded.clear()
+    caplog.clear()
+    with caplog.at_level(logging.WARNING, logger="qa.wordvec"):
+        wordvec.load_word_vectors(cache)
+    assert "not used" not in caplog.text
+
+
+def test_cached_vectors_that_are_not_finite_are_not_used_even_with_their_checksum(
+    tmp_path: Path, fake_installed: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    import hashlib
+    import json
+
+    cache = tmp_path / "cache"
+    wordvec.load_word_vectors(cache)
+    (folder,) = cache.iterdir()
+    matrix = np.load(folder / "vectors.npy")
+    matrix[1] = np.nan
+    np.save(folder / "vectors.npy", matrix)
+    sums = json.loads((folder / "checksums.json").read_text())
+    sums["vectors.npy"] = hashlib.sha256((folder / "vectors.npy").read_bytes()).hexdigest()
+    (folder / "checksums.json").write_text(json.dumps(sums))
+    wordvec._loaded.clear()
+    with caplog.at_level(logging.WARNING, logger="qa.wordvec"):
+        again = wordvec.load_word_vectors(cache)
+    assert np.isfinite(np.asarray(again.vectors, dtype=np.float32)).all()
+    assert "NaN" in caplog.text
