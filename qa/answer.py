@@ -432,7 +432,7 @@ def pick_list(
     spans: dict[str, list[Hit]] = {}
     for hit in passages:
         spans.setdefault(hit.chunk.doc_id, []).append(hit)
-    candidates: list[tuple[Enumeration, int]] = []
+    candidates: list[tuple[Enumeration, int, bool]] = []
     for doc_id, hits in spans.items():
         doc = documents.get(doc_id)
         if doc is None:
@@ -615,17 +615,36 @@ def compose_answer(
         for h in result.hits
         if h.chunk.doc_id in documents
     }
-    base = {"question": asked, "query": result.question, "notice": notice, "documents": cited}
-    if result.weak or not result.hits:
+    passages = list(result.hits)
+
+    def answer(
+        sentences: list[AnswerSentence],
+        items: list[AnswerSentence],
+        found: bool,
+        *,
+        lead: str = "",
+        why: str = "",
+    ) -> Answer:
         return Answer(
-            sentences=[], items=[], passages=result.hits, terms=result.terms, found=False, **base
+            question=asked,
+            sentences=sentences,
+            items=items,
+            passages=passages,
+            terms=result.terms,
+            found=found,
+            notice=why or notice,
+            query=result.question,
+            lead=lead,
+            documents=cited,
         )
+
+    if result.weak or not result.hits:
+        return answer([], [], False)
     if request is None and detect_list:
         request = list_request(asked)
     enum = _defined_set(result.hits, documents, asked, request) if request else None
     if enum is None and request is not None:
         enum = pick_list(result.hits, documents, result.terms, request, asked)
-    passages = list(result.hits)
     items: list[AnswerSentence] = []
     lead = ""
     ordinal = request.ordinal if request is not None else None
@@ -634,14 +653,7 @@ def compose_answer(
     if enum is not None and ordinal and 0 < ordinal <= len(enum.items):
         # One item asked for: that item and what the document says of it, not the list.
         details = _item_details(documents[enum.doc_id], enum, ordinal)
-        return Answer(
-            sentences=_cite_all(details, passages, chunks),
-            items=[],
-            passages=passages,
-            terms=result.terms,
-            found=True,
-            **base,
-        )
+        return answer(_cite_all(details, passages, chunks), [], True)
     if enum is not None:
         items = _cite_all(
             [_Span(it.text, enum.doc_id, it.start, it.end) for it in enum.items],
@@ -676,12 +688,10 @@ def compose_answer(
         question=asked,
         within=within,
     )
-    closest = {"sentences": [], "items": [], "passages": passages, "terms": result.terms}
     if need is not None and not sentences:
         # "潍坊市长是谁": passages about 市长 and 潍坊, none naming one. Closest passages only.
         logger.debug("no sentence carries the %s asked for", kind)
-        notice = NOTICE_NO_SPAN[kind]
-        return Answer(found=False, **closest, **(base | {"notice": notice}))
+        return answer([], [], False, why=NOTICE_NO_SPAN[kind])
     source = {enum.doc_id} if enum is not None else set()
     used = source or {d for s in sentences for d in _docs_of(s, passages)}
     # A follow-up's search carries its topic's words; only the question as typed counts.
@@ -690,17 +700,9 @@ def compose_answer(
     if missing:
         # "常州…分为哪五个阶段" answered from 诸城's document: not an answer about 常州.
         logger.debug("answer from documents that do not name %s", missing)
-        notice = NOTICE_OTHER_PLACE.format(names="、".join(sorted(missing)))
-        return Answer(found=False, **closest, **(base | {"notice": notice}))
-    return Answer(
-        sentences=sentences,
-        items=items,
-        passages=passages,
-        terms=result.terms,
-        found=True,
-        lead=lead,
-        **base,
-    )
+        places = "、".join(sorted(missing))
+        return answer([], [], False, why=NOTICE_OTHER_PLACE.format(names=places))
+    return answer(sentences, items, True, lead=lead)
 
 
 def answer_json(answer: Answer, documents: Mapping[str, Document]) -> dict[str, Any]:
