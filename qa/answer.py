@@ -121,6 +121,9 @@ class Answer:
     #: The documents of :attr:`passages`, by id, from the index the passages came from: a
     #: rebuild that swaps the index afterwards cannot pair a passage with another text.
     documents: Mapping[str, Document] = field(default_factory=dict)
+    #: What the question asks for (:data:`qa.question.ANSWER_KINDS`); for a time, number or
+    #: person the page marks that span in the sentences (:func:`kind_spans`).
+    kind: str = ""
     #: An English question's answer: each item's and sentence's text → its word-by-word
     #: dictionary gloss (:func:`qa.gloss.gloss_text`).
     glosses: Mapping[str, str] = field(default_factory=dict)
@@ -516,7 +519,10 @@ _QUANTITY_SPAN = re.compile(
     r"(?:平方公里|公里|万元|亿元|个|户|名|人|元|万|亿|项|家|次|位|条|岁|天|倍|所|座|件|吨|级)"
 )
 _POSTS = "书记|市长|县长|区长|主任|组长|部长|局长|主席|常委|委员|同志|镇长|厂长|经理|董事长"
-_PERSON_SPAN = re.compile(rf"(?:{_POSTS})[\u4e00-\u9fff]{{2,3}}|[\u4e00-\u9fff](?:{_POSTS})")
+# A name after its post (市委书记费高云), or a surname alone before one (桑书记).
+_PERSON_SPAN = re.compile(
+    rf"(?<!副)(?:{_POSTS})[\u4e00-\u9fff]{{2,3}}|(?<![\u4e00-\u9fff])(?!副)[\u4e00-\u9fff](?:{_POSTS})"
+)
 
 
 def _carries(kind: str, text: str, posts: Sequence[str] = ()) -> bool:
@@ -578,6 +584,15 @@ def _unnamed_places(
     return [n for n in names if not any(n in t for t in texts)]
 
 
+def kind_spans(kind: str, text: str) -> list[tuple[int, int]]:
+    """The spans of ``text`` of the kind a question asks for: dates and times, numbers in a
+    unit, names after a post (empty for other kinds)."""
+    pattern = {"time": _TIME_SPAN, "quantity": _QUANTITY_SPAN, "person": _PERSON_SPAN}.get(kind)
+    if pattern is None:
+        return []
+    return [m.span() for m in pattern.finditer(normalize(text))]
+
+
 def compose_answer(
     result: SearchResult,
     documents: Mapping[str, Document],
@@ -636,8 +651,10 @@ def compose_answer(
             query=result.question,
             lead=lead,
             documents=cited,
+            kind=kind,
         )
 
+    kind = answer_kind(asked)
     if result.weak or not result.hits:
         return answer([], [], False)
     if request is None and detect_list:
@@ -674,7 +691,7 @@ def compose_answer(
             and enum.start < h.chunk.end
         }
         max_sentences = min(max_sentences, LIST_SENTENCES)
-    kind = answer_kind(asked) if enum is None else "list"
+    kind = kind if enum is None else "list"
     need: Callable[[str], bool] | None = None
     if kind in _SPAN_KINDS:
         posts = [p for p in _POSTS.split("|") if p in normalize(asked) or p in result.terms]

@@ -74,6 +74,7 @@ def highlight_html(
     passage: Span | None = None,
     *,
     passage_id: str = "qa-passage",
+    mark_class: str = "qa-term",
 ) -> str:
     """Escape a text and mark the term spans (and a passage) in it.
 
@@ -87,6 +88,8 @@ def highlight_html(
         spans: Term spans into ``text``.
         passage: A span of ``text`` to mark as the passage, or None.
         passage_id: The id of the passage's ``<mark>``.
+        mark_class: The class of the spans' ``<mark>`` (``qa-span`` for the time, number or
+            person an answer gives).
 
     Returns:
         An HTML fragment (no surrounding element).
@@ -112,7 +115,7 @@ def highlight_html(
             ti += 1
         piece = html.escape(text[start:end])
         if ti < len(terms) and terms[ti][0] <= start:
-            piece = f'<mark class="qa-term">{piece}</mark>'
+            piece = f'<mark class="{html.escape(mark_class, quote=True)}">{piece}</mark>'
         out.append(piece)
         if passage is not None and end == passage[1]:
             out.append("</mark>")

@@ -18,7 +18,7 @@ import time
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
-from qa.answer import Answer, AnswerSentence, answer_json
+from qa.answer import Answer, AnswerSentence, answer_json, kind_spans
 from qa.corpus import Document
 from qa.errors import QAError, RequestError
 from qa.highlight import highlight_html, term_spans
@@ -76,8 +76,9 @@ body, .gradio-container, .qa-answer, .qa-card, .qa-doc {{ font-family: {FONT_STA
 .qa-card-title {{ font-weight: 600; }}
 .qa-num {{ color: var(--color-accent); font-weight: 700; margin-right: 4px; }}
 .qa-passage-text {{ margin-top: 6px; line-height: 1.6; white-space: pre-wrap; }}
-mark.qa-term {{ background: #fde68a; color: inherit; padding: 0 1px; }}
-mark.qa-passage {{ background: #bfdbfe !important; color: inherit; border-radius: 2px;
+mark.qa-term, mark.qa-span {{ background: #fde68a; color: #111827; padding: 0 1px; }}
+mark.qa-span {{ font-weight: 600; }}
+mark.qa-passage {{ background: #bfdbfe !important; color: #111827; border-radius: 2px;
   box-shadow: 0 0 0 1px #93c5fd; }}
 .qa-doc-body {{ max-height: 60vh; overflow-y: auto; white-space: pre-wrap; line-height: 1.7;
   border: 1px solid var(--border-color-primary); border-radius: 8px; padding: 10px; }}
@@ -172,7 +173,7 @@ def answer_html(answer: Answer) -> str:
         out.append(f'<ol class="qa-items">{lis}</ol>')
     elif answer.sentences:
         out.extend(
-            f"<p>{esc(s.text)}{_cites(s, answer)}{_gloss(s, answer)}</p>"
+            f"<p>{_marked(s.text, answer)}{_cites(s, answer)}{_gloss(s, answer)}</p>"
             for s in answer.sentences
         )
     else:
@@ -180,6 +181,11 @@ def answer_html(answer: Answer) -> str:
     out.append(_terms_line(answer.terms))
     out.append("</div>")
     return "".join(out)
+
+
+def _marked(text: str, answer: Answer) -> str:
+    """A sentence of the answer, escaped, with the time, number or person asked for marked."""
+    return highlight_html(text, kind_spans(answer.kind, text), mark_class="qa-span")
 
 
 def _gloss(part: AnswerSentence, answer: Answer) -> str:

@@ -9,7 +9,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from qa.answer import Answer, _carries, compose_answer
+from qa.answer import Answer, _carries, compose_answer, kind_spans
 from qa.chunk import Chunk
 from qa.corpus import Document, load_corpus
 from qa.enumerations import Enumeration, find_definition, find_enumerations
@@ -644,3 +644,11 @@ def test_near_misses_get_the_closest_passages_not_an_answer(svc: Any) -> None:
     assert svc.ask(FIVE_PHASES).found
     speaker = svc.ask("常州“三大一实干”活动动员会上谁作了重要讲话?")
     assert speaker.found and any("费高云" in s.text for s in speaker.sentences)
+
+
+def test_kind_spans_find_what_was_asked() -> None:
+    text = "时间为5月下旬-12月底，市委书记费高云讲话，共38个问题。"
+    assert [text[a:b] for a, b in kind_spans("time", text)][:2] == ["5月", "下旬"]
+    assert [text[a:b] for a, b in kind_spans("person", text)] == ["书记费高云"]
+    assert [text[a:b] for a, b in kind_spans("quantity", text)] == ["38个"]
+    assert kind_spans("other", text) == []

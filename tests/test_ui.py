@@ -642,3 +642,21 @@ def test_an_english_question_s_answer_shows_labelled_glosses() -> None:
     html = answer_html(answer)
     assert 'class="qa-gloss"' in html and "dictionary gloss, not a translation" in html
     assert "&lt;start&gt;" in html and "<start>" not in html  # escaped like any text
+
+
+def test_the_time_asked_for_is_marked_in_the_answer() -> None:
+    answer = Answer(
+        question="动员大会是哪天召开的?",
+        sentences=[AnswerSentence("4月24日，诸城市委以视频形式召开动员大会。", (1,))],
+        items=[],
+        passages=[],
+        terms=(),
+        found=True,
+        kind="time",
+    )
+    html = answer_html(answer)
+    assert '<mark class="qa-span">4月</mark>' in html or '<mark class="qa-span">4月24日' in html
+    # The marks carry their own text colour: readable on their background in either theme.
+    from qa.ui import CSS
+
+    assert "mark.qa-term, mark.qa-span {" in CSS and "color: #111827" in CSS
