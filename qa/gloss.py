@@ -88,3 +88,72 @@ def _known_parts(word: str) -> list[str]:
 def lookup(word: str) -> list[tuple[str, str]]:
     """A word's CC-CEDICT entries, as ``(pinyin, senses "; "-joined)``."""
     return [(p, s.replace("/", "; ")) for p, s in dictionary().get(normalize(word), [])]
+
+
+_TONE_MARKS = {
+    "a": "āáǎà",
+    "e": "ēéěè",
+    "i": "īíǐì",
+    "o": "ōóǒò",
+    "u": "ūúǔù",
+    "ü": "ǖǘǚǜ",
+}
+
+
+def tone_marks(numbered: str) -> str:
+    """CC-CEDICT's numbered pinyin with tone marks: "jie1 duan4" → "jiē duàn"."""
+    out = []
+    for syllable in numbered.split():
+        syllable = syllable.replace("u:", "ü").replace("U:", "Ü")
+        if not syllable[-1:].isdigit():
+            out.append(syllable)
+            continue
+        tone, body = int(syllable[-1]), syllable[:-1]
+        if tone in (0, 5) or not body:
+            out.append(body)
+            continue
+        lower = body.lower()
+        # The mark goes on a or e, on the o of ou, else on the last vowel.
+        if "a" in lower:
+            at = lower.index("a")
+        elif "e" in lower:
+            at = lower.index("e")
+        elif "ou" in lower:
+            at = lower.index("o")
+        else:
+            vowels = [i for i, ch in enumerate(lower) if ch in _TONE_MARKS]
+            if not vowels:
+                out.append(body)
+                continue
+            at = vowels[-1]
+        mark = _TONE_MARKS[lower[at]][tone - 1]
+        out.append(body[:at] + (mark.upper() if body[at].isupper() else mark) + body[at + 1 :])
+    return " ".join(out)
+
+
+#: Senses shown in a word's pop-up at most.
+MAX_NOTE_SENSES = 4
+
+
+def word_notes(text: str) -> list[tuple[int, int, str]]:
+    """The dictionary words of a Chinese text with their pop-up note: ``(start, end, note)``,
+    the note "jiē duàn — stage; section; phase" (pinyin with tone marks, then senses).
+
+    Spans index ``text`` (the segmentation runs on its Simplified form, of the same length).
+    """
+    import jieba
+
+    table = dictionary()
+    notes = []
+    pos = 0
+    for word in jieba.cut(normalize(text)):
+        start, pos = pos, pos + len(word)
+        entries = table.get(word) if _CJK.search(word) else None
+        if not entries:
+            continue
+        readings = []
+        for pinyin, senses in entries[:2]:
+            shown = "; ".join(senses.split("/")[:MAX_NOTE_SENSES])
+            readings.append(f"{tone_marks(pinyin)} — {shown}")
+        notes.append((start, pos, " | ".join(readings)))
+    return notes

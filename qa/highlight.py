@@ -75,6 +75,7 @@ def highlight_html(
     *,
     passage_id: str = "qa-passage",
     mark_class: str = "qa-term",
+    notes: Iterable[tuple[int, int, str]] = (),
 ) -> str:
     """Escape a text and mark the term spans (and a passage) in it.
 
@@ -90,6 +91,9 @@ def highlight_html(
         passage_id: The id of the passage's ``<mark>``.
         mark_class: The class of the spans' ``<mark>`` (``qa-span`` for the time, number or
             person an answer gives).
+        notes: ``(start, end, note)`` of words whose note shows under the pointer (pinyin and
+            senses, :func:`qa.gloss.word_notes`): each becomes ``<span class="qa-w"
+            title=note>`` inside any mark.
 
     Returns:
         An HTML fragment (no surrounding element).
@@ -103,17 +107,25 @@ def highlight_html(
     cuts = {0, n}
     for s, e in terms:
         cuts.update((s, e))
+    words = sorted((max(0, s), min(n, e), note) for s, e, note in notes if min(n, e) > max(0, s))
+    for s, e, _ in words:
+        cuts.update((s, e))
     if passage is not None:
         cuts.update(passage)
     bounds = sorted(cuts)
     out: list[str] = []
-    ti = 0
+    ti = wi = 0
     for start, end in zip(bounds, bounds[1:], strict=False):
         if passage is not None and start == passage[0]:
             out.append(f'<mark class="qa-passage" id="{html.escape(passage_id, quote=True)}">')
         while ti < len(terms) and terms[ti][1] <= start:
             ti += 1
         piece = html.escape(text[start:end])
+        while wi < len(words) and words[wi][1] <= start:
+            wi += 1
+        if wi < len(words) and words[wi][0] <= start:
+            title = html.escape(words[wi][2], quote=True)
+            piece = f'<span class="qa-w" title="{title}">{piece}</span>'
         if ti < len(terms) and terms[ti][0] <= start:
             piece = f'<mark class="{html.escape(mark_class, quote=True)}">{piece}</mark>'
         out.append(piece)

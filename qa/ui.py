@@ -21,6 +21,7 @@ from typing import Any
 from qa.answer import Answer, AnswerSentence, answer_json, kind_spans
 from qa.corpus import Document
 from qa.errors import QAError, RequestError
+from qa.gloss import word_notes
 from qa.highlight import highlight_html, term_spans
 from qa.search import Hit, clean_question
 from qa.service import QAService, Status
@@ -66,6 +67,7 @@ body, .gradio-container, .qa-answer, .qa-card, .qa-doc {{ font-family: {FONT_STA
 .qa-terms, .qa-meta, .qa-query {{ color: var(--body-text-color-subdued); font-size: 0.9em; }}
 .qa-notice {{ color: var(--color-accent); }}
 .qa-gloss {{ display: block; font-size: 0.9em; font-style: italic; }}
+.qa-w {{ cursor: help; }}
 .qa-gloss-label {{ font-style: normal; font-weight: 600; }}
 .qa-notfound {{ font-weight: 600; }}
 .qa-answer ol.qa-items {{ padding-left: 1.8em; margin: 4px 0; list-style: decimal outside; }}
@@ -168,7 +170,8 @@ def answer_html(answer: Answer) -> str:
         if lead:
             out.append(f'<p class="qa-lead">{esc(lead)}</p>')
         lis = "".join(
-            f"<li>{esc(s.text)}{_cites(s, answer)}{_gloss(s, answer)}</li>" for s in answer.items
+            f"<li>{_marked(s.text, answer)}{_cites(s, answer)}{_gloss(s, answer)}</li>"
+            for s in answer.items
         )
         out.append(f'<ol class="qa-items">{lis}</ol>')
     elif answer.sentences:
@@ -185,7 +188,9 @@ def answer_html(answer: Answer) -> str:
 
 def _marked(text: str, answer: Answer) -> str:
     """A sentence of the answer, escaped, with the time, number or person asked for marked."""
-    return highlight_html(text, kind_spans(answer.kind, text), mark_class="qa-span")
+    return highlight_html(
+        text, kind_spans(answer.kind, text), mark_class="qa-span", notes=word_notes(text)
+    )
 
 
 def _gloss(part: AnswerSentence, answer: Answer) -> str:
@@ -227,7 +232,7 @@ def card_html(n: int, hit: Hit, doc: Document | None, terms: Sequence[str] = ())
     """
     title = doc.title if doc is not None and doc.title else hit.chunk.doc_id
     text = hit.chunk.text
-    body = highlight_html(text, term_spans(text, hit.terms or terms))
+    body = highlight_html(text, term_spans(text, hit.terms or terms), notes=word_notes(text))
     return (
         f'<div class="qa-card" id="qa-card-{n}">'
         f'<div class="qa-card-title"><span class="qa-num">[{n}]</span>{esc(title)}</div>'

@@ -7,7 +7,7 @@ from typing import Any
 import pytest
 
 from qa.answer import answer_json
-from qa.gloss import gloss_text, lookup, word_gloss
+from qa.gloss import gloss_text, lookup, tone_marks, word_gloss, word_notes
 from tests.conftest import FIVE_PHASES
 
 
@@ -41,3 +41,28 @@ def test_an_english_question_gets_glosses_a_chinese_one_does_not(real_service: A
     chinese = real_service.ask(FIVE_PHASES)
     assert chinese.items and not chinese.glosses
     assert all("gloss" not in i for i in answer_json(chinese, chinese.documents)["answer"]["items"])
+
+
+@pytest.mark.parametrize(
+    ("numbered", "marked"),
+    [
+        ("jie1 duan4", "jiē duàn"),
+        ("lu:4", "lǜ"),
+        ("gui4", "guì"),
+        ("Zhu1 cheng2", "Zhū chéng"),
+        ("de5", "de"),
+        ("dou1", "dōu"),
+    ],
+)
+def test_tone_marks(numbered: str, marked: str) -> None:
+    assert tone_marks(numbered) == marked
+
+
+def test_word_notes_span_the_words_of_the_text_as_written() -> None:
+    text = "統一思想阶段"
+    notes = word_notes(text)
+    assert [(text[a:b], note.split(" — ")[0]) for a, b, note in notes] == [
+        ("統一", "tǒng yī"),
+        ("思想", "sī xiǎng"),
+        ("阶段", "jiē duàn"),
+    ]

@@ -89,3 +89,11 @@ def test_highlight_html_keeps_the_text_and_balances_marks(
     assert _unmark(out) == text
     assert out.count("<mark") == out.count("</mark>")
     assert "<" not in re.sub(r"</?mark[^>]*>", "", out)
+
+
+def test_word_notes_become_escaped_titles_inside_the_marks() -> None:
+    out = highlight_html("阶段甲", [(0, 2)], notes=[(0, 2, 'jiē duàn — "stage"<b>')])
+    assert out == (
+        '<mark class="qa-term"><span class="qa-w" title="jiē duàn — &quot;stage&quot;&lt;b&gt;">'
+        "阶段</span></mark>甲"
+    )

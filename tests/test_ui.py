@@ -123,7 +123,7 @@ def test_citation_markers_name_their_passage_escaped(svc: Any) -> None:
     bad = dataclasses.replace(answer, passages=[hostile, *answer.passages[1:]])
     out = answer_html(bad)
     assert "<img" not in out and "&quot;&gt;&lt;img src=x" in out
-    tip = re.findall(r'title="([^"]*)"', out)[0]
+    tip = re.findall(r'title="([^"]*)" class="qa-cite"', out)[0]
     assert tip.endswith("…") and len(html.unescape(tip)) < 100 + len(title) + 10
 
 
@@ -131,7 +131,7 @@ def test_answer_html_sentences_query_and_not_found() -> None:
     sentences = [AnswerSentence("三是督查整改。", (2,))]
     answer = Answer("那第三个呢?", sentences, [], [], ("阶段",), True)
     object.__setattr__(answer, "query", "诸城作风建设年活动第三个阶段")
-    out = answer_html(answer)
+    out = _plain(answer_html(answer))
     assert "<p>三是督查整改。" in out and "[2]" in out
     assert "理解为 / understood as: 诸城作风建设年活动第三个阶段" in out
     missing = Answer("GDP", [], [], [], ("gdp",), False)
@@ -654,9 +654,28 @@ def test_the_time_asked_for_is_marked_in_the_answer() -> None:
         found=True,
         kind="time",
     )
-    html = answer_html(answer)
-    assert '<mark class="qa-span">4月</mark>' in html or '<mark class="qa-span">4月24日' in html
+    html = _plain(answer_html(answer))
+    marked = "".join(re.findall(r'<mark class="qa-span">([^<]*)</mark>', html))
+    assert marked.startswith("4月24日")
     # The marks carry their own text colour: readable on their background in either theme.
     from qa.ui import CSS
 
     assert "mark.qa-term, mark.qa-span {" in CSS and "color: #111827" in CSS
+
+
+def _plain(html_text: str) -> str:
+    """HTML less the words' dictionary pop-ups (their spans, not their text)."""
+    return re.sub(r'<span class="qa-w" title="[^"]*">([^<]*)</span>', r"\1", html_text)
+
+
+def test_chinese_words_carry_their_pinyin_and_senses_under_the_pointer(svc: Any) -> None:
+    answer = svc.ask(FIVE_PHASES, k=2, mode="keyword")
+    out = answer_html(answer)
+    notes = dict(re.findall(r'<span class="qa-w" title="([^"]*)">([^<]*)</span>', out)[::-1])
+    assert any(word == "阶段" and "jiē duàn" in note for note, word in notes.items())
+    card = card_html(1, answer.passages[0], svc.index.documents[answer.passages[0].chunk.doc_id])
+    assert 'class="qa-w" title="' in card and "stage" in card
+    # Term marks and word spans nest: the card still shows the passage's text, whole.
+    shown = html.unescape(re.sub(r"<[^>]+>", "", card))
+    assert answer.passages[0].chunk.text.replace("\n", " ")[:60] in shown.replace("\n", " ")
+
