@@ -100,6 +100,8 @@ class AnswerSentence:
 
     text: str
     citations: tuple[int, ...]
+    #: The short name the text explains (六访 for "走访老干部、老党员…"), shown before it.
+    label: str = ""
 
 
 @dataclass(frozen=True)
@@ -197,6 +199,7 @@ class _Span:
     doc_id: str
     start: int
     end: int
+    label: str = ""
 
 
 def _cite_all(
@@ -220,7 +223,7 @@ def _cite_all(
             if holder is not None:
                 passages.append(Hit(holder, 0.0, len(passages) + 1, 0.0, 0.0, ()))
                 cites = (len(passages),)
-        out.append(AnswerSentence(span.text, cites))
+        out.append(AnswerSentence(span.text, cites, span.label))
     return out
 
 
@@ -250,6 +253,44 @@ def _explanation(doc: Document, item: Item, enum: Enumeration) -> _Span | None:
                 sentence = text[lo + a : lo + b]
                 return _Span(clip(sentence, MAX_SENTENCE_CHARS), doc.doc_id, lo + a, lo + b)
     return None
+
+
+#: Items this short are names, not statements: 六访, 三清, 四帮助.
+MAX_LABEL_CHARS = 4
+# "…“六访、三清、四帮助”，即走访…；摸清…；切实做到帮助…。": the names, then what each means.
+_EXPLAINED_AS = re.compile(r"^[”」\"]?\s*[，,]?\s*(?:即|就是|分别是|是指)[:：]?")
+
+
+def _label_explanations(doc: Document, enum: Enumeration) -> list[_Span] | None:
+    """A list of short names followed by what each stands for, one ;-separated clause per
+    name: the clauses as the items, each labelled with its name. None when the list is not
+    such (its items are statements, or the clauses don't match them one for one)."""
+    if enum.kind not in _INLINE_KINDS or any(
+        len(it.text.strip("“”「」")) > MAX_LABEL_CHARS for it in enum.items
+    ):
+        return None
+    text = doc.text
+    m = _EXPLAINED_AS.match(text[enum.end : enum.end + 12])
+    if m is None:
+        return None
+    start = enum.end + m.end()
+    stops = [p for p in (text.find(c, start) for c in "。\n") if p >= 0]
+    end = min(stops, default=len(text))
+    clauses, pos = [], start
+    for piece in re.split(r"([；;])", text[start:end]):
+        if piece in ("；", ";"):
+            pos += 1
+            continue
+        if piece.strip():
+            lead = len(piece) - len(piece.lstrip())
+            clauses.append((pos + lead, pos + len(piece.rstrip())))
+        pos += len(piece)
+    if len(clauses) != len(enum.items):
+        return None
+    return [
+        _Span(clip(text[a:b], MAX_SENTENCE_CHARS), doc.doc_id, a, b, label=it.text)
+        for it, (a, b) in zip(enum.items, clauses, strict=True)
+    ]
 
 
 def _item_details(doc: Document, enum: Enumeration, ordinal: int) -> list[_Span]:
@@ -672,8 +713,11 @@ def compose_answer(
         details = _item_details(documents[enum.doc_id], enum, ordinal)
         return answer(_cite_all(details, passages, chunks), [], True)
     if enum is not None:
+        spans = (
+            _label_explanations(documents[enum.doc_id], enum) if enum.doc_id in documents else None
+        )
         items = _cite_all(
-            [_Span(it.text, enum.doc_id, it.start, it.end) for it in enum.items],
+            spans or [_Span(it.text, enum.doc_id, it.start, it.end) for it in enum.items],
             passages,
             chunks,
         )
@@ -735,6 +779,8 @@ def answer_json(answer: Answer, documents: Mapping[str, Document]) -> dict[str, 
         out = []
         for s in items:
             row: dict[str, Any] = {"text": s.text, "citations": list(s.citations)}
+            if s.label:
+                row["label"] = s.label
             if s.text in answer.glosses:
                 row["gloss"] = answer.glosses[s.text]
             out.append(row)

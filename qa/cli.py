@@ -178,8 +178,11 @@ def cmd_ask(settings: Settings, args: argparse.Namespace) -> int:
     print(f"searched for: {' '.join(answer.terms)}")
     if not answer.found:
         print("No relevant passage found. Nearest passages (weak matches):")
+    if answer.lead and answer.items:
+        print(answer.lead)
     for s in answer.items or answer.sentences:
-        print(f"- {s.text} {''.join(f'[{n}]' for n in s.citations)}")
+        label = f"{s.label}：" if s.label else ""
+        print(f"- {label}{s.text} {''.join(f'[{n}]' for n in s.citations)}")
     print()
     for n, h in enumerate(answer.passages, start=1):
         doc = service.index.documents[h.chunk.doc_id]

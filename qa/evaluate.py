@@ -74,7 +74,7 @@ class AnswerScore:
 def answer_text(answer: Any) -> str:
     """The answer as the page shows it: lead, items, then sentences, one per line."""
     parts = [answer.lead] if answer.lead else []
-    parts += [it.text for it in answer.items]
+    parts += [f"{it.label}：{it.text}" if it.label else it.text for it in answer.items]
     parts += [s.text for s in answer.sentences]
     return "\n".join(parts)
 

@@ -68,6 +68,7 @@ body, .gradio-container, .qa-answer, .qa-card, .qa-doc {{ font-family: {FONT_STA
 .qa-notice {{ color: var(--color-accent); }}
 .qa-gloss {{ display: block; font-size: 0.9em; font-style: italic; }}
 .qa-w {{ cursor: help; }}
+.qa-label {{ font-weight: 600; }}
 .qa-gloss-label {{ font-style: normal; font-weight: 600; }}
 .qa-notfound {{ font-weight: 600; }}
 .qa-answer ol.qa-items {{ padding-left: 1.8em; margin: 4px 0; list-style: decimal outside; }}
@@ -170,7 +171,7 @@ def answer_html(answer: Answer) -> str:
         if lead:
             out.append(f'<p class="qa-lead">{esc(lead)}</p>')
         lis = "".join(
-            f"<li>{_marked(s.text, answer)}{_cites(s, answer)}{_gloss(s, answer)}</li>"
+            f"<li>{_label(s)}{_marked(s.text, answer)}{_cites(s, answer)}{_gloss(s, answer)}</li>"
             for s in answer.items
         )
         out.append(f'<ol class="qa-items">{lis}</ol>')
@@ -184,6 +185,11 @@ def answer_html(answer: Answer) -> str:
     out.append(_terms_line(answer.terms))
     out.append("</div>")
     return "".join(out)
+
+
+def _label(item: AnswerSentence) -> str:
+    """The short name an item explains (六访), before the explanation."""
+    return f'<span class="qa-label">{esc(item.label)}</span>：' if item.label else ""
 
 
 def _marked(text: str, answer: Answer) -> str:

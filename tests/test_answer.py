@@ -652,3 +652,30 @@ def test_kind_spans_find_what_was_asked() -> None:
     assert [text[a:b] for a, b in kind_spans("person", text)] == ["书记费高云"]
     assert [text[a:b] for a, b in kind_spans("quantity", text)] == ["38个"]
     assert kind_spans("other", text) == []
+
+
+def test_items_that_are_only_names_come_with_what_each_stands_for(svc: Any) -> None:
+    # “六访、三清、四帮助”，即走访…；摸清…；切实做到帮助…: the labels alone say nothing.
+    answer = svc.ask("干部下基层要做到“六访、三清、四帮助”，是哪些?")
+    if not answer.items or answer.items[0].label != "六访":
+        pytest.skip(f"the list was not found by the fake embedder: {answer.items}")
+    assert [i.label for i in answer.items] == ["六访", "三清", "四帮助"]
+    assert answer.items[0].text.startswith("走访老干部")
+    assert answer.items[1].text == "摸清富民思路、摸清群众关注热点、摸清和谐稳定动态"
+    _assert_citations_hold(answer)
+
+
+def test_label_explanations_need_one_clause_per_name() -> None:
+    from qa.answer import _label_explanations
+    from qa.enumerations import Item
+
+    doc = _doc("要做到“一看、二查”，即看思想；查成效。另有“三访、四帮”，即回访群众。")
+    first = Enumeration("d.txt", "quoted_series", (Item("一看", 4, 6), Item("二查", 7, 9)))
+    assert doc.text[4:6] == "一看" and doc.text[9] == "”"
+    spans = _label_explanations(doc, first)
+    assert spans is not None and [(s.label, s.text) for s in spans] == [
+        ("一看", "看思想"),
+        ("二查", "查成效"),
+    ]
+    second = Enumeration("d.txt", "quoted_series", (Item("三访", 23, 25), Item("四帮", 26, 28)))
+    assert doc.text[23:25] == "三访" and _label_explanations(doc, second) is None  # one clause
