@@ -599,11 +599,8 @@ def _docs_of(part: AnswerSentence, passages: Sequence[Hit]) -> set[str]:
     return {passages[n - 1].chunk.doc_id for n in part.citations if 0 < n <= len(passages)}
 
 
-def _unnamed_places(
-    question: str, terms: Sequence[str], used: Collection[str], documents: Mapping[str, Document]
-) -> list[str]:
-    """Place names the question asks about (诸城, 常州) that none of the documents the answer
-    comes from mentions: the answer is about somewhere else."""
+def _place_names(question: str, terms: Sequence[str]) -> list[str]:
+    """The proper names (places, people) a question asks about: 诸城, 常州, 孙耀灿."""
     from jieba import posseg
 
     tags = posseg.dt.word_tag_tab
@@ -616,9 +613,16 @@ def _unnamed_places(
     entries = dictionary()
     # A proper name: CC-CEDICT has no ordinary (lower-case pinyin) entry for it (东西, 城市
     # and 上台 are tagged as places or names by jieba, but are ordinary words).
-    names = [
+    return sorted(
         w for w in words if 2 <= len(w) <= 3 and all(p[:1].isupper() for p, _ in entries.get(w, []))
-    ]
+    )
+
+
+def _unnamed_places(
+    names: Sequence[str], used: Collection[str], documents: Mapping[str, Document]
+) -> list[str]:
+    """The names that none of the documents the answer comes from mentions: the answer is
+    about somewhere (someone) else."""
     texts = [normalize(documents[d].title + documents[d].text) for d in used if d in documents]
     if not texts:
         return []
@@ -740,6 +744,9 @@ def compose_answer(
     if kind in _SPAN_KINDS:
         posts = [p for p in _POSTS.split("|") if p in normalize(asked) or p in result.terms]
         need = lambda text: _carries(kind, text, posts)  # noqa: E731
+    # A follow-up's search carries its topic's words; only the question as typed counts.
+    own_terms = result.terms if asked.strip() == result.question.strip() else ()
+    names = _place_names(asked, own_terms)
     sentences = pick_sentences(
         result.hits,
         result.terms,
@@ -755,9 +762,7 @@ def compose_answer(
         return answer([], [], False, why=NOTICE_NO_SPAN[kind])
     source = {enum.doc_id} if enum is not None else set()
     used = source or {d for s in sentences for d in _docs_of(s, passages)}
-    # A follow-up's search carries its topic's words; only the question as typed counts.
-    own_terms = result.terms if asked.strip() == result.question.strip() else ()
-    missing = _unnamed_places(asked, own_terms, used, documents)
+    missing = _unnamed_places(names, used, documents)
     if missing:
         # "常州…分为哪五个阶段" answered from 诸城's document: not an answer about 常州.
         logger.debug("answer from documents that do not name %s", missing)
