@@ -205,8 +205,8 @@ def _parallel_lists(doc_id: str, text: str, key: str, lo: int, hi: int) -> list[
     pos = lo
     for line in text[lo:hi].split("\n"):
         if line.strip():
-            first = split_sentences(line)[0]
-            paragraphs.append((pos + first[0], pos + first[1]))
+            sentence = split_sentences(line)[0]
+            paragraphs.append((pos + sentence[0], pos + sentence[1]))
         pos += len(line) + 1
 
     def tail(span: tuple[int, int]) -> str:
