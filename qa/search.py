@@ -201,7 +201,7 @@ def prepare_query(
     lexicon = index.lexicon
     concepts = [Concept(h, ((h, 1.0), *parts[h])) for h in heads]
     concepts += [Concept(t, ((t, 1.0),)) for t in dict.fromkeys(known_latin)]
-    translated = []
+    translated: list[str] = []
     if translate and lexicon is not None:
         by_origin: dict[str, list[tuple[str, float]]] = {}
         # One entry per term, from its best span.
@@ -431,8 +431,8 @@ def _term_scores(index: Index, query: Query) -> tuple[np.ndarray, TermScores]:
     """
     n = len(index.chunks)
     total = np.zeros(n, dtype=np.float32)
-    cols = []
-    spans = {}
+    cols: list[np.ndarray] = []
+    spans: dict[str, tuple[int, int]] = {}
     for term, weight in query.terms:
         col = np.asarray(index.bm25.get_scores([term]), dtype=np.float32)
         total += weight * col
@@ -659,7 +659,7 @@ def _quantity_missing(question: str, chunks: list[Chunk]) -> bool:
 
 def _capitalised(word: str, question: str) -> bool:
     found = re.search(rf"(?<![A-Za-z]){re.escape(word)}(?![A-Za-z])", question, re.IGNORECASE)
-    return bool(found) and found.group()[0].isupper()
+    return found is not None and found.group()[0].isupper()
 
 
 def _is_noun(word: str) -> bool:
