@@ -19,6 +19,7 @@ from typing import Any
 import numpy as np
 
 from qa.chunk import Chunk
+from qa.embed import Embedder
 from qa.errors import QuestionError
 from qa.index import Index
 from qa.settings import WIDENING_STAGES
@@ -677,7 +678,7 @@ def _is_noun(word: str) -> bool:
 _HNSW_CANDIDATES = 200
 
 
-def dense_scores(index: Index, embedder: object, query: Query) -> np.ndarray:
+def dense_scores(index: Index, embedder: Embedder, query: Query) -> np.ndarray:
     """Cosine similarity of every chunk to the question: of its nearest sentence window.
 
     Small indexes multiply all the embeddings (exact, and cheap below HNSW_MIN_CHUNKS). An
@@ -685,7 +686,7 @@ def dense_scores(index: Index, embedder: object, query: Query) -> np.ndarray:
     lowest candidate score, which bounds its own from above, so the top of the ranking is kept.
     """
     # In Simplified script, as the passages were embedded (qa.index.build_index).
-    qvec = embedder.encode_queries([query.normalized])  # type: ignore[attr-defined]
+    qvec = embedder.encode_queries([query.normalized])
     # A chunk scores as its best sentence window (qa.index.dense_texts).
     if (index.manifest.get("dense") or {}).get("type") == "hnsw":
         k = min(_HNSW_CANDIDATES, index.dense.ntotal)
@@ -810,7 +811,7 @@ def search(
     index: Index,
     question: str,
     *,
-    embedder: object | None = None,
+    embedder: Embedder | None = None,
     k: int = 5,
     mode: str = "hybrid",
     fusion: Fusion | None = None,

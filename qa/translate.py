@@ -630,6 +630,8 @@ class Lexicon:
             return NotImplemented
         return self.to_dict() == other.to_dict()
 
+    # Lexicons compare by content, so they are not hashable. typeshed declares
+    # object.__hash__ a method, and mypy will not take None for it.
     __hash__ = None  # type: ignore[assignment]
 
     # ----- building -----------------------------------------------------------------------
