@@ -15,8 +15,10 @@ export TRANSFORMERS_OFFLINE := 1
 run: setup index
 	$(PY) app.py
 
+# mypy checks the package (qa/) only; tests/ and bench/ are linted by ruff but not type-checked.
 test: setup-test browser
 	$(VENV)/bin/ruff check qa tests app.py bench
+	$(VENV)/bin/mypy qa
 	$(PY) -m pytest -q -rs
 
 index: setup
@@ -58,6 +60,7 @@ $(BROWSER_STAMP): | $(TEST_STAMP)
 
 lint: setup-test
 	$(VENV)/bin/ruff check qa tests app.py bench
+	$(VENV)/bin/mypy qa
 
 # Before and after: the embedder the default replaced (MiniLM, torch) against the default.
 bench: setup-test

@@ -12,6 +12,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from typing import Protocol
 
 _ENDERS = "。！？；!?;…"
 # Closing quotes and brackets belong to the sentence they close.
@@ -168,8 +169,18 @@ def chunk_text(
     return spans
 
 
+class _Doc(Protocol):
+    """What chunking needs of a document (``qa.corpus.Document`` has it)."""
+
+    @property
+    def doc_id(self) -> str: ...
+
+    @property
+    def text(self) -> str: ...
+
+
 def chunk_documents(
-    docs: Iterable[object],
+    docs: Iterable[_Doc],
     *,
     min_chars: int = 150,
     max_chars: int = 350,
@@ -191,7 +202,7 @@ def chunk_documents(
     chunks: list[Chunk] = []
     next_id = first_id
     for doc in docs:
-        text: str = doc.text  # type: ignore[attr-defined]
+        text = doc.text
         heads = _headings(text)
         for start, end in chunk_text(
             text, min_chars=min_chars, max_chars=max_chars, overlap=overlap
@@ -199,7 +210,7 @@ def chunk_documents(
             chunks.append(
                 Chunk(
                     chunk_id=next_id,
-                    doc_id=doc.doc_id,  # type: ignore[attr-defined]
+                    doc_id=doc.doc_id,
                     start=start,
                     end=end,
                     text=text[start:end],

@@ -392,7 +392,10 @@ class SentenceTransformerEmbedder:
         getdim = getattr(self._model, "get_embedding_dimension", None) or (
             self._model.get_sentence_embedding_dimension
         )
-        self.dim = int(getdim())
+        dim = getdim()
+        if dim is None:  # a model without a fixed output size cannot fill an index
+            raise ModelError(f"embedding model {self.name!r} does not say its vector size")
+        self.dim = int(dim)
         configured = getattr(self._model, "prompts", None)
         self.prompts = prompts_for(
             f"{name}/{target}" if Path(target).exists() else name,

@@ -205,8 +205,8 @@ def _parallel_lists(doc_id: str, text: str, key: str, lo: int, hi: int) -> list[
     pos = lo
     for line in text[lo:hi].split("\n"):
         if line.strip():
-            first = split_sentences(line)[0]
-            paragraphs.append((pos + first[0], pos + first[1]))
+            sentence = split_sentences(line)[0]
+            paragraphs.append((pos + sentence[0], pos + sentence[1]))
         pos += len(line) + 1
 
     def tail(span: tuple[int, int]) -> str:
@@ -321,7 +321,9 @@ def _series_lists(doc_id: str, text: str, key: str, lo: int, hi: int) -> list[En
         sentence = key[s:e]
         # Items before a count label: …政治意识、赶超意识…“六种意识” / …作风等八种不良作风.
         for m in _LABEL_RE.finditer(sentence):
-            n = cn_number(re.match(rf"[{CN_NUMERALS}]+|\d+", m[3])[0])  # type: ignore[index]
+            number = re.match(rf"[{CN_NUMERALS}]+|\d+", m[3])
+            assert number is not None  # _LABEL_RE's third group starts with a number
+            n = cn_number(number[0])
             # A label names the series before it only when quoted (“六种意识”) or after 等,
             # and when it closes the clause: “三个年”行动 / (以下简称“三个年”) name no series.
             labelled = (m[2] and m[4]) or m[1] == "等"

@@ -216,9 +216,9 @@ def analyze_followup(question: str, history: Sequence[str] = ()) -> Followup:
     own_request = list_request(question)
     if ordinal is not None:
         # "第三个阶段呢": item 3 of the list the topic asked for.
-        base = topic_request or own_request
+        asked = topic_request or own_request
         request: ListRequest | None = ListRequest(
-            count=base.count if base else None, ordinal=ordinal, noun=base.noun if base else ""
+            count=asked.count if asked else None, ordinal=ordinal, noun=asked.noun if asked else ""
         )
     elif own_request is not None or _ASKS.search(normalize(question)):
         # The follow-up asks its own question ("它是什么时候开始的"): no list unless it asks one.

@@ -630,14 +630,14 @@ def make_dense_index(vectors: np.ndarray, min_hnsw: int | None = None) -> tuple[
 
     n, dim = vectors.shape
     if n < (HNSW_MIN_CHUNKS if min_hnsw is None else min_hnsw):
-        dense = faiss.IndexFlatIP(dim)
-        dense.add(vectors)
-        return dense, {"type": "flat"}
-    dense = faiss.IndexHNSWFlat(dim, HNSW_M, faiss.METRIC_INNER_PRODUCT)
-    dense.hnsw.efConstruction = HNSW_EF_CONSTRUCTION
-    dense.hnsw.efSearch = HNSW_EF_SEARCH
-    dense.add(np.ascontiguousarray(vectors, dtype=np.float32))
-    return dense, {
+        flat = faiss.IndexFlatIP(dim)
+        flat.add(vectors)
+        return flat, {"type": "flat"}
+    graph = faiss.IndexHNSWFlat(dim, HNSW_M, faiss.METRIC_INNER_PRODUCT)
+    graph.hnsw.efConstruction = HNSW_EF_CONSTRUCTION
+    graph.hnsw.efSearch = HNSW_EF_SEARCH
+    graph.add(np.ascontiguousarray(vectors, dtype=np.float32))
+    return graph, {
         "type": "hnsw",
         "m": HNSW_M,
         "ef_construction": HNSW_EF_CONSTRUCTION,
@@ -752,8 +752,11 @@ def _json_lines(path: Path) -> list[Any]:
     then ``json.loads`` per line). The standard library is the fallback, with the same rows.
     """
     data = path.read_bytes()
+    loads: Callable[[bytes], Any]
     try:
-        from orjson import loads
+        import orjson
+
+        loads = orjson.loads
     except ImportError:  # gradio depends on orjson; tests cover the fallback
         loads = json.loads
     return [loads(line) for line in data.splitlines() if line.strip()]

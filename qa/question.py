@@ -158,9 +158,9 @@ def count_of(question: str) -> int | None:
             n = cn_number(m[1])
             if n and n > 1:
                 return n
-    m = _EN_NUMBER_RE.search(norm)
-    if m:
-        word = m[1].lower()
+    en = _EN_NUMBER_RE.search(norm)
+    if en:
+        word = en[1].lower()
         n = int(word) if word.isdigit() else _EN_NUMBERS[word]
         if n > 1:
             return n

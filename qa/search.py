@@ -19,6 +19,7 @@ from typing import Any
 import numpy as np
 
 from qa.chunk import Chunk
+from qa.embed import Embedder
 from qa.errors import QuestionError
 from qa.index import Index
 from qa.settings import WIDENING_STAGES
@@ -201,7 +202,7 @@ def prepare_query(
     lexicon = index.lexicon
     concepts = [Concept(h, ((h, 1.0), *parts[h])) for h in heads]
     concepts += [Concept(t, ((t, 1.0),)) for t in dict.fromkeys(known_latin)]
-    translated = []
+    translated: list[str] = []
     if translate and lexicon is not None:
         by_origin: dict[str, list[tuple[str, float]]] = {}
         # One entry per term, from its best span.
@@ -431,8 +432,8 @@ def _term_scores(index: Index, query: Query) -> tuple[np.ndarray, TermScores]:
     """
     n = len(index.chunks)
     total = np.zeros(n, dtype=np.float32)
-    cols = []
-    spans = {}
+    cols: list[np.ndarray] = []
+    spans: dict[str, tuple[int, int]] = {}
     for term, weight in query.terms:
         col = np.asarray(index.bm25.get_scores([term]), dtype=np.float32)
         total += weight * col
@@ -659,7 +660,7 @@ def _quantity_missing(question: str, chunks: list[Chunk]) -> bool:
 
 def _capitalised(word: str, question: str) -> bool:
     found = re.search(rf"(?<![A-Za-z]){re.escape(word)}(?![A-Za-z])", question, re.IGNORECASE)
-    return bool(found) and found.group()[0].isupper()
+    return found is not None and found.group()[0].isupper()
 
 
 def _is_noun(word: str) -> bool:
@@ -677,7 +678,7 @@ def _is_noun(word: str) -> bool:
 _HNSW_CANDIDATES = 200
 
 
-def dense_scores(index: Index, embedder: object, query: Query) -> np.ndarray:
+def dense_scores(index: Index, embedder: Embedder, query: Query) -> np.ndarray:
     """Cosine similarity of every chunk to the question: of its nearest sentence window.
 
     Small indexes multiply all the embeddings (exact, and cheap below HNSW_MIN_CHUNKS). An
@@ -685,7 +686,7 @@ def dense_scores(index: Index, embedder: object, query: Query) -> np.ndarray:
     lowest candidate score, which bounds its own from above, so the top of the ranking is kept.
     """
     # In Simplified script, as the passages were embedded (qa.index.build_index).
-    qvec = embedder.encode_queries([query.normalized])  # type: ignore[attr-defined]
+    qvec = embedder.encode_queries([query.normalized])
     # A chunk scores as its best sentence window (qa.index.dense_texts).
     if (index.manifest.get("dense") or {}).get("type") == "hnsw":
         k = min(_HNSW_CANDIDATES, index.dense.ntotal)
@@ -810,7 +811,7 @@ def search(
     index: Index,
     question: str,
     *,
-    embedder: object | None = None,
+    embedder: Embedder | None = None,
     k: int = 5,
     mode: str = "hybrid",
     fusion: Fusion | None = None,

@@ -31,11 +31,12 @@ import threading
 import time
 import unicodedata
 from collections import defaultdict
-from collections.abc import Callable, Container, Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Container, Hashable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, replace
 from itertools import compress, product
 from operator import itemgetter, not_
 from pathlib import Path
+from typing import Any, Generic, TypeVar
 
 logger = logging.getLogger(__name__)
 
@@ -420,7 +421,7 @@ def _inflections(word: str) -> list[str]:
 
 def _derivations(word: str) -> list[str]:
     """Related words whose translation also fits ("construction" → "construct")."""
-    forms = []
+    forms: list[str] = []
     for suffix, repls in (
         ("ification", ("ify",)),
         ("isation", ("ize", "ise")),
@@ -551,9 +552,9 @@ def _segment_pinyin(
     if best[n] == -math.inf:
         return pieces
     while j > 0:
-        i, key = back[j]
-        if key is not None:
-            pieces.append((i, j, key))
+        i, piece = back[j]
+        if piece is not None:
+            pieces.append((i, j, piece))
         j = i
     pieces.reverse()
     return pieces
@@ -629,6 +630,8 @@ class Lexicon:
             return NotImplemented
         return self.to_dict() == other.to_dict()
 
+    # Lexicons compare by content, so they are not hashable. typeshed declares
+    # object.__hash__ a method, and mypy will not take None for it.
     __hash__ = None  # type: ignore[assignment]
 
     # ----- building -----------------------------------------------------------------------
@@ -767,7 +770,7 @@ class Lexicon:
                 f"lexicon format {data.get('version')!r} is not {FORMAT_VERSION}; rebuild it"
             )
 
-        def table(t: Mapping[str, list[list[object]]]) -> dict[str, _Cands]:
+        def table(t: Mapping[str, list[list[str | float]]]) -> dict[str, _Cands]:
             return {k: tuple((str(term), float(w)) for term, w in v) for k, v in t.items()}
 
         try:
@@ -1341,6 +1344,10 @@ def _cache_key(source: str) -> tuple:
     return (source, *stats, marshal.version, sys.version)
 
 
+#: What a cache file holds: marshal's containers (their items, of marshal's types too, are not
+#: checked here).
+_Payload = tuple[Any, ...] | dict[Any, Any]
+
 #: A cache file starts with this, then the SHA-256 of the marshal data that follows.
 _CACHE_MAGIC = b"qa-cache-1\n"
 
@@ -1375,7 +1382,7 @@ def _read_cached(path: Path, key: tuple) -> object | None:
     return data[1]
 
 
-def _write_cached(path: Path, key: tuple, payload: object) -> None:
+def _write_cached(path: Path, key: tuple, payload: _Payload) -> None:
     """Save ``payload`` (of marshal's types) under ``key``; failing only costs the next build."""
     # Written aside and renamed: a build running at the same time reads a whole file or none.
     tmp = path.with_name(f"{path.name}.{os.urandom(4).hex()}.tmp")
@@ -1438,7 +1445,10 @@ def _unpack(text: str) -> list[str]:
     return text.split("\n")[:-1]
 
 
-class _Memo:
+_R = TypeVar("_R")
+
+
+class _Memo(Generic[_R]):
     """A pure function's results, kept in the cache folder from one build to the next.
 
     Args:
@@ -1450,16 +1460,18 @@ class _Memo:
             counts too): when it changes, the memo starts afresh.
     """
 
-    def __init__(self, function: Callable, cache_dir: Path | None, kind: str, source: str) -> None:
+    def __init__(
+        self, function: Callable[..., _R], cache_dir: Path | None, kind: str, source: str
+    ) -> None:
         self._function = function
         self._path = None if cache_dir is None else _cache_file(cache_dir, kind, source)
         self._key = _cache_key(source)
         known = None if self._path is None else _read_cached(self._path, self._key)
-        self._known: dict = known if isinstance(known, dict) else {}
-        self._used: set = set()
+        self._known: dict[tuple[Hashable, ...], _R] = known if isinstance(known, dict) else {}
+        self._used: set[tuple[Hashable, ...]] = set()
         self._grown = False
 
-    def __call__(self, *args: object) -> object:
+    def __call__(self, *args: Hashable) -> _R:
         self._used.add(args)
         try:
             return self._known[args]
@@ -1588,7 +1600,11 @@ def _gloss_keys(sense: str, spelling: str | None) -> list[tuple[list[str], float
         full = _gloss_words(gloss)
         head = _gloss_words(parts[0]) if len(parts) > 1 else full
         joined = "".join(head)
-        if proper and joined and (spelling.startswith(joined) or joined.startswith(spelling)):
+        if (
+            spelling is not None
+            and joined
+            and (spelling.startswith(joined) or joined.startswith(spelling))
+        ):
             # A name spelt in pinyin ("Zhucheng") is the pinyin table's job, where it is
             # not mistaken for an English word.
             continue

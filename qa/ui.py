@@ -210,8 +210,8 @@ def _gloss(part: AnswerSentence, answer: Answer) -> str:
     )
 
 
-def error_html(exc: BaseException) -> str:
-    """An error message as escaped HTML."""
+def error_html(exc: BaseException | str) -> str:
+    """An error, or a message saying what went wrong, as escaped HTML."""
     return f'<p class="qa-error">出错 / Error: {esc(exc)}</p>'
 
 

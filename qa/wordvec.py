@@ -26,7 +26,7 @@ import shutil
 import tempfile
 import threading
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from importlib import metadata
 from pathlib import Path
 
@@ -48,19 +48,20 @@ class WordVectors:
     words: tuple[str, ...]
     vectors: np.ndarray  # (len(words), dim), float16, rows of length 1
     source: str  # package and version, for the status line
+    _rows: dict[str, int] = field(init=False, repr=False)  # word -> row, from words
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "_rows", {w: i for i, w in enumerate(self.words)})
 
     def __contains__(self, word: object) -> bool:
-        return word in self._rows  # type: ignore[attr-defined]
+        return word in self._rows
 
     def __len__(self) -> int:
         return len(self.words)
 
     def row(self, word: str) -> int | None:
         """The row of ``word``, or None when it has no vector."""
-        return self._rows.get(word)  # type: ignore[attr-defined]
+        return self._rows.get(word)
 
 
 class Neighbours:
