@@ -566,6 +566,25 @@ _PERSON_SPAN = re.compile(
 )
 
 
+def _named_after(key: str, post: str) -> bool:
+    """Whether a post in the text comes with a person's name."""
+    from jieba import posseg
+
+    if re.search(rf"(?<![\u4e00-\u9fff])(?!副){_CJK_ONE}{re.escape(post)}", key):
+        return True
+    for m in re.finditer(rf"(?<!副){re.escape(post)}", key):
+        tokens = list(posseg.cut(key[m.end() : m.end() + 6]))[:2]
+        # jieba reads some names as a surname and a given name apart (费 高云).
+        if tokens and tokens[0].flag.startswith("nr") and 2 <= len(tokens[0].word) <= 3:
+            return True
+        if len(tokens) == 2 and len(tokens[0].word) == 1 and tokens[1].flag.startswith("nr"):
+            return len(tokens[1].word) <= 2
+    return False
+
+
+_CJK_ONE = "[\u4e00-\u9fff]"
+
+
 def _carries(kind: str, text: str, posts: Sequence[str] = ()) -> bool:
     """Whether a sentence has a span of the kind a question asks for: a date or time, a
     number in a unit, a person (a name after the post the question asks about, or, asking
@@ -577,16 +596,9 @@ def _carries(kind: str, text: str, posts: Sequence[str] = ()) -> bool:
         return bool(_QUANTITY_SPAN.search(key))
     if kind == "person":
         if posts:
-            # 市长 is not 副市长's post, nor 市委书记 a 书记 of another body: the post as asked.
-            return any(
-                re.search(
-                    rf"(?<!副){re.escape(p)}[\u4e00-\u9fff]{{2,3}}"
-                    # 桑书记: a surname before the post, alone (not 市委书记, not 副市长).
-                    rf"|(?<![\u4e00-\u9fff])(?!副)[\u4e00-\u9fff]{re.escape(p)}",
-                    key,
-                )
-                for p in posts
-            )
+            # 市长 is not 副市长's post: the post as asked, then a name (市委书记费高云), or a
+            # surname alone before it (桑书记). "总书记作出…" names nobody after the post.
+            return any(_named_after(key, p) for p in posts)
         if _PERSON_SPAN.search(key):
             return True
         from jieba import posseg
@@ -613,9 +625,11 @@ def _place_names(question: str, terms: Sequence[str]) -> list[str]:
     entries = dictionary()
     # A proper name: CC-CEDICT has no ordinary (lower-case pinyin) entry for it (东西, 城市
     # and 上台 are tagged as places or names by jieba, but are ordinary words).
-    return sorted(
+    names = {
         w for w in words if 2 <= len(w) <= 3 and all(p[:1].isupper() for p, _ in entries.get(w, []))
-    )
+    }
+    # 泰兴 and 泰兴市 are one place: a document that says 泰兴 names it.
+    return sorted(w for w in names if not any(v != w and v in w for v in names))
 
 
 def _unnamed_places(
@@ -763,6 +777,27 @@ def compose_answer(
     source = {enum.doc_id} if enum is not None else set()
     used = source or {d for s in sentences for d in _docs_of(s, passages)}
     missing = _unnamed_places(names, used, documents)
+    if missing and enum is None:
+        # The sentences came from another place's document, but a passage of one that names
+        # the place may say it: quote from those (泰兴's 要求 from 泰兴's report).
+        naming = {
+            h.chunk.chunk_id
+            for h in result.hits
+            if h.chunk.doc_id in documents
+            and not _unnamed_places(names, {h.chunk.doc_id}, documents)
+        }
+        if naming:
+            sentences = pick_sentences(
+                result.hits,
+                result.terms,
+                require=need,
+                max_sentences=max_sentences,
+                exclude=shown,
+                question=asked,
+                within=naming,
+            )
+            used = {d for s in sentences for d in _docs_of(s, passages)}
+            missing = _unnamed_places(names, used, documents) if sentences else missing
     if missing:
         # "常州…分为哪五个阶段" answered from 诸城's document: not an answer about 常州.
         logger.debug("answer from documents that do not name %s", missing)

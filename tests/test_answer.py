@@ -9,7 +9,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from qa.answer import Answer, _carries, compose_answer, kind_spans
+from qa.answer import Answer, _carries, _named_after, compose_answer, kind_spans
 from qa.chunk import Chunk
 from qa.corpus import Document, load_corpus
 from qa.enumerations import Enumeration, find_definition, find_enumerations
@@ -679,3 +679,25 @@ def test_label_explanations_need_one_clause_per_name() -> None:
     ]
     second = Enumeration("d.txt", "quoted_series", (Item("三访", 23, 25), Item("四帮", 26, 28)))
     assert doc.text[23:25] == "三访" and _label_explanations(doc, second) is None  # one clause
+
+
+@pytest.mark.parametrize(
+    ("text", "post", "named"),
+    [
+        ("市委书记费高云作重要讲话", "书记", True),  # jieba reads 费 高云 apart
+        ("桑书记在动员大会上强调", "书记", True),
+        ("泰州市委督导组组长刘宁出席", "组长", True),
+        ("习近平总书记作出重要批示", "书记", False),  # no name after the post
+        ("副市长钱军作交流发言", "市长", False),  # a vice mayor is not the mayor
+    ],
+)
+def test_a_post_comes_with_a_name(text: str, post: str, named: bool) -> None:
+    assert _named_after(text, post) is named
+
+
+@pytest.mark.slow
+def test_a_place_s_requirement_comes_from_that_place_s_document(real_service: Any) -> None:
+    answer = real_service.ask("泰興市開展黨的群眾路線教育實踐活動有什麼要求")
+    assert answer.found and answer.sentences
+    docs = {answer.passages[n - 1].chunk.doc_id for s in answer.sentences for n in s.citations}
+    assert docs == {"003_c0f4a98959c315b4.txt"}  # 泰兴's report, not 诸城's interview
