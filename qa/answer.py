@@ -56,8 +56,9 @@ from qa.enumerations import (
     find_definition,
     find_enumerations,
 )
-from qa.question import CN_NUMERALS, LAST, ListRequest, answer_kind, count_of, list_request
+from qa.question import LAST, ListRequest, answer_kind, count_of, list_request
 from qa.search import Hit, SearchResult
+from qa.text import CN_LARGE, CN_NUMERALS, HAN_BASIC
 from qa.textnorm import clip, normalize
 
 logger = logging.getLogger(__name__)
@@ -527,7 +528,7 @@ def pick_list(
 # A short name that promises a number of things: “三个年”, 「六种意识」, or 哪三个年.
 _SHORT_NAME_RE = re.compile(
     rf"[“「\"']((?:[{CN_NUMERALS}]+|\d+)[^“”「」\"']{{1,8}})[”」\"']"
-    rf"|哪((?:[{CN_NUMERALS}]+|\d+)(?:个|种|项|大)[\u4e00-\u9fff])(?![\u4e00-\u9fff])"
+    rf"|哪((?:[{CN_NUMERALS}]+|\d+)(?:个|种|项|大)[{HAN_BASIC}])(?![{HAN_BASIC}])"
 )
 
 
@@ -556,13 +557,13 @@ _TIME_SPAN = re.compile(
     rf"|[{CN_NUMERALS}]{{1,3}}月|每(?:月|季度|周|年|天)|(?:今|去|明|前)年"
 )
 _QUANTITY_SPAN = re.compile(
-    rf"(?:\d+(?:\.\d+)?|[{CN_NUMERALS}百千万]+)\s*(?:%|％|多|余)?"
+    rf"(?:\d+(?:\.\d+)?|[{CN_NUMERALS}{CN_LARGE}]+)\s*(?:%|％|多|余)?"
     r"(?:平方公里|公里|万元|亿元|个|户|名|人|元|万|亿|项|家|次|位|条|岁|天|倍|所|座|件|吨|级)"
 )
 _POSTS = "书记|市长|县长|区长|主任|组长|部长|局长|主席|常委|委员|同志|镇长|厂长|经理|董事长"
 # A name after its post (市委书记费高云), or a surname alone before one (桑书记).
 _PERSON_SPAN = re.compile(
-    rf"(?<!副)(?:{_POSTS})[\u4e00-\u9fff]{{2,3}}|(?<![\u4e00-\u9fff])(?!副)[\u4e00-\u9fff](?:{_POSTS})"
+    rf"(?<!副)(?:{_POSTS})[{HAN_BASIC}]{{2,3}}|(?<![{HAN_BASIC}])(?!副)[{HAN_BASIC}](?:{_POSTS})"
 )
 
 
@@ -580,9 +581,9 @@ def _carries(kind: str, text: str, posts: Sequence[str] = ()) -> bool:
             # 市长 is not 副市长's post, nor 市委书记 a 书记 of another body: the post as asked.
             return any(
                 re.search(
-                    rf"(?<!副){re.escape(p)}[\u4e00-\u9fff]{{2,3}}"
+                    rf"(?<!副){re.escape(p)}[{HAN_BASIC}]{{2,3}}"
                     # 桑书记: a surname before the post, alone (not 市委书记, not 副市长).
-                    rf"|(?<![\u4e00-\u9fff])(?!副)[\u4e00-\u9fff]{re.escape(p)}",
+                    rf"|(?<![{HAN_BASIC}])(?!副)[{HAN_BASIC}]{re.escape(p)}",
                     key,
                 )
                 for p in posts

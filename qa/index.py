@@ -54,7 +54,7 @@ FORMAT_VERSION = 2
 
 # The modules whose code decides what goes into an index: when any of them changes, an index
 # built by the old code is stale (chunks, tokens or lexicon may differ) and is rebuilt.
-_PIPELINE_MODULES = ("corpus", "textnorm", "chunk", "tokenize", "translate", "index")
+_PIPELINE_MODULES = ("text", "corpus", "textnorm", "chunk", "tokenize", "translate", "index")
 
 
 def pipeline_version() -> str:

@@ -23,6 +23,7 @@ from qa.embed import Embedder
 from qa.errors import QuestionError
 from qa.index import Index
 from qa.settings import WIDENING_STAGES
+from qa.text import CN_LARGE, CN_NUMERALS, HAN_BMP, HAN_BMP_CHAR
 from qa.textnorm import normalize
 from qa.translate import content_words
 
@@ -242,8 +243,8 @@ def prepare_query(
     )
 
 
-_CJK_CHAR = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]")
-_CJK_WORD = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]{2,4}")
+_CJK_CHAR = HAN_BMP_CHAR
+_CJK_WORD = re.compile(f"[{HAN_BMP}]{{2,4}}")
 
 
 #: Near-synonyms from word vectors: a corpus word joins a question word's search when its
@@ -641,7 +642,7 @@ UNTRANSLATED_NAME_WEIGHT = 2.0
 _UNITS = "平方公里|公里|万元|亿元|个|户|名|人|元|万|亿|项|家|次|位|条|岁|天|倍|所|座|件|吨"
 #: A question for a quantity in a unit (not "哪几个", which asks which ones, nor "第几名").
 _ASKS_QUANTITY = re.compile(f"(?:多少|(?<![哪第])几)({_UNITS})")
-_NUMERAL = "[0-9一二三四五六七八九十百千万两]"
+_NUMERAL = f"[0-9{CN_NUMERALS}{CN_LARGE}]"
 
 
 def _quantity_missing(question: str, chunks: list[Chunk]) -> bool:

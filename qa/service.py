@@ -33,7 +33,7 @@ from qa.index import (
 )
 from qa.search import SearchResult, attach_neighbours, clean_question, search
 from qa.settings import Settings
-from qa.textnorm import is_english
+from qa.text import is_english
 
 logger = logging.getLogger(__name__)
 

