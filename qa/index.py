@@ -44,6 +44,7 @@ from qa.chunk import Chunk, chunk_documents, sentence_windows
 from qa.corpus import Document, Skipped, boundary_reason, load_corpus
 from qa.embed import Embedder, model_name
 from qa.errors import IndexUnavailable, QAError, SeedsError
+from qa.files import Busy, exclusive_lock, sha256_file, sha256_mapped, write_atomic
 from qa.settings import Settings
 from qa.textnorm import normalize
 from qa.tokenize import Tokenizer, quoted_terms
@@ -131,14 +132,6 @@ class Index:
         return str(self.manifest["model"]["name"])
 
 
-def _sha256_file(path: Path) -> str:
-    h = hashlib.sha256()
-    with path.open("rb") as fh:
-        for block in iter(lambda: fh.read(1 << 20), b""):
-            h.update(block)
-    return h.hexdigest()
-
-
 def _text_key(text: str) -> str:
     return hashlib.sha1(text.encode("utf-8")).hexdigest()
 
@@ -208,7 +201,7 @@ def seed_hashes(
             continue
         if stat.S_ISREG(st.st_mode):
             rel = p.relative_to(seeds_dir).as_posix()
-            out[rel] = _remembered_hash(p, st) if remember else _sha256_file(p)
+            out[rel] = _remembered_hash(p, st) if remember else sha256_file(p)
     return out
 
 
@@ -225,7 +218,7 @@ def _remembered_hash(path: Path, st: os.stat_result) -> str:
         known = _seed_hash_memo.get(path)
     if known is not None and known[0] == key:
         return known[1]
-    digest = _sha256_file(path)
+    digest = sha256_file(path)
     if time.time() - max(st.st_mtime_ns, st.st_ctime_ns) / 1e9 > _RACY_SECONDS:
         with _seed_hash_lock:
             _seed_hash_memo[path] = (key, digest)
@@ -419,23 +412,14 @@ def _build_lock(index_dir: Path) -> Iterator[None]:
     Raises:
         QAError: Another process is building this index.
     """
-    try:
-        import fcntl
-    except ImportError:  # Windows: no flock; builds in one process are serialised by the service
-        yield
-        return
     index_dir.mkdir(parents=True, exist_ok=True)
-    with (index_dir / ".build.lock").open("a+") as fh:
-        try:
-            fcntl.flock(fh, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError as exc:
-            raise QAError(
-                f"another build of {index_dir} is running; try again when it has finished"
-            ) from exc
-        try:
+    try:
+        with exclusive_lock(index_dir / ".build.lock"):
             yield
-        finally:
-            fcntl.flock(fh, fcntl.LOCK_UN)
+    except Busy as exc:
+        raise QAError(
+            f"another build of {index_dir} is running; try again when it has finished"
+        ) from exc
 
 
 def unchanged_report(settings: Settings, hashes: dict[str, str]) -> BuildReport | None:
@@ -589,7 +573,7 @@ def _build(
             "built_at": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
             "build_seconds": round(seconds, 3),
             "artifacts": {
-                p.relative_to(tmp).as_posix(): _sha256_file(p)
+                p.relative_to(tmp).as_posix(): sha256_file(p)
                 for p in sorted(tmp.rglob("*"))
                 if p.is_file()
             },
@@ -651,10 +635,7 @@ def _activate(index_dir: Path, tmp: Path) -> Path:
     tmp.rename(final)
     _fault_point("after-rename")
     pointer = index_dir / f".{CURRENT}.{uuid.uuid4().hex[:6]}"
-    pointer.write_text(final.name + "\n", encoding="utf-8")
-    with pointer.open("rb") as fh:
-        os.fsync(fh.fileno())
-    os.replace(pointer, index_dir / CURRENT)
+    write_atomic(index_dir / CURRENT, (final.name + "\n").encode("utf-8"), tmp=pointer, fsync=True)
     for old in index_dir.glob("build-*"):
         if old != final:
             shutil.rmtree(old, ignore_errors=True)
@@ -697,23 +678,6 @@ def _remove_leftovers(index_dir: Path) -> None:
         pointer.unlink(missing_ok=True)
 
 
-def _artifact_digest(path: Path) -> str:
-    """SHA-256 of a whole file, hashed in one call so that the GIL is released throughout.
-
-    :func:`_sha256_file` feeds 1 MiB blocks and takes the GIL back after each; while another
-    thread runs Python (the model's imports at start-up) every hand-back waits up to a switch
-    interval (5 ms), which made hashing the 550 MB of a 100k-chunk index several times
-    slower. One call over a memory map runs beside the other thread.
-    """
-    import mmap
-
-    with path.open("rb") as fh:
-        if os.fstat(fh.fileno()).st_size == 0:
-            return hashlib.sha256(b"").hexdigest()
-        with mmap.mmap(fh.fileno(), 0, access=mmap.ACCESS_READ) as view:
-            return hashlib.sha256(view).hexdigest()
-
-
 def _check_present(build: Path, manifest: dict[str, Any]) -> None:
     """Raise for the first artifact of the manifest that is missing (a cheap check)."""
     for name in manifest.get("artifacts", {}):
@@ -732,7 +696,7 @@ def verify(build: Path, manifest: dict[str, Any]) -> None:
     for name, digest in manifest.get("artifacts", {}).items():
         path = build / name
         try:
-            actual = _artifact_digest(path)
+            actual = sha256_mapped(path)
         except OSError as exc:  # vanished or unreadable since the check above
             raise IndexUnavailable(
                 f"index file {path} cannot be read ({exc}); run `qa build --force`"

@@ -24,7 +24,6 @@ import importlib.util
 import logging
 import marshal
 import math
-import os
 import re
 import sys
 import threading
@@ -38,6 +37,7 @@ from operator import itemgetter, not_
 from pathlib import Path
 from typing import Any, Generic, TypeVar
 
+from qa.files import write_atomic
 from qa.text import CN_DIGITS, EN_CARDINALS, EN_ORDINALS, HAN_BMP, HAN_BMP_CHAR
 
 logger = logging.getLogger(__name__)
@@ -1375,18 +1375,14 @@ def _read_cached(path: Path, key: tuple) -> object | None:
 def _write_cached(path: Path, key: tuple, payload: _Payload) -> None:
     """Save ``payload`` (of marshal's types) under ``key``; failing only costs the next build."""
     # Written aside and renamed: a build running at the same time reads a whole file or none.
-    tmp = path.with_name(f"{path.name}.{os.urandom(4).hex()}.tmp")
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
         import hashlib  # build time only, as above
 
         body = marshal.dumps((key, payload))
-        tmp.write_bytes(_CACHE_MAGIC + hashlib.sha256(body).digest() + body)
-        os.replace(tmp, path)
+        write_atomic(path, _CACHE_MAGIC + hashlib.sha256(body).digest() + body)
     except (OSError, ValueError) as exc:
         logger.warning("Could not write the cache file %s (%s): set QA_CACHE_DIR", path, exc)
-        with contextlib.suppress(OSError):
-            tmp.unlink(missing_ok=True)
 
 
 def _load_digest(path: Path, cache_dir: Path | None) -> _Digest:

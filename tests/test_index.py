@@ -233,8 +233,8 @@ def test_remembered_seed_hashes_follow_every_change(tmp_path, monkeypatch):
     a.write_text("诸城作风建设年", encoding="utf-8")
     b.write_text("泰兴大讨论", encoding="utf-8")
     reads: list[str] = []
-    real = ix._sha256_file
-    monkeypatch.setattr(ix, "_sha256_file", lambda p: reads.append(p.name) or real(p))
+    real = ix.sha256_file
+    monkeypatch.setattr(ix, "sha256_file", lambda p: reads.append(p.name) or real(p))
     monkeypatch.setattr(ix, "_RACY_SECONDS", -1.0)  # files written just now count as settled
     fresh = ix.seed_hashes(seeds)
     assert ix.seed_hashes(seeds, remember=True) == fresh

@@ -630,11 +630,11 @@ def _rewrite_checksum(settings: Settings, name: str) -> None:
     """Make the manifest agree with a changed artifact, as if the build had written it."""
     import json
 
-    from qa.index import _sha256_file
+    from qa.files import sha256_file
 
     build = current_build(settings.index_dir)
     manifest = json.loads((build / "manifest.json").read_text(encoding="utf-8"))
-    manifest["artifacts"][name] = _sha256_file(build / name)
+    manifest["artifacts"][name] = sha256_file(build / name)
     (build / "manifest.json").write_text(json.dumps(manifest), encoding="utf-8")
 
 
