@@ -128,7 +128,7 @@ def serve(
         "rss_loaded_mb": rss_loaded,
         "rss_mb": rss_mb(),
         "peak_rss_mb": peak_rss_mb(),
-        "dense": service.index.manifest.get("dense", {}).get("type", "flat"),
+        "dense": service.index.manifest.dense.get("type", "flat"),
     }
 
 

@@ -689,7 +689,7 @@ def dense_scores(index: Index, embedder: Embedder, query: Query) -> np.ndarray:
     # In Simplified script, as the passages were embedded (qa.index.build_index).
     qvec = embedder.encode_queries([query.normalized])
     # A chunk scores as its best sentence window (qa.index.dense_texts).
-    if (index.manifest.get("dense") or {}).get("type") == "hnsw":
+    if index.manifest.hnsw:
         k = min(_HNSW_CANDIDATES, index.dense.ntotal)
         sims, ids = index.dense.search(np.ascontiguousarray(qvec[:1], dtype=np.float32), k)
         found = ids[0] >= 0
