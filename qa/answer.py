@@ -60,13 +60,12 @@ from qa.question import LAST, ListRequest, answer_kind, count_of, list_request
 from qa.search import Hit, SearchResult
 from qa.text import CN_LARGE, CN_NUMERALS, HAN_BASIC
 from qa.textnorm import clip, normalize
+from qa.tuning import COMPOSING, LISTS
 
 logger = logging.getLogger(__name__)
 
 #: Sentences of the answer at most.
 MAX_SENTENCES = 3
-#: A sentence scoring less than this share of the best one is left out.
-RELATIVE_FLOOR = 0.45
 #: Sentences quoted besides a list (the list is the answer).
 LIST_SENTENCES = 2
 #: An item asked for by its ordinal is quoted with at most this many sentences in all.
@@ -135,11 +134,7 @@ class Answer:
 # --------------------------------------------------------------------------- composing
 
 
-# A one-character term (上, 来, 四) matches inside unrelated words; longer terms are words.
-_LENGTH_WEIGHT = (0.0, 0.3, 1.0, 1.3, 1.6)
 _QUOTED_RE = re.compile(r"[“「《\"']([^“”「」《》\"']{1,30})[”」》\"']")
-#: Terms the question puts in quotes (“不准”, 「七项机制」) name what it is about.
-QUOTED_BOOST = 3.0
 
 
 def _term_weights(
@@ -152,9 +147,9 @@ def _term_weights(
     for term in dict.fromkeys(terms):
         df = sum(term in key for key in keys)
         # A term in most candidates is the topic of them all, not what tells them apart.
-        weight = _LENGTH_WEIGHT[min(len(term), 4)] * math.log((n + 1.0) / (df + 0.5))
+        weight = COMPOSING.length_weight[min(len(term), 4)] * math.log((n + 1.0) / (df + 0.5))
         if any(term in q for q in quoted):
-            weight *= QUOTED_BOOST
+            weight *= COMPOSING.quoted_boost
         weights[term] = weight
     return weights
 
@@ -403,7 +398,7 @@ def pick_sentences(
         return []
     best = max(score for score, _ in scored)
     chosen = sorted(
-        (sc for sc in scored if sc[0] >= RELATIVE_FLOOR * best),
+        (sc for sc in scored if sc[0] >= COMPOSING.relative_floor * best),
         key=lambda sc: (-sc[0], sc[1].rank, sc[1].start),
     )[:max_sentences]
     doc_order: dict[str, int] = {}
@@ -418,22 +413,13 @@ def pick_sentences(
     ]
 
 
-#: A list whose label, lead or items name what the question counts ("阶段") weighs this much more.
-NOUN_BOOST = 2.0
-#: A list must match at least this share of the query weight the passages match.
-LIST_MIN_SHARE = 0.25
-#: A list near the passages but in none of them weighs this much less.
-OUTSIDE_FACTOR = 0.4
-
-
 def _names(enum: Enumeration, noun: str) -> bool:
     if noun in normalize(enum.label + enum.lead):
         return True
     return 2 * sum(noun in normalize(it.text) for it in enum.items) >= len(enum.items)
 
 
-# A plain 、-series is everywhere in this prose; a numbered list is meant as a list.
-_KIND_PRIOR = {"series": 0.7, "quoted_series": 0.8}
+_KIND_PRIOR = {"series": LISTS.series_prior, "quoted_series": LISTS.quoted_series_prior}
 
 
 def _windows(hits: Sequence[Hit]) -> list[tuple[int, int]]:
@@ -506,7 +492,7 @@ def pick_list(
         # A list with the count asked for or naming what is counted is plainly the one asked
         # for; any other must match a fair share of the query and lie in a passage.
         plain = named or len(enum.items) == request.count
-        if relevance <= 0 or not (plain or (overlaps and relevance >= LIST_MIN_SHARE * reachable)):
+        if relevance <= 0 or not (plain or (overlaps and relevance >= LISTS.min_share * reachable)):
             continue
         size = len(enum.items)
         if request.count:
@@ -517,9 +503,9 @@ def pick_list(
             continue
         score = relevance * _rank_factor(rank) * fit * _KIND_PRIOR.get(enum.kind, 1.0)
         if named:
-            score *= NOUN_BOOST
+            score *= LISTS.noun_boost
         if not overlaps:
-            score *= OUTSIDE_FACTOR
+            score *= LISTS.outside_factor
         if best is None or (score, -enum.start) > (best[0], -best[1]):
             best = (score, enum.start, enum)
     return best[2] if best else None

@@ -39,6 +39,7 @@ from typing import Any, Generic, TypeVar
 
 from qa.files import write_atomic
 from qa.text import CN_DIGITS, EN_CARDINALS, EN_ORDINALS, HAN_BMP, HAN_BMP_CHAR
+from qa.tuning import WIDENING
 
 logger = logging.getLogger(__name__)
 
@@ -60,10 +61,9 @@ MAX_NGRAM = 4
 #: relative floor has something to compare against).
 _STORED_PER_KEY = 5
 #: A corpus word spelled by two or three adjacent English words, part by part ("two checks"
-#: → 二查, "happiness tree" → 幸福树, "four people" → 四民): weight, at most this many per span,
-#: and how many senses of a one-character entry give its English words (see
-#: :meth:`Lexicon._compound_terms`).
-COMPOUND_WEIGHT = 0.8
+#: → 二查, "happiness tree" → 幸福树, "four people" → 四民): at most this many per span, and
+#: how many senses of a one-character entry give its English words (see
+#: :meth:`Lexicon._compound_terms`; their weight is :attr:`qa.tuning.Widening.compound_weight`).
 MAX_COMPOUNDS = 3
 _MORPHEME_SENSES = 4
 _MORPHEME_FACTOR = 0.5
@@ -1014,7 +1014,7 @@ class Lexicon:
                 found = {w: sc for w, sc in found.items() if not any(w in p for p in parts)}
                 best = sorted(found, key=lambda w: (-found[w], w))[:MAX_COMPOUNDS]
                 origin = question[toks[i].start : toks[i + n - 1].end]
-                out.extend(QueryTerm(w, COMPOUND_WEIGHT, "compound", origin) for w in best)
+                out.extend(QueryTerm(w, WIDENING.compound_weight, "compound", origin) for w in best)
         return out
 
     def _word_candidates(self, word: str) -> dict[str, float]:
