@@ -224,17 +224,17 @@ def qa_build(seeds: Path, index: Path, model: str) -> dict[str, Any]:
     seconds = time.perf_counter() - t
     if res.returncode != 0:
         raise RuntimeError(f"qa build ({model}, {seeds}) failed:\n{res.stderr[-3000:]}")
-    manifest = read_manifest(index) or {}
+    manifest = read_manifest(index)
     build = current_build(index)
     from bench.worker import dir_mb
 
     return {
         "how": "real",
-        "chunks": manifest.get("counts", {}).get("chunks", 0),
+        "chunks": manifest.counts.chunks if manifest else 0,
         "seconds": seconds,
-        "inner_seconds": manifest.get("build_seconds", float("nan")),
+        "inner_seconds": manifest.build_seconds if manifest else float("nan"),
         "disk_mb": dir_mb(build) if build else float("nan"),
-        "dense": manifest.get("dense", {}).get("type", "flat"),
+        "dense": manifest.dense.get("type", "flat") if manifest else "flat",
     }
 
 

@@ -77,6 +77,7 @@ class HashEmbedder:
     It stands in for the real model where encoding 10,000s of passages with it would take
     hours on two cores; the vectors have the real model's name and dimension so that an index
     built with them is served by the real model (which then only encodes the questions).
+    The unit tests' ``FakeEmbedder`` (tests/conftest.py) is this with another bigram hash.
 
     Args:
         name: Model name to record in the manifest.
@@ -90,14 +91,17 @@ class HashEmbedder:
         self.dim = dim
         self.seconds = 0.0
 
+    def buckets(self, text: str) -> np.ndarray:
+        """The vector component of each character bigram of ``text``, in order."""
+        codes = np.frombuffer(text.encode("utf-32-le"), dtype=np.uint32).astype(np.int64)
+        return (codes[:-1] * 1_000_003 + codes[1:] * 7919) % self.dim
+
     def _vecs(self, texts: Sequence[str]) -> np.ndarray:
         out = np.zeros((len(texts), self.dim), dtype=np.float32)
         for row, text in enumerate(texts):
-            codes = np.frombuffer(text.encode("utf-32-le"), dtype=np.uint32).astype(np.int64)
-            if len(codes) < 2:
+            if len(text) < 2:
                 continue
-            h = (codes[:-1] * 1_000_003 + codes[1:] * 7919) % self.dim
-            out[row] = np.bincount(h, minlength=self.dim)
+            out[row] = np.bincount(self.buckets(text), minlength=self.dim)
         norms = np.linalg.norm(out, axis=1, keepdims=True)
         return out / np.where(norms > 0, norms, 1.0)
 

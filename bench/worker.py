@@ -68,6 +68,7 @@ def _embedder(model: str, stand_in: int | None) -> Any:
 def build(seeds: Path, index: Path, model: str, stand_in: int | None) -> dict[str, Any]:
     """Build an index from scratch; time it with and without the encoding."""
     from qa.index import build_index
+    from qa.manifest import Manifest
 
     settings = load_settings(env={}, seeds_dir=seeds, index_dir=index, embed_model=model)
     embedder = _embedder(model, stand_in)
@@ -86,7 +87,7 @@ def build(seeds: Path, index: Path, model: str, stand_in: int | None) -> dict[st
     report = build_index(settings, embedder, force=True)
     seconds = time.perf_counter() - t0
     assert report.path is not None
-    manifest = json.loads((report.path / "manifest.json").read_text(encoding="utf-8"))
+    manifest = Manifest.read(report.path)
     return {
         "chunks": report.chunks,
         "documents": report.documents,
@@ -95,7 +96,7 @@ def build(seeds: Path, index: Path, model: str, stand_in: int | None) -> dict[st
         "peak_rss_mb": peak_rss_mb(),
         "rss_before_build_mb": rss_before,
         "disk_mb": dir_mb(report.path),
-        "dense": manifest.get("dense", {}).get("type", "flat"),
+        "dense": manifest.dense.get("type", "flat"),
     }
 
 
@@ -128,7 +129,7 @@ def serve(
         "rss_loaded_mb": rss_loaded,
         "rss_mb": rss_mb(),
         "peak_rss_mb": peak_rss_mb(),
-        "dense": service.index.manifest.get("dense", {}).get("type", "flat"),
+        "dense": service.index.manifest.dense.get("type", "flat"),
     }
 
 

@@ -56,16 +56,16 @@ from qa.enumerations import (
     find_definition,
     find_enumerations,
 )
-from qa.question import CN_NUMERALS, LAST, ListRequest, answer_kind, count_of, list_request
+from qa.question import LAST, ListRequest, answer_kind, count_of, list_request
 from qa.search import Hit, SearchResult
+from qa.text import CN_LARGE, CN_NUMERALS, HAN_BASIC
 from qa.textnorm import clip, normalize
+from qa.tuning import COMPOSING, LISTS
 
 logger = logging.getLogger(__name__)
 
 #: Sentences of the answer at most.
 MAX_SENTENCES = 3
-#: A sentence scoring less than this share of the best one is left out.
-RELATIVE_FLOOR = 0.45
 #: Sentences quoted besides a list (the list is the answer).
 LIST_SENTENCES = 2
 #: An item asked for by its ordinal is quoted with at most this many sentences in all.
@@ -134,11 +134,7 @@ class Answer:
 # --------------------------------------------------------------------------- composing
 
 
-# A one-character term (上, 来, 四) matches inside unrelated words; longer terms are words.
-_LENGTH_WEIGHT = (0.0, 0.3, 1.0, 1.3, 1.6)
 _QUOTED_RE = re.compile(r"[“「《\"']([^“”「」《》\"']{1,30})[”」》\"']")
-#: Terms the question puts in quotes (“不准”, 「七项机制」) name what it is about.
-QUOTED_BOOST = 3.0
 
 
 def _term_weights(
@@ -151,9 +147,9 @@ def _term_weights(
     for term in dict.fromkeys(terms):
         df = sum(term in key for key in keys)
         # A term in most candidates is the topic of them all, not what tells them apart.
-        weight = _LENGTH_WEIGHT[min(len(term), 4)] * math.log((n + 1.0) / (df + 0.5))
+        weight = COMPOSING.length_weight[min(len(term), 4)] * math.log((n + 1.0) / (df + 0.5))
         if any(term in q for q in quoted):
-            weight *= QUOTED_BOOST
+            weight *= COMPOSING.quoted_boost
         weights[term] = weight
     return weights
 
@@ -402,7 +398,7 @@ def pick_sentences(
         return []
     best = max(score for score, _ in scored)
     chosen = sorted(
-        (sc for sc in scored if sc[0] >= RELATIVE_FLOOR * best),
+        (sc for sc in scored if sc[0] >= COMPOSING.relative_floor * best),
         key=lambda sc: (-sc[0], sc[1].rank, sc[1].start),
     )[:max_sentences]
     doc_order: dict[str, int] = {}
@@ -417,22 +413,13 @@ def pick_sentences(
     ]
 
 
-#: A list whose label, lead or items name what the question counts ("阶段") weighs this much more.
-NOUN_BOOST = 2.0
-#: A list must match at least this share of the query weight the passages match.
-LIST_MIN_SHARE = 0.25
-#: A list near the passages but in none of them weighs this much less.
-OUTSIDE_FACTOR = 0.4
-
-
 def _names(enum: Enumeration, noun: str) -> bool:
     if noun in normalize(enum.label + enum.lead):
         return True
     return 2 * sum(noun in normalize(it.text) for it in enum.items) >= len(enum.items)
 
 
-# A plain 、-series is everywhere in this prose; a numbered list is meant as a list.
-_KIND_PRIOR = {"series": 0.7, "quoted_series": 0.8}
+_KIND_PRIOR = {"series": LISTS.series_prior, "quoted_series": LISTS.quoted_series_prior}
 
 
 def _windows(hits: Sequence[Hit]) -> list[tuple[int, int]]:
@@ -505,7 +492,7 @@ def pick_list(
         # A list with the count asked for or naming what is counted is plainly the one asked
         # for; any other must match a fair share of the query and lie in a passage.
         plain = named or len(enum.items) == request.count
-        if relevance <= 0 or not (plain or (overlaps and relevance >= LIST_MIN_SHARE * reachable)):
+        if relevance <= 0 or not (plain or (overlaps and relevance >= LISTS.min_share * reachable)):
             continue
         size = len(enum.items)
         if request.count:
@@ -516,9 +503,9 @@ def pick_list(
             continue
         score = relevance * _rank_factor(rank) * fit * _KIND_PRIOR.get(enum.kind, 1.0)
         if named:
-            score *= NOUN_BOOST
+            score *= LISTS.noun_boost
         if not overlaps:
-            score *= OUTSIDE_FACTOR
+            score *= LISTS.outside_factor
         if best is None or (score, -enum.start) > (best[0], -best[1]):
             best = (score, enum.start, enum)
     return best[2] if best else None
@@ -527,7 +514,7 @@ def pick_list(
 # A short name that promises a number of things: “三个年”, 「六种意识」, or 哪三个年.
 _SHORT_NAME_RE = re.compile(
     rf"[“「\"']((?:[{CN_NUMERALS}]+|\d+)[^“”「」\"']{{1,8}})[”」\"']"
-    rf"|哪((?:[{CN_NUMERALS}]+|\d+)(?:个|种|项|大)[\u4e00-\u9fff])(?![\u4e00-\u9fff])"
+    rf"|哪((?:[{CN_NUMERALS}]+|\d+)(?:个|种|项|大)[{HAN_BASIC}])(?![{HAN_BASIC}])"
 )
 
 
@@ -556,21 +543,24 @@ _TIME_SPAN = re.compile(
     rf"|[{CN_NUMERALS}]{{1,3}}月|每(?:月|季度|周|年|天)|(?:今|去|明|前)年"
 )
 _QUANTITY_SPAN = re.compile(
-    rf"(?:\d+(?:\.\d+)?|[{CN_NUMERALS}百千万]+)\s*(?:%|％|多|余)?"
+    rf"(?:\d+(?:\.\d+)?|[{CN_NUMERALS}{CN_LARGE}]+)\s*(?:%|％|多|余)?"
     r"(?:平方公里|公里|万元|亿元|个|户|名|人|元|万|亿|项|家|次|位|条|岁|天|倍|所|座|件|吨|级)"
 )
 _POSTS = "书记|市长|县长|区长|主任|组长|部长|局长|主席|常委|委员|同志|镇长|厂长|经理|董事长"
 # A name after its post (市委书记费高云), or a surname alone before one (桑书记).
 _PERSON_SPAN = re.compile(
-    rf"(?<!副)(?:{_POSTS})[\u4e00-\u9fff]{{2,3}}|(?<![\u4e00-\u9fff])(?!副)[\u4e00-\u9fff](?:{_POSTS})"
+    rf"(?<!副)(?:{_POSTS})[{HAN_BASIC}]{{2,3}}|(?<![{HAN_BASIC}])(?!副)[{HAN_BASIC}](?:{_POSTS})"
 )
+
+
+_CJK_ONE = f"[{HAN_BASIC}]"
 
 
 def _named_after(key: str, post: str) -> bool:
     """Whether a post in the text comes with a person's name."""
     from jieba import posseg
 
-    if re.search(rf"(?<![\u4e00-\u9fff])(?!副){_CJK_ONE}{re.escape(post)}", key):
+    if re.search(rf"(?<![{HAN_BASIC}])(?!副){_CJK_ONE}{re.escape(post)}", key):
         return True
     for m in re.finditer(rf"(?<!副){re.escape(post)}", key):
         tokens = list(posseg.cut(key[m.end() : m.end() + 6]))[:2]
@@ -580,9 +570,6 @@ def _named_after(key: str, post: str) -> bool:
         if len(tokens) == 2 and len(tokens[0].word) == 1 and tokens[1].flag.startswith("nr"):
             return len(tokens[1].word) <= 2
     return False
-
-
-_CJK_ONE = "[\u4e00-\u9fff]"
 
 
 def _carries(kind: str, text: str, posts: Sequence[str] = ()) -> bool:

@@ -14,6 +14,8 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Protocol
 
+from qa.text import CN_DIGITS
+
 _ENDERS = "。！？；!?;…"
 # Closing quotes and brackets belong to the sentence they close.
 _CLOSERS = "”’」』）)】》\"'"
@@ -21,7 +23,7 @@ _SENTENCE_RE = re.compile(rf"[^{_ENDERS}\n]*(?:[{_ENDERS}]+[{_CLOSERS}]*|\n|$)")
 # Where an over-long sentence may be cut, best first.
 _SOFT_BREAKS = ("，", ",", "、", "：", ":", " ")
 
-_NUM = "一二三四五六七八九十"
+_NUM = CN_DIGITS + "十"
 _HEADING_RE = re.compile(
     rf"^(?:[{_NUM}]+、"  # 一、
     rf"|[（(][{_NUM}]+[）)]"  # （一） (一)

@@ -22,6 +22,7 @@ from functools import lru_cache
 from pathlib import Path
 
 from qa.errors import SeedsError
+from qa.text import HAN_ALL
 from qa.textnorm import is_traditional, normalize
 
 logger = logging.getLogger(__name__)
@@ -255,7 +256,7 @@ class _Line:
 
 _TONED = "āáǎàēéěèīíǐìōóǒòūúǔùǖǘǚǜ"
 _PINYIN = f"[a-zü{_TONED}]*[{_TONED}][a-zü{_TONED}]*"
-_HAN = "\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\U00020000-\U0003134f"
+_HAN = HAN_ALL
 
 # A converter's reading after a character: 網(wǎng). Requiring a tone mark keeps "(一)",
 # "(街道)" and Latin words in brackets such as "(app)".

@@ -25,7 +25,8 @@ from dataclasses import dataclass
 
 from qa.chunk import heading_of, split_sentences
 from qa.corpus import Document
-from qa.question import CN_NUMERALS, cn_number
+from qa.question import cn_number
+from qa.text import CN_NUMERALS
 from qa.textnorm import clip, normalize
 
 #: Item text is cut to about this many characters.

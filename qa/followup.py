@@ -30,6 +30,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from qa.question import ListRequest, list_request, ordinal_of
+from qa.text import HAN_A_TO_BASIC, is_english
 from qa.textnorm import normalize
 
 logger = logging.getLogger(__name__)
@@ -39,7 +40,7 @@ SHORT_CN = 12
 #: An English question with at most this many words is short.
 SHORT_EN = 8
 
-_CJK = re.compile(r"[\u3400-\u9fff]")
+_CJK = re.compile(f"[{HAN_A_TO_BASIC}]")
 _CN_CUE_START = re.compile(r"^(?:那么|那|还有|另外|此外|那个|这个|这些|那些)")
 _CN_CUE_END = re.compile(r"呢\s*[?？。.!！]*\s*$")
 _CN_PRONOUN = re.compile(r"它们|它|(?<![尤极])其(?![他实次])|这些|那些|这个|那个|(?<![应])该|此")
@@ -99,7 +100,7 @@ class Followup:
 
 
 def _is_english(text: str) -> bool:
-    return not _CJK.search(text) and bool(re.search(r"[A-Za-z]", text))
+    return is_english(text, han=_CJK)
 
 
 def is_elliptical(question: str) -> bool:

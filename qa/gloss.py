@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import re
 
+from qa.text import HAN_A_TO_BASIC
 from qa.textnorm import normalize
 from qa.translate import dictionary
 
@@ -20,7 +21,7 @@ MAX_GLOSS_WORDS = 16
 _SKIP_TAGS = ("u", "c", "p", "r", "m", "q", "y", "e", "o", "x", "w")
 #: Verbs too common to help a reader ("一是…", "要…").
 _SKIP_WORDS = frozenset("是为有在将把要让使被")
-_CJK = re.compile(r"[\u3400-\u9fff]")
+_CJK = re.compile(f"[{HAN_A_TO_BASIC}]")
 # Senses that point elsewhere instead of saying what the word means.
 _POINTER_SENSE = re.compile(r"^(?:variant of|old variant of|see |surname |used in |CL:|abbr\. for)")
 

@@ -32,7 +32,7 @@ import threading
 import time
 import uuid
 from collections import Counter
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -44,6 +44,8 @@ from qa.chunk import Chunk, chunk_documents, sentence_windows
 from qa.corpus import Document, Skipped, boundary_reason, load_corpus
 from qa.embed import Embedder, model_name
 from qa.errors import IndexUnavailable, QAError, SeedsError
+from qa.files import Busy, exclusive_lock, sha256_file, sha256_mapped, write_atomic
+from qa.manifest import Counts, DamagedManifest, Manifest, ModelInfo
 from qa.settings import Settings
 from qa.textnorm import normalize
 from qa.tokenize import Tokenizer, quoted_terms
@@ -54,7 +56,7 @@ FORMAT_VERSION = 2
 
 # The modules whose code decides what goes into an index: when any of them changes, an index
 # built by the old code is stale (chunks, tokens or lexicon may differ) and is rebuilt.
-_PIPELINE_MODULES = ("corpus", "textnorm", "chunk", "tokenize", "translate", "index")
+_PIPELINE_MODULES = ("text", "corpus", "textnorm", "chunk", "tokenize", "translate", "index")
 
 
 def pipeline_version() -> str:
@@ -66,7 +68,6 @@ def pipeline_version() -> str:
     return h.hexdigest()[:16]
 
 
-MANIFEST = "manifest.json"
 CURRENT = "CURRENT"
 
 #: ``progress(stage, done, total)``: stages are "read", "embed", "index", "write".
@@ -106,7 +107,7 @@ class Index:
     """A loaded index, held in memory."""
 
     path: Path
-    manifest: dict[str, Any]
+    manifest: Manifest
     documents: dict[str, Document]
     chunks: list[Chunk]
     #: One unit vector per dense row: each chunk's sentence windows, chunk by chunk.
@@ -128,15 +129,7 @@ class Index:
     @property
     def model(self) -> str:
         """Name of the embedding model the passages were encoded with."""
-        return str(self.manifest["model"]["name"])
-
-
-def _sha256_file(path: Path) -> str:
-    h = hashlib.sha256()
-    with path.open("rb") as fh:
-        for block in iter(lambda: fh.read(1 << 20), b""):
-            h.update(block)
-    return h.hexdigest()
+        return str(self.manifest.model.name)
 
 
 def _text_key(text: str) -> str:
@@ -208,7 +201,7 @@ def seed_hashes(
             continue
         if stat.S_ISREG(st.st_mode):
             rel = p.relative_to(seeds_dir).as_posix()
-            out[rel] = _remembered_hash(p, st) if remember else _sha256_file(p)
+            out[rel] = _remembered_hash(p, st) if remember else sha256_file(p)
     return out
 
 
@@ -225,7 +218,7 @@ def _remembered_hash(path: Path, st: os.stat_result) -> str:
         known = _seed_hash_memo.get(path)
     if known is not None and known[0] == key:
         return known[1]
-    digest = _sha256_file(path)
+    digest = sha256_file(path)
     if time.time() - max(st.st_mtime_ns, st.st_ctime_ns) / 1e9 > _RACY_SECONDS:
         with _seed_hash_lock:
             _seed_hash_memo[path] = (key, digest)
@@ -255,39 +248,19 @@ def current_build(index_dir: Path) -> Path | None:
     return path if path.is_dir() else None
 
 
-def read_manifest(index_dir: Path) -> dict[str, Any] | None:
+def read_manifest(index_dir: Path) -> Manifest | None:
     """The active build's manifest, or None when there is no readable one."""
     build = current_build(index_dir)
     if build is None:
         return None
     try:
-        manifest = json.loads((build / MANIFEST).read_text(encoding="utf-8"))
-    except (OSError, ValueError):
+        return Manifest.read(build)
+    except (OSError, ValueError, DamagedManifest):
         return None
-    # A damaged manifest can still be JSON: only an object with well-formed parts counts.
-    return manifest if _well_formed(manifest) else None
-
-
-#: The manifest's parts that readers index into, and their JSON types.
-_MANIFEST_PARTS = (
-    ("model", dict),
-    ("seeds", dict),
-    ("artifacts", dict),
-    ("counts", dict),
-    ("dense", dict),
-    ("skipped", list),
-)
-
-
-def _well_formed(manifest: Any) -> bool:
-    """Whether a parsed manifest has the shape :func:`_build` writes (its values aside)."""
-    if not isinstance(manifest, dict):
-        return False
-    return all(isinstance(manifest.get(key, kind()), kind) for key, kind in _MANIFEST_PARTS)
 
 
 def stale_reasons(
-    manifest: dict[str, Any] | None, settings: Settings, hashes: dict[str, str]
+    manifest: Manifest | None, settings: Settings, hashes: dict[str, str]
 ) -> list[str]:
     """Why the index on disk does not match the seeds and settings (empty when it does).
 
@@ -299,18 +272,18 @@ def stale_reasons(
     if manifest is None:
         return ["no index has been built yet"]
     reasons = []
-    if manifest.get("format_version") != FORMAT_VERSION:
-        reasons.append(f"index format {manifest.get('format_version')} != {FORMAT_VERSION}")
-    if manifest.get("pipeline") != pipeline_version():
+    if manifest.format_version != FORMAT_VERSION:
+        reasons.append(f"index format {manifest.format_version} != {FORMAT_VERSION}")
+    if manifest.pipeline != pipeline_version():
         reasons.append("indexing code changed since the build")
-    model, wanted = manifest.get("model", {}).get("name"), model_name(settings.embed_model)
+    model, wanted = manifest.model.name, model_name(settings.embed_model)
     if model != wanted:
         reasons.append(f"embedding model changed: {model} -> {wanted}")
-    if manifest.get("chunking") != _chunk_settings(settings):
+    if manifest.chunking != _chunk_settings(settings):
         reasons.append("chunking settings changed")
-    if manifest.get("dense_window_sentences") != settings.dense_window_sentences:
+    if manifest.dense_window_sentences != settings.dense_window_sentences:
         reasons.append("dense window setting changed")
-    old = manifest.get("seeds", {})
+    old = manifest.seeds
     added = sorted(set(hashes) - set(old))
     removed = sorted(set(old) - set(hashes))
     changed = sorted(k for k in set(old) & set(hashes) if old[k] != hashes[k])
@@ -330,9 +303,9 @@ class _NotReusable(Exception):
     """Why the old build's vectors are not reused (one line, for the log)."""
 
 
-def _verified_bytes(build: Path, manifest: dict[str, Any], name: str) -> bytes:
+def _verified_bytes(build: Path, manifest: Manifest, name: str) -> bytes:
     """The content of one artifact, read once, whose SHA-256 matches the manifest's."""
-    digest = manifest["artifacts"][name]
+    digest = manifest.artifacts[name]
     try:
         data = (build / name).read_bytes()
     except OSError as exc:
@@ -343,25 +316,24 @@ def _verified_bytes(build: Path, manifest: dict[str, Any], name: str) -> bytes:
 
 
 def _read_old_vectors(
-    build: Path, manifest: dict[str, Any], model: str, dim: int
+    build: Path, manifest: Manifest, model: str, dim: int
 ) -> dict[str, np.ndarray]:
     """The checked vectors of a build, keyed by the text they encode.
 
     Raises:
         _NotReusable: Anything at all is wrong with the build or its vectors.
     """
-    described = manifest.get("model")
-    if not isinstance(described, dict) or described.get("name") != model:
+    if manifest.model.name != model:
         raise _NotReusable("the old index was built with another model")
-    if described.get("dim") != dim:
+    if manifest.model.dim != dim:
         raise _NotReusable("the old index's vectors have another dimension")
-    artifacts = manifest.get("artifacts")
-    if not isinstance(artifacts, dict) or not set(_REUSED) <= set(artifacts):
+    artifacts = manifest.artifacts
+    if not set(_REUSED) <= set(artifacts):
         raise _NotReusable("the manifest lists no checksums for the vectors")
     # Every other artifact too: a build with any damaged file is not trusted for anything.
     try:
         others = {k: v for k, v in artifacts.items() if k not in _REUSED}
-        verify(build, {"artifacts": others})
+        verify(build, others)
     except IndexUnavailable as exc:
         raise _NotReusable(str(exc).split(";")[0]) from exc
     raw_vectors = _verified_bytes(build, manifest, "embeddings.npy")
@@ -419,23 +391,14 @@ def _build_lock(index_dir: Path) -> Iterator[None]:
     Raises:
         QAError: Another process is building this index.
     """
-    try:
-        import fcntl
-    except ImportError:  # Windows: no flock; builds in one process are serialised by the service
-        yield
-        return
     index_dir.mkdir(parents=True, exist_ok=True)
-    with (index_dir / ".build.lock").open("a+") as fh:
-        try:
-            fcntl.flock(fh, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError as exc:
-            raise QAError(
-                f"another build of {index_dir} is running; try again when it has finished"
-            ) from exc
-        try:
+    try:
+        with exclusive_lock(index_dir / ".build.lock"):
             yield
-        finally:
-            fcntl.flock(fh, fcntl.LOCK_UN)
+    except Busy as exc:
+        raise QAError(
+            f"another build of {index_dir} is running; try again when it has finished"
+        ) from exc
 
 
 def unchanged_report(settings: Settings, hashes: dict[str, str]) -> BuildReport | None:
@@ -576,27 +539,25 @@ def _build(
             json.dumps(lexicon.to_dict(), ensure_ascii=False), encoding="utf-8"
         )
         seconds = time.perf_counter() - t0
-        manifest = {
-            "format_version": FORMAT_VERSION,
-            "pipeline": pipeline_version(),
-            "model": {"name": embedder.name, "dim": embedder.dim},
-            "chunking": _chunk_settings(settings),
-            "dense_window_sentences": settings.dense_window_sentences,
-            "seeds": hashes,
-            "skipped": [dataclasses.asdict(s) for s in corpus.skipped],
-            "counts": {"documents": len(docs), "chunks": len(chunks), "dense_rows": len(units)},
-            "dense": dense_info,
-            "built_at": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
-            "build_seconds": round(seconds, 3),
-            "artifacts": {
-                p.relative_to(tmp).as_posix(): _sha256_file(p)
+        manifest = Manifest(
+            format_version=FORMAT_VERSION,
+            pipeline=pipeline_version(),
+            model=ModelInfo(name=embedder.name, dim=embedder.dim),
+            chunking=_chunk_settings(settings),
+            dense_window_sentences=settings.dense_window_sentences,
+            seeds=hashes,
+            skipped=[dataclasses.asdict(s) for s in corpus.skipped],
+            counts=Counts(documents=len(docs), chunks=len(chunks), dense_rows=len(units)),
+            dense=dense_info,
+            built_at=time.strftime("%Y-%m-%dT%H:%M:%S%z"),
+            build_seconds=round(seconds, 3),
+            artifacts={
+                p.relative_to(tmp).as_posix(): sha256_file(p)
                 for p in sorted(tmp.rglob("*"))
                 if p.is_file()
             },
-        }
-        (tmp / MANIFEST).write_text(
-            json.dumps(manifest, ensure_ascii=False, indent=1), encoding="utf-8"
         )
+        manifest.write(tmp)
         final = _activate(index_dir, tmp)
     except BaseException:
         shutil.rmtree(tmp, ignore_errors=True)
@@ -651,10 +612,7 @@ def _activate(index_dir: Path, tmp: Path) -> Path:
     tmp.rename(final)
     _fault_point("after-rename")
     pointer = index_dir / f".{CURRENT}.{uuid.uuid4().hex[:6]}"
-    pointer.write_text(final.name + "\n", encoding="utf-8")
-    with pointer.open("rb") as fh:
-        os.fsync(fh.fileno())
-    os.replace(pointer, index_dir / CURRENT)
+    write_atomic(index_dir / CURRENT, (final.name + "\n").encode("utf-8"), tmp=pointer, fsync=True)
     for old in index_dir.glob("build-*"):
         if old != final:
             shutil.rmtree(old, ignore_errors=True)
@@ -697,42 +655,25 @@ def _remove_leftovers(index_dir: Path) -> None:
         pointer.unlink(missing_ok=True)
 
 
-def _artifact_digest(path: Path) -> str:
-    """SHA-256 of a whole file, hashed in one call so that the GIL is released throughout.
-
-    :func:`_sha256_file` feeds 1 MiB blocks and takes the GIL back after each; while another
-    thread runs Python (the model's imports at start-up) every hand-back waits up to a switch
-    interval (5 ms), which made hashing the 550 MB of a 100k-chunk index several times
-    slower. One call over a memory map runs beside the other thread.
-    """
-    import mmap
-
-    with path.open("rb") as fh:
-        if os.fstat(fh.fileno()).st_size == 0:
-            return hashlib.sha256(b"").hexdigest()
-        with mmap.mmap(fh.fileno(), 0, access=mmap.ACCESS_READ) as view:
-            return hashlib.sha256(view).hexdigest()
-
-
-def _check_present(build: Path, manifest: dict[str, Any]) -> None:
-    """Raise for the first artifact of the manifest that is missing (a cheap check)."""
-    for name in manifest.get("artifacts", {}):
+def _check_present(build: Path, artifacts: Mapping[str, str]) -> None:
+    """Raise for the first artifact of the manifest's that is missing (a cheap check)."""
+    for name in artifacts:
         path = build / name
         if not path.is_file():
             raise IndexUnavailable(f"index file {path} is missing; run `qa build --force`")
 
 
-def verify(build: Path, manifest: dict[str, Any]) -> None:
-    """Check every artifact against the checksums in the manifest.
+def verify(build: Path, artifacts: Mapping[str, str]) -> None:
+    """Check every artifact against its checksum in the manifest (:attr:`Manifest.artifacts`).
 
     Raises:
         IndexUnavailable: A file is missing or its content changed.
     """
-    _check_present(build, manifest)
-    for name, digest in manifest.get("artifacts", {}).items():
+    _check_present(build, artifacts)
+    for name, digest in artifacts.items():
         path = build / name
         try:
-            actual = _artifact_digest(path)
+            actual = sha256_mapped(path)
         except OSError as exc:  # vanished or unreadable since the check above
             raise IndexUnavailable(
                 f"index file {path} cannot be read ({exc}); run `qa build --force`"
@@ -771,12 +712,12 @@ def _unreadable(build: Path, exc: BaseException) -> IndexUnavailable:
 class PendingIndex:
     """An index being loaded: see :func:`open_index`; :meth:`result` finishes the load."""
 
-    def __init__(self, build: Path, manifest: dict[str, Any], check: bool) -> None:
+    def __init__(self, build: Path, manifest: Manifest, check: bool) -> None:
         from concurrent.futures import ThreadPoolExecutor
 
         self.build = build
         self.manifest = manifest
-        self._hnsw = (manifest.get("dense") or {}).get("type") == "hnsw"
+        self._hnsw = manifest.hnsw
         self._check = check
         self._pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="qa-load-index")
         self._binary = self._pool.submit(self._read_binary)
@@ -789,7 +730,7 @@ class PendingIndex:
         The binary readers only ever see files whose checksums matched.
         """
         if self._check:
-            verify(self.build, self.manifest)
+            verify(self.build, self.manifest.artifacts)
         try:
             import bm25s
             import faiss
@@ -850,7 +791,7 @@ class PendingIndex:
         if len(embeddings) != n_rows or dense.ntotal != n_rows or (counts < 1).any():
             raise IndexUnavailable(f"index in {build} is inconsistent; run `qa build --force`")
         if self._hnsw and hasattr(dense, "hnsw"):
-            dense.hnsw.efSearch = int(self.manifest["dense"].get("ef_search", HNSW_EF_SEARCH))
+            dense.hnsw.efSearch = int(self.manifest.dense.get("ef_search", HNSW_EF_SEARCH))
         return Index(
             path=build,
             manifest=self.manifest,
@@ -891,20 +832,22 @@ def open_index(index_dir: Path, *, check: bool = True) -> PendingIndex:
     if build is None:
         raise IndexUnavailable(f"no index in {index_dir}; build it with `qa build`")
     try:
-        manifest = json.loads((build / MANIFEST).read_text(encoding="utf-8"))
+        manifest = Manifest.read(build)
     except (OSError, ValueError) as exc:
         raise IndexUnavailable(
             f"index manifest in {build} is unreadable ({exc}); run `qa build --force`"
         ) from exc
-    if not _well_formed(manifest):
-        raise IndexUnavailable(f"index manifest in {build} is damaged; run `qa build --force`")
-    if manifest.get("format_version") != FORMAT_VERSION:
+    except DamagedManifest as exc:
         raise IndexUnavailable(
-            f"index in {build} has format {manifest.get('format_version')}, this version reads "
+            f"index manifest in {build} is damaged; run `qa build --force`"
+        ) from exc
+    if manifest.format_version != FORMAT_VERSION:
+        raise IndexUnavailable(
+            f"index in {build} has format {manifest.format_version}, this version reads "
             f"{FORMAT_VERSION}; run `qa build --force`"
         )
     if check:
-        _check_present(build, manifest)
+        _check_present(build, manifest.artifacts)
     return PendingIndex(build, manifest, check)
 
 

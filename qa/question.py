@@ -9,41 +9,14 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
+from qa.text import CN_DIGIT_VALUES, CN_NUMERALS, EN_CARDINALS, EN_ORDINALS, HAN_BASIC
 from qa.textnorm import normalize
 
 # --------------------------------------------------------------------------- numbers
 
-_CN_DIGITS = {c: i for i, c in enumerate("一二三四五六七八九", start=1)} | {"两": 2}
-#: The Chinese numerals of small numbers (一 to 十, and 两).
-CN_NUMERALS = "一二两三四五六七八九十"
-_EN_NUMBERS = {
-    "one": 1,
-    "two": 2,
-    "three": 3,
-    "four": 4,
-    "five": 5,
-    "six": 6,
-    "seven": 7,
-    "eight": 8,
-    "nine": 9,
-    "ten": 10,
-    "eleven": 11,
-    "twelve": 12,
-}
-_EN_ORDINALS = {
-    "first": 1,
-    "second": 2,
-    "third": 3,
-    "fourth": 4,
-    "fifth": 5,
-    "sixth": 6,
-    "seventh": 7,
-    "eighth": 8,
-    "ninth": 9,
-    "tenth": 10,
-    "eleventh": 11,
-    "twelfth": 12,
-}
+# The question patterns know numbers up to twelve, in words.
+_EN_NUMBERS = {word: n for word, n in EN_CARDINALS.items() if n <= 12}
+_EN_ORDINALS = {word: n for word, n in EN_ORDINALS.items() if n <= 12}
 
 
 def cn_number(text: str) -> int | None:
@@ -61,12 +34,12 @@ def cn_number(text: str) -> int | None:
     if not text or any(c not in CN_NUMERALS for c in text):
         return None
     if "十" not in text:
-        return _CN_DIGITS[text] if len(text) == 1 else None
+        return CN_DIGIT_VALUES[text] if len(text) == 1 else None
     tens, _, ones = text.partition("十")
     if "十" in ones or len(tens) > 1 or len(ones) > 1:
         return None
-    value = (_CN_DIGITS[tens] if tens else 1) * 10
-    return value + (_CN_DIGITS[ones] if ones else 0)
+    value = (CN_DIGIT_VALUES[tens] if tens else 1) * 10
+    return value + (CN_DIGIT_VALUES[ones] if ones else 0)
 
 
 # --------------------------------------------------------------------------- list questions
@@ -111,10 +84,10 @@ class ListRequest:
 _NOUN_STOP = r"(?=是|有|包括|包含|分别|呢|吗|都|的|[?!,.。:;“”「」\s]|$)"
 _NOUN_RES = (
     re.compile(
-        rf"[哪几](?:些|几|[{CN_NUMERALS}]+|\d+)?(?:{_CL})?([\u4e00-\u9fff]{{1,6}}?){_NOUN_STOP}"
+        rf"[哪几](?:些|几|[{CN_NUMERALS}]+|\d+)?(?:{_CL})?([{HAN_BASIC}]{{1,6}}?){_NOUN_STOP}"
     ),
     re.compile(
-        rf"(?:[{CN_NUMERALS}]+|\d+)(?:{_CL})([\u4e00-\u9fff]{{1,6}}?){_NOUN_STOP}"
+        rf"(?:[{CN_NUMERALS}]+|\d+)(?:{_CL})([{HAN_BASIC}]{{1,6}}?){_NOUN_STOP}"
     ),  # 第三个阶段
 )
 

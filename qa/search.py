@@ -23,8 +23,10 @@ from qa.embed import Embedder
 from qa.errors import QuestionError
 from qa.index import Index
 from qa.settings import WIDENING_STAGES
+from qa.text import CN_LARGE, CN_NUMERALS, HAN_BMP, HAN_BMP_CHAR
 from qa.textnorm import normalize
 from qa.translate import content_words
+from qa.tuning import FUSION_BY_MODEL, MULTILINGUAL_FUSION, RELEVANCE, WIDENING, Fusion
 
 logger = logging.getLogger(__name__)
 
@@ -83,39 +85,6 @@ class SearchResult:
     coverage: float
 
 
-@dataclass(frozen=True)
-class Fusion:
-    """How keyword and dense rankings are combined in hybrid mode."""
-
-    keyword_weight: float = 1.0
-    dense_weight: float = 0.2
-    #: "score": weighted sum of min-max normalised scores, which keeps how far apart the
-    #: keyword scores are; "rrf": weighted reciprocal-rank fusion, which keeps only the order.
-    method: str = "score"
-    #: Below this coverage (see :func:`coverage`) of the question by the best passages,
-    #: nothing relevant was found; calibrated with ``qa eval`` (docs/retrieval.md).
-    min_coverage: float = 0.34
-    #: Weight of single-character BM25 relative to word BM25 (both scaled to their best
-    #: passage): a second lexical signal for paraphrases, which share characters (福利/福祉,
-    #: 几级/四级) more often than words.
-    char_weight: float = 0.2
-    #: A passage that overlaps or adjoins a better-ranked passage of the same document has
-    #: its score multiplied by ``1 - diversity`` before it takes a place in the top k, so the
-    #: places go to distinct passages (chunks share a sentence with their neighbours).
-    diversity: float = 0.0
-
-
-#: Fusion weights per embedding model, chosen by measurement with ``qa eval``. A model that
-#: does not know Chinese is trusted little; a multilingual one more. USE: docs/retrieval.md,
-#: "A multilingual embedder" (dense weight 0.1-0.5 and diversity 0-0.15 measured; 0.5 with
-#: 0.15 is the one point at or above MiniLM's R@1 and R@5 on every set). e5-small was measured
-#: at USE's weights only.
-FUSION_BY_MODEL: dict[str, Fusion] = {
-    "use-multilingual": Fusion(1.0, 0.5, diversity=0.15),
-    "e5-small": Fusion(1.0, 0.5, diversity=0.15),
-    "st:sentence-transformers/all-MiniLM-L6-v2": Fusion(1.0, 0.05, diversity=0.15),
-}
-MULTILINGUAL_FUSION = Fusion(1.0, 1.0)
 _MULTILINGUAL_HINTS = ("bge-m3", "multilingual", "-zh", "chinese", "labse", "m3e", "text2vec")
 
 
@@ -242,19 +211,10 @@ def prepare_query(
     )
 
 
-_CJK_CHAR = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]")
-_CJK_WORD = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]{2,4}")
+_CJK_CHAR = HAN_BMP_CHAR
+_CJK_WORD = re.compile(f"[{HAN_BMP}]{{2,4}}")
 
 
-#: Near-synonyms from word vectors: a corpus word joins a question word's search when its
-#: cosine similarity reaches the threshold, at most this many per word, each weighted by the
-#: weight times its similarity. Measured with ``qa eval`` (docs/retrieval.md): on the tuning
-#: set R@5 0.918 → 0.929 and R@1 0.635 → 0.671 over a plateau of weight 0.35-0.5, threshold
-#: 0.55-0.6 and 2-5 words; then once on the held-out set, R@5 0.890 → 0.904 (paraphrases
-#: 0.615 → 0.692).
-NEIGHBOUR_WEIGHT = 0.4
-NEIGHBOUR_THRESHOLD = 0.6
-MAX_NEIGHBOURS = 3
 _neighbours_lock = threading.Lock()
 
 
@@ -316,10 +276,12 @@ def _widen(index: Index, concepts: list[Concept], weights: dict[str, float]) -> 
     for concept in concepts:
         if concept.terms and _CJK_WORD.fullmatch(concept.label):
             near = [
-                (w, round(NEIGHBOUR_WEIGHT * sim, 3))
-                for w, sim in table.of(concept.label, MAX_NEIGHBOURS + 4, NEIGHBOUR_THRESHOLD)
+                (w, round(WIDENING.neighbour_weight * sim, 3))
+                for w, sim in table.of(
+                    concept.label, WIDENING.max_neighbours + 4, WIDENING.neighbour_threshold
+                )
                 if w not in weights
-            ][:MAX_NEIGHBOURS]
+            ][: WIDENING.max_neighbours]
             if near:
                 weights.update(near)
                 concept = Concept(concept.label, concept.terms + tuple(near))
@@ -327,24 +289,20 @@ def _widen(index: Index, concepts: list[Concept], weights: dict[str, float]) -> 
     return widened
 
 
-#: Extra weight a span's translations get, per alternative beyond the first.
-SPAN_ALTERNATIVE_BONUS = 0.25
-
-
 def _share_span(alternatives: list[tuple[str, float]]) -> list[tuple[str, float]]:
     """Weights for the translations of one English word or phrase, shared among them.
 
     "party secretary" gives 书记, 市委书记 and 党委书记: added up at full weight they would
     count three times as much as "Zhucheng" (诸城) in the same question. Together they get the
-    best one's weight plus :data:`SPAN_ALTERNATIVE_BONUS` of it per extra alternative, in
-    proportion to their own weights (measured with ``qa eval``: English R@1 0.70 → 0.73, R@5
-    0.93 → 0.97; with no bonus R@1 falls to 0.67, with 0.5 R@5 stays 0.93).
+    best one's weight plus :attr:`~qa.tuning.Widening.span_alternative_bonus` of it per extra
+    alternative, in proportion to their own weights (measured with ``qa eval``: English R@1
+    0.70 → 0.73, R@5 0.93 → 0.97; with no bonus R@1 falls to 0.67, with 0.5 R@5 stays 0.93).
     """
     if len(alternatives) < 2:
         return alternatives
     total = sum(w for _, w in alternatives)
     best = max(w for _, w in alternatives)
-    budget = best * (1 + SPAN_ALTERNATIVE_BONUS * (len(alternatives) - 1))
+    budget = best * (1 + WIDENING.span_alternative_bonus * (len(alternatives) - 1))
     return [(t, round(w * budget / total, 3)) for t, w in alternatives]
 
 
@@ -593,10 +551,8 @@ def coverage(index: Index, query: Query, per_term: TermScores, chunks: Iterable[
         if head is None or head not in per_term:
             # Nothing translates it; a capitalised one is a name (Shanghai, FIFA, GDP) the
             # corpus does not mention, the surest sign that it is about something else.
-            weights.append(
-                cap
-                * (UNTRANSLATED_NAME_WEIGHT if _capitalised(concept.label, query.question) else 1.0)
-            )
+            named = _capitalised(concept.label, query.question)
+            weights.append(cap * (RELEVANCE.untranslated_name_weight if named else 1.0))
         elif (df := per_term.df(head)) == 0 and len(head) == 1:
             weights.append(0.0)  # a lone character the corpus lacks (里, 跟) says little
         elif head.isdigit():
@@ -607,7 +563,7 @@ def coverage(index: Index, query: Query, per_term: TermScores, chunks: Iterable[
             # A verb or adjective the corpus lacks (延伸, 看待, 犯错) is mostly how a paraphrase
             # says something the corpus words differently; a noun it lacks (护照, 地铁, 北京)
             # is mostly something it does not contain.
-            weights.append(MISSING_NON_NOUN_WEIGHT * cap)
+            weights.append(RELEVANCE.missing_non_noun_weight * cap)
         else:
             weights.append(min(_idf(n, df), cap))
     total = sum(weights)
@@ -628,20 +584,11 @@ def coverage(index: Index, query: Query, per_term: TermScores, chunks: Iterable[
     return best
 
 
-#: Share of a rare word's weight in :func:`coverage` for a Chinese word that is not a noun and
-#: that the corpus lacks (measured with ``qa eval`` on the tuning and negative sets).
-MISSING_NON_NOUN_WEIGHT = 0.5
-
-
-#: Weight, in rare-word caps, of a capitalised English word that nothing translates.
-UNTRANSLATED_NAME_WEIGHT = 2.0
-
-
 #: Units a question may count in: "多少户", "几名", "多少亿元", "多少平方公里".
 _UNITS = "平方公里|公里|万元|亿元|个|户|名|人|元|万|亿|项|家|次|位|条|岁|天|倍|所|座|件|吨"
 #: A question for a quantity in a unit (not "哪几个", which asks which ones, nor "第几名").
 _ASKS_QUANTITY = re.compile(f"(?:多少|(?<![哪第])几)({_UNITS})")
-_NUMERAL = "[0-9一二三四五六七八九十百千万两]"
+_NUMERAL = f"[0-9{CN_NUMERALS}{CN_LARGE}]"
 
 
 def _quantity_missing(question: str, chunks: list[Chunk]) -> bool:
@@ -688,7 +635,7 @@ def dense_scores(index: Index, embedder: Embedder, query: Query) -> np.ndarray:
     # In Simplified script, as the passages were embedded (qa.index.build_index).
     qvec = embedder.encode_queries([query.normalized])
     # A chunk scores as its best sentence window (qa.index.dense_texts).
-    if (index.manifest.get("dense") or {}).get("type") == "hnsw":
+    if index.manifest.hnsw:
         k = min(_HNSW_CANDIDATES, index.dense.ntotal)
         sims, ids = index.dense.search(np.ascontiguousarray(qvec[:1], dtype=np.float32), k)
         found = ids[0] >= 0

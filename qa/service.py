@@ -31,9 +31,10 @@ from qa.index import (
     stale_reasons,
     unchanged_report,
 )
+from qa.manifest import Manifest
 from qa.search import SearchResult, attach_neighbours, clean_question, search
 from qa.settings import Settings
-from qa.textnorm import is_english
+from qa.text import is_english
 
 logger = logging.getLogger(__name__)
 
@@ -274,17 +275,16 @@ class QAService:
             if self._embedder is not None
             else self.settings.embed_model
         )
-        manifest = manifest or {}
-        counts = manifest.get("counts", {})
+        manifest = manifest or Manifest()
         return Status(
             index_dir=self.settings.index_dir,
             model=model_name(self.settings.embed_model),
             model_description=description,
-            documents=int(counts.get("documents", 0)),
-            chunks=int(counts.get("chunks", 0)),
-            built_at=str(manifest.get("built_at", "")),
+            documents=int(manifest.counts.documents),
+            chunks=int(manifest.counts.chunks),
+            built_at=str(manifest.built_at),
             stale=bool(reasons),
             reasons=reasons,
-            skipped=list(manifest.get("skipped", [])),
+            skipped=list(manifest.skipped),
             leftovers=len(leftovers(self.settings.index_dir)),
         )

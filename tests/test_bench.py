@@ -89,8 +89,8 @@ def test_hnsw_index_is_recorded_loaded_and_searched(settings, fake_embedder, mon
     monkeypatch.setattr(qa.index, "HNSW_MIN_CHUNKS", 10)
     qa.index.build_index(settings, fake_embedder)
     index = load_index(settings.index_dir)
-    assert index.manifest["dense"]["type"] == "hnsw"
-    assert index.dense.hnsw.efSearch == index.manifest["dense"]["ef_search"]
+    assert index.manifest.dense["type"] == "hnsw"
+    assert index.dense.hnsw.efSearch == index.manifest.dense["ef_search"]
     question = "诸城作风建设年活动分为哪五个阶段"
     got = search(index, question, embedder=fake_embedder, mode="semantic", k=5)
     rows = fake_embedder.encode_queries([question])[0] @ np.asarray(index.embeddings).T

@@ -45,17 +45,23 @@ def test_build_and_load_round_trip(settings, fake_embedder):
 def test_manifest_describes_the_build(settings, fake_embedder):
     build_index(settings, fake_embedder)
     m = read_manifest(settings.index_dir)
-    assert m["format_version"] == 2
-    assert m["pipeline"] == pipeline_version()
-    assert m["model"] == {"name": FakeEmbedder.name, "dim": FakeEmbedder.dim}
-    assert m["chunking"] == {"min_chars": 150, "max_chars": 350, "overlap": 1}
-    assert m["dense_window_sentences"] == 2
-    assert m["counts"]["dense_rows"] > m["counts"]["chunks"]
-    assert len(m["seeds"]) == 5 and all(len(h) == 64 for h in m["seeds"].values())
-    assert {"chunks.jsonl", "embeddings.npy", "dense.faiss", "manifest.json"} - {
-        "manifest.json"
-    } <= set(m["artifacts"])
-    assert m["counts"]["documents"] == 5 and m["built_at"]
+    assert m is not None
+    assert m.format_version == 2
+    assert m.pipeline == pipeline_version()
+    assert (m.model.name, m.model.dim) == (FakeEmbedder.name, FakeEmbedder.dim)
+    assert m.chunking == {"min_chars": 150, "max_chars": 350, "overlap": 1}
+    assert m.dense_window_sentences == 2
+    assert m.counts.dense_rows > m.counts.chunks
+    assert len(m.seeds) == 5 and all(len(h) == 64 for h in m.seeds.values())
+    assert {"chunks.jsonl", "embeddings.npy", "dense.faiss"} <= set(m.artifacts)
+    assert m.counts.documents == 5 and m.built_at
+    # The file holds the parts in the order a build writes them, and reads back the same.
+    raw = json.loads((current_build(settings.index_dir) / "manifest.json").read_text("utf-8"))
+    assert list(raw) == [
+        "format_version", "pipeline", "model", "chunking", "dense_window_sentences", "seeds",
+        "skipped", "counts", "dense", "built_at", "build_seconds", "artifacts",
+    ]  # fmt: skip
+    assert raw == m.to_dict()
 
 
 def test_unchanged_seeds_are_not_rebuilt(settings, fake_embedder):
@@ -233,8 +239,8 @@ def test_remembered_seed_hashes_follow_every_change(tmp_path, monkeypatch):
     a.write_text("诸城作风建设年", encoding="utf-8")
     b.write_text("泰兴大讨论", encoding="utf-8")
     reads: list[str] = []
-    real = ix._sha256_file
-    monkeypatch.setattr(ix, "_sha256_file", lambda p: reads.append(p.name) or real(p))
+    real = ix.sha256_file
+    monkeypatch.setattr(ix, "sha256_file", lambda p: reads.append(p.name) or real(p))
     monkeypatch.setattr(ix, "_RACY_SECONDS", -1.0)  # files written just now count as settled
     fresh = ix.seed_hashes(seeds)
     assert ix.seed_hashes(seeds, remember=True) == fresh

@@ -381,13 +381,13 @@ def test_huge_and_non_text_seeds_are_skipped_and_named(copy, monkeypatch, capsys
         assert f"skipped {name}:" in out
     assert "too large" in out
     manifest = read_manifest(copy.index_dir)
-    assert {s["name"] for s in manifest["skipped"]} == {
+    assert {s["name"] for s in manifest.skipped} == {
         "huge.txt",
         "image.txt",
         "utf16.txt",
         "empty.txt",
     }
-    assert manifest["counts"]["documents"] == 5
+    assert manifest.counts.documents == 5
 
 
 _PEAK = textwrap.dedent(
@@ -630,11 +630,11 @@ def _rewrite_checksum(settings: Settings, name: str) -> None:
     """Make the manifest agree with a changed artifact, as if the build had written it."""
     import json
 
-    from qa.index import _sha256_file
+    from qa.files import sha256_file
 
     build = current_build(settings.index_dir)
     manifest = json.loads((build / "manifest.json").read_text(encoding="utf-8"))
-    manifest["artifacts"][name] = _sha256_file(build / name)
+    manifest["artifacts"][name] = sha256_file(build / name)
     (build / "manifest.json").write_text(json.dumps(manifest), encoding="utf-8")
 
 
@@ -677,7 +677,7 @@ def test_damaged_vectors_are_never_reused(copy, service, caplog, how, checksum_a
     embedder = FakeEmbedder()
     with caplog.at_level("WARNING", logger="qa.index"):
         report = build_index(copy, embedder, force=True)
-    rows = read_manifest(copy.index_dir)["counts"]["dense_rows"]
+    rows = read_manifest(copy.index_dir).counts.dense_rows
     assert report.reused == 0 and report.encoded == rows > report.chunks
     why = [r for r in caplog.records if "not reusing" in r.getMessage()]
     assert len(why) == 1 and "\n" not in why[0].getMessage()
@@ -697,7 +697,7 @@ def test_vectors_of_a_build_with_any_damaged_file_are_not_reused(copy, caplog):
 def test_vectors_of_a_whole_build_are_reused(copy, caplog):
     with caplog.at_level("WARNING", logger="qa.index"):
         report = build_index(copy, FakeEmbedder(), force=True)
-    rows = read_manifest(copy.index_dir)["counts"]["dense_rows"]
+    rows = read_manifest(copy.index_dir).counts.dense_rows
     assert report.encoded == 0 and report.reused == rows > report.chunks
     assert "not reusing" not in caplog.text
 
@@ -877,13 +877,13 @@ def test_a_symlink_out_of_the_seeds_is_not_indexed_and_named_skipped(
     assert "skipped secret.txt: symlink out of the folder" in out
     assert "skipped loop.txt: symlink loop" in out
     manifest = read_manifest(copy.index_dir)
-    assert {s["name"]: s["reason"] for s in manifest["skipped"]} == {
+    assert {s["name"]: s["reason"] for s in manifest.skipped} == {
         "loop.txt": "symlink loop",
         "passwd.txt": "symlink out of the folder",
         "secret.txt": "symlink out of the folder",
     }
-    assert manifest["seeds"]["passwd.txt"].startswith("link:")  # where it points, not /etc/passwd
-    assert manifest["counts"]["documents"] == 5
+    assert manifest.seeds["passwd.txt"].startswith("link:")  # where it points, not /etc/passwd
+    assert manifest.counts.documents == 5
     for question in ("root bash nologin", "欧阳澜萤火虫"):
         assert cli.main([*flags, "search", "--jsonl", "--mode", "keyword", question]) in (0, 2)
         passages = str(

@@ -436,7 +436,7 @@ def _compounds(lexicon: Lexicon, question: str, vocab: object) -> dict[str, str]
 
 
 def test_adjacent_words_spell_a_corpus_word(compound_lexicon: Lexicon) -> None:
-    from qa.translate import COMPOUND_WEIGHT
+    from qa.tuning import WIDENING
 
     vocab = {"二查", "三访", "幸福树", "幸福", "工作组", "干群"}
     found = _compounds(compound_lexicon, "the two checks and three visits", vocab)
@@ -445,7 +445,7 @@ def test_adjacent_words_spell_a_corpus_word(compound_lexicon: Lexicon) -> None:
         "happiness tree": "幸福树"
     }
     weights = {t.weight for t in compound_lexicon.translate("two checks", vocab)}
-    assert COMPOUND_WEIGHT in weights
+    assert WIDENING.compound_weight in weights
     # No entry glosses 区 as "zone", but five compounds glossed "... zone" end in it (one in
     # 带, too few): "demonstration zone" is 示范 + 区.
     zone = {**dict.fromkeys(vocab, 1), "示范区": 1}

@@ -1,0 +1,140 @@
+"""The tuned weights of each stage, with where they were measured.
+
+One frozen dataclass per stage, and the one instance the stage reads. Each comment names the
+section of ``docs/retrieval.md`` that measured the value, or says that none did; change a
+value only with a new ``qa eval`` run, and record it there.
+
+This module imports nothing of ``qa``: every stage may import it.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+# --------------------------------------------------------------------------- search: fusion
+
+
+@dataclass(frozen=True)
+class Fusion:
+    """How keyword and dense rankings are combined in hybrid mode."""
+
+    keyword_weight: float = 1.0
+    dense_weight: float = 0.2
+    #: "score": weighted sum of min-max normalised scores, which keeps how far apart the
+    #: keyword scores are; "rrf": weighted reciprocal-rank fusion, which keeps only the order.
+    method: str = "score"
+    #: Below this coverage (see :func:`qa.search.coverage`) of the question by the best
+    #: passages, nothing relevant was found; calibrated with ``qa eval``: docs/retrieval.md,
+    #: "When nothing relevant was found".
+    min_coverage: float = 0.34
+    #: Weight of single-character BM25 relative to word BM25 (both scaled to their best
+    #: passage): a second lexical signal for paraphrases, which share characters (福利/福祉,
+    #: 几级/四级) more often than words. docs/retrieval.md, "Scores".
+    char_weight: float = 0.2
+    #: A passage that overlaps or adjoins a better-ranked passage of the same document has
+    #: its score multiplied by ``1 - diversity`` before it takes a place in the top k, so the
+    #: places go to distinct passages (chunks share a sentence with their neighbours).
+    #: docs/retrieval.md, "Distinct passages in the top k".
+    diversity: float = 0.0
+
+
+#: Fusion weights per embedding model, chosen by measurement with ``qa eval``. A model that
+#: does not know Chinese is trusted little; a multilingual one more. USE: docs/retrieval.md,
+#: "A multilingual embedder" (dense weight 0.1-0.5 and diversity 0-0.15 measured; 0.5 with
+#: 0.15 is the one point at or above MiniLM's R@1 and R@5 on every set). e5-small was measured
+#: at USE's weights only. MiniLM: docs/retrieval.md, "Scores".
+FUSION_BY_MODEL: dict[str, Fusion] = {
+    "use-multilingual": Fusion(1.0, 0.5, diversity=0.15),
+    "e5-small": Fusion(1.0, 0.5, diversity=0.15),
+    "st:sentence-transformers/all-MiniLM-L6-v2": Fusion(1.0, 0.05, diversity=0.15),
+}
+#: For a model that names itself multilingual or Chinese; not measured (docs/retrieval.md,
+#: "Scores": re-measure with ``qa eval --model …``).
+MULTILINGUAL_FUSION = Fusion(1.0, 1.0)
+
+# --------------------------------------------------------------------------- search: the query
+
+
+@dataclass(frozen=True)
+class Widening:
+    """How much the words a question is widened with weigh."""
+
+    #: Near-synonyms from word vectors: a corpus word joins a question word's search when its
+    #: cosine similarity reaches ``neighbour_threshold``, at most ``max_neighbours`` per word,
+    #: each weighted by ``neighbour_weight`` times its similarity. docs/retrieval.md,
+    #: "Near-synonyms from word vectors": on the tuning set R@5 0.918 → 0.929 and R@1
+    #: 0.635 → 0.671 over a plateau of weight 0.35-0.5, threshold 0.55-0.6 and 2-5 words; then
+    #: once on the held-out set, R@5 0.890 → 0.904 (paraphrases 0.615 → 0.692).
+    neighbour_weight: float = 0.4
+    neighbour_threshold: float = 0.6
+    max_neighbours: int = 3
+    #: The translations of one English word or phrase share its weight: the best one's, plus
+    #: this share of it per extra alternative. docs/retrieval.md, "The query".
+    span_alternative_bonus: float = 0.25
+    #: A corpus word spelled by two or three adjacent English words, part by part ("two
+    #: checks" → 二查), is searched at this weight. docs/retrieval.md, "The query" (0.4 and 0.6
+    #: measured too).
+    compound_weight: float = 0.8
+
+
+WIDENING = Widening()
+
+# --------------------------------------------------------------------------- search: relevance
+
+
+@dataclass(frozen=True)
+class Relevance:
+    """The weak-answer check's weights (:func:`qa.search.coverage`)."""
+
+    #: Share of a rare word's weight for a Chinese word that is not a noun and that the corpus
+    #: lacks. docs/retrieval.md, "When nothing relevant was found".
+    missing_non_noun_weight: float = 0.5
+    #: Weight, in rare-word caps, of a capitalised English word that nothing translates.
+    #: docs/retrieval.md, "When nothing relevant was found".
+    untranslated_name_weight: float = 2.0
+
+
+RELEVANCE = Relevance()
+
+# --------------------------------------------------------------------------- answer
+
+
+@dataclass(frozen=True)
+class Composing:
+    """How the answer's sentences are chosen (:func:`qa.answer.compose_answer`).
+
+    No section of docs/retrieval.md measures these: they were set with the answer tests.
+    """
+
+    #: A sentence scoring less than this share of the best one is left out.
+    relative_floor: float = 0.45
+    #: Terms the question puts in quotes (“不准”, 「七项机制」) name what it is about.
+    quoted_boost: float = 3.0
+    #: Weight of a term by its length in characters (0 to 4 and more): a one-character term
+    #: (上, 来, 四) matches inside unrelated words; longer terms are words.
+    length_weight: tuple[float, ...] = (0.0, 0.3, 1.0, 1.3, 1.6)
+
+
+COMPOSING = Composing()
+
+
+@dataclass(frozen=True)
+class Lists:
+    """How the list that answers a question is chosen among those near the passages.
+
+    No section of docs/retrieval.md measures these: they were set with the answer tests.
+    """
+
+    #: A list whose label, lead or items name what the question counts ("阶段") weighs this
+    #: much more.
+    noun_boost: float = 2.0
+    #: A list must match at least this share of the query weight the passages match.
+    min_share: float = 0.25
+    #: A list near the passages but in none of them weighs this much less.
+    outside_factor: float = 0.4
+    #: A plain 、-series is everywhere in this prose; a numbered list is meant as a list.
+    series_prior: float = 0.7
+    quoted_series_prior: float = 0.8
+
+
+LISTS = Lists()
