@@ -115,7 +115,6 @@ class Answer:
     terms: tuple[str, ...]
     found: bool
     notice: str = ""
-    extra: dict[str, str] = field(default_factory=dict)
     #: The text actually searched (the question, or a follow-up rewritten with its topic).
     query: str = ""
     #: The sentence introducing :attr:`items` ("今年活动主要分五个阶段。"), or "".

@@ -1,7 +1,7 @@
 """Follow-up questions: give an elliptical question the topic of the conversation.
 
 A follow-up such as "那第三个阶段呢?" or "and the fourth spirit?" cannot be searched on its own.
-:func:`rewrite_followup` joins it with the content words of the last self-contained question
+:func:`analyze_followup` joins it with the content words of the last self-contained question
 of the history ("诸城作风建设年活动分为五个阶段 第三个阶段"), so retrieval finds the passage the
 conversation is about. :func:`analyze_followup` also says which item of a list a follow-up
 asks for (第三个 / the third → 3), and the list question it refers to.
@@ -249,20 +249,3 @@ def _says_little(question: str, ordinal: int | None) -> bool:
     if _is_english(normalize(question)):
         return len(words.split()) < 2
     return len(_CJK.findall(words)) < MIN_OWN_TOPIC
-
-
-def rewrite_followup(question: str, history: Sequence[str]) -> str:
-    """The text to search for a question, given the earlier questions of the conversation.
-
-    An elliptical follow-up is joined with the content words of the last self-contained
-    question ("那第三个阶段呢?" after "诸城作风建设年活动分为哪五个阶段" →
-    "诸城作风建设年活动分为五个阶段 第三个阶段"); a self-contained question is returned as is.
-
-    Args:
-        question: The question as typed.
-        history: Earlier questions, oldest first.
-
-    Returns:
-        The query to search.
-    """
-    return analyze_followup(question, history).query

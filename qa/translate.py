@@ -315,27 +315,6 @@ class QueryTerm:
 # --- Small pure helpers -------------------------------------------------------------------
 
 
-def has_latin(question: str) -> bool:
-    """Tell whether a question has Latin-script words worth translating.
-
-    Args:
-        question: The user's question, in any mix of scripts.
-
-    Returns:
-        True if at least one Latin-script word is not an English stopword, or a number word
-        such as "five" is present.
-    """
-    for match in _TOKEN.finditer(question):
-        word = _fold(match.group()).lower()
-        if not word.isalpha():
-            continue
-        if word in _CARDINALS or word in _ORDINALS or word in _MULTIPLICATIVES:
-            return True
-        if len(word) > 1 and word not in STOPWORDS:
-            return True
-    return False
-
-
 def content_words(question: str) -> list[str]:
     """The Latin-script words of a question that say what it is about, lowercased.
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from qa.followup import analyze_followup, content_words, is_elliptical, rewrite_followup
+from qa.followup import analyze_followup, content_words, is_elliptical
 from tests.conftest import FIVE_PHASES
 
 SPIRITS = "四种精神是什么"
@@ -58,7 +58,7 @@ def test_content_words() -> None:
 
 
 def test_ordinal_followup_keeps_the_topic() -> None:
-    query = rewrite_followup("那第三个阶段呢?", [FIVE_PHASES])
+    query = analyze_followup("那第三个阶段呢?", [FIVE_PHASES]).query
     assert query.startswith("诸城作风建设年活动")
     assert query.count("阶段") == 1 and "哪" not in query and "呢" not in query
     info = analyze_followup("那第三个阶段呢?", [FIVE_PHASES])
@@ -68,13 +68,13 @@ def test_ordinal_followup_keeps_the_topic() -> None:
 
 
 def test_chinese_followups() -> None:
-    assert rewrite_followup("第四种精神呢", [SPIRITS]).startswith("四种精神")
-    assert rewrite_followup("它是什么时候开始的", [CAMPAIGN]).startswith("三大一实干 活动")
-    assert rewrite_followup("它是什么时候开始的", [CAMPAIGN]) == "三大一实干 活动 开始的"
+    assert analyze_followup("第四种精神呢", [SPIRITS]).query.startswith("四种精神")
+    assert analyze_followup("它是什么时候开始的", [CAMPAIGN]).query.startswith("三大一实干 活动")
+    assert analyze_followup("它是什么时候开始的", [CAMPAIGN]).query == "三大一实干 活动 开始的"
 
 
 def test_english_followups() -> None:
-    query = rewrite_followup("and the fourth spirit?", [EN_SPIRITS])
+    query = analyze_followup("and the fourth spirit?", [EN_SPIRITS]).query
     assert query == "four spirits"  # "spirit" again would only look like an unmatched word
     info = analyze_followup("what about the third one?", [EN_PHASES])
     assert info.query.startswith("five phases in Zhucheng")
@@ -99,7 +99,7 @@ def test_topic_is_the_last_self_contained_question() -> None:
     ],
 )
 def test_left_alone(question: str, history: list[str]) -> None:
-    assert rewrite_followup(question, history) == question
+    assert analyze_followup(question, history).query == question
     assert not analyze_followup(question, history).is_followup
 
 

@@ -18,7 +18,7 @@ import jieba
 import opencc
 import pytest
 
-from qa.translate import Lexicon, QueryTerm, has_latin
+from qa.translate import Lexicon, QueryTerm
 
 ROOT = Path(__file__).resolve().parent.parent
 SEEDS = ROOT / "seeds"
@@ -264,26 +264,6 @@ def test_print_sample_translations(lexicon: Lexicon) -> None:
     assert "作风" in _terms(lexicon, SAMPLE_QUESTIONS[3])
     assert "解放思想" in _terms(lexicon, SAMPLE_QUESTIONS[10])
     assert "一把手" in _terms(lexicon, SAMPLE_QUESTIONS[16])
-
-
-# --- has_latin ----------------------------------------------------------------------------
-
-
-@pytest.mark.parametrize(
-    ("question", "expected"),
-    [
-        ("what are the five phases in Zhucheng", True),
-        ("Zhucheng", True),
-        ("诸城的 five 个阶段", True),
-        ("five", True),
-        ("诸城的五个阶段", False),
-        ("what is the", False),
-        ("2017年", False),
-        ("", False),
-    ],
-)
-def test_has_latin(question: str, expected: bool) -> None:
-    assert has_latin(question) is expected
 
 
 # --- Gloss rules on a tiny dictionary -----------------------------------------------------
