@@ -56,7 +56,7 @@ from qa.enumerations import (
     find_definition,
     find_enumerations,
 )
-from qa.question import LAST, ListRequest, answer_kind, count_of, list_request
+from qa.question import LAST, ListRequest, answer_kind, count_of, list_request, proper_names
 from qa.search import Hit, SearchResult
 from qa.text import CN_LARGE, CN_NUMERALS, HAN_BASIC
 from qa.textnorm import clip, normalize
@@ -597,33 +597,12 @@ def _docs_of(part: AnswerSentence, passages: Sequence[Hit]) -> set[str]:
     return {passages[n - 1].chunk.doc_id for n in part.citations if 0 < n <= len(passages)}
 
 
-def _place_names(question: str, terms: Sequence[str]) -> list[str]:
-    """The proper names (places, people) a question asks about: 诸城, 常州, 孙耀灿."""
-    from jieba import posseg
-
-    tags = posseg.dt.word_tag_tab
-    # Less a follow-up's leading 那 (jieba reads 那大转变 as the place 那大).
-    typed = re.sub(r"^\s*(?:那么|那|还有|另外)", "", normalize(question))
-    words = {t.word for t in posseg.cut(typed) if t.flag in ("ns", "nr")}
-    words |= {t for t in terms if tags.get(t, "") in ("ns", "nr")}
-    from qa.translate import dictionary
-
-    entries = dictionary()
-    # A proper name: CC-CEDICT has no ordinary (lower-case pinyin) entry for it (东西, 城市
-    # and 上台 are tagged as places or names by jieba, but are ordinary words).
-    names = {
-        w for w in words if 2 <= len(w) <= 3 and all(p[:1].isupper() for p, _ in entries.get(w, []))
-    }
-    # 泰兴 and 泰兴市 are one place: a document that says 泰兴 names it.
-    return sorted(w for w in names if not any(v != w and v in w for v in names))
-
-
 def _unnamed_places(
     names: Sequence[str], used: Collection[str], documents: Mapping[str, Document]
 ) -> list[str]:
     """The names that none of the documents the answer comes from mentions: the answer is
     about somewhere (someone) else."""
-    texts = [normalize(documents[d].title + documents[d].text) for d in used if d in documents]
+    texts = [normalize(documents[d].title) + documents[d].key for d in used if d in documents]
     if not texts:
         return []
     return [n for n in names if not any(n in t for t in texts)]
@@ -746,16 +725,20 @@ def compose_answer(
         need = lambda text: _carries(kind, text, posts)  # noqa: E731
     # A follow-up's search carries its topic's words; only the question as typed counts.
     own_terms = result.terms if asked.strip() == result.question.strip() else ()
-    names = _place_names(asked, own_terms)
-    sentences = pick_sentences(
-        result.hits,
-        result.terms,
-        require=need,
-        max_sentences=max_sentences,
-        exclude=shown,
-        question=asked,
-        within=within,
-    )
+    names = proper_names(asked, own_terms)
+
+    def pick(among: Collection[int] | None) -> list[AnswerSentence]:
+        return pick_sentences(
+            result.hits,
+            result.terms,
+            require=need,
+            max_sentences=max_sentences,
+            exclude=shown,
+            question=asked,
+            within=among,
+        )
+
+    sentences = pick(within)
     if need is not None and not sentences:
         # "潍坊市长是谁": passages about 市长 and 潍坊, none naming one. Closest passages only.
         logger.debug("no sentence carries the %s asked for", kind)
@@ -773,15 +756,7 @@ def compose_answer(
             and not _unnamed_places(names, {h.chunk.doc_id}, documents)
         }
         if naming:
-            sentences = pick_sentences(
-                result.hits,
-                result.terms,
-                require=need,
-                max_sentences=max_sentences,
-                exclude=shown,
-                question=asked,
-                within=naming,
-            )
+            sentences = pick(naming)
             used = {d for s in sentences for d in _docs_of(s, passages)}
             missing = _unnamed_places(names, used, documents) if sentences else missing
     if missing:

@@ -18,7 +18,7 @@ import logging
 import re
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
-from functools import lru_cache
+from functools import cached_property, lru_cache
 from pathlib import Path
 
 from qa.errors import SeedsError
@@ -43,6 +43,12 @@ class Document:
     sha256: str  # of the raw file bytes
     encoding: str  # "utf-8", "utf-8-sig", "gb18030", "big5"
     script: str  # "traditional" | "simplified"
+
+    @cached_property
+    def key(self) -> str:
+        """The text in Simplified script, width-folded (:func:`normalize`): same length, so a
+        match in it is a span of :attr:`text`. Made once per document, when first asked for."""
+        return normalize(self.text)
 
 
 @dataclass(frozen=True)

@@ -444,8 +444,7 @@ def find_definition(
     """
     if not count:
         return None  # a name that promises no number of items is not looked for
-    text = document.text
-    key = normalize(text)
+    text, key = document.text, document.key
     # What the items are: the name less its number and measure word (三个年 → 年).
     noun = re.sub(rf"^(?:[{CN_NUMERALS}]+|\d+)(?:个|种|项|条|大|类|点)?", "", short)
     found: list[tuple[int, Enumeration]] = []

@@ -91,44 +91,22 @@ def lookup(word: str) -> list[tuple[str, str]]:
     return [(p, s.replace("/", "; ")) for p, s in dictionary().get(normalize(word), [])]
 
 
-_TONE_MARKS = {
-    "a": "āáǎà",
-    "e": "ēéěè",
-    "i": "īíǐì",
-    "o": "ōóǒò",
-    "u": "ūúǔù",
-    "ü": "ǖǘǚǜ",
-}
-
-
 def tone_marks(numbered: str) -> str:
-    """CC-CEDICT's numbered pinyin with tone marks: "jie1 duan4" → "jiē duàn"."""
+    """CC-CEDICT's numbered pinyin with tone marks: "jie1 duan4" → "jiē duàn" (pypinyin's
+    converter; CC-CEDICT writes ü as u: and keeps a name's capital)."""
+    from pypinyin.contrib.tone_convert import to_tone
+
     out = []
     for syllable in numbered.split():
-        syllable = syllable.replace("u:", "ü").replace("U:", "Ü")
         if not syllable[-1:].isdigit():
-            out.append(syllable)
+            out.append(syllable)  # a letter (V领) or a mark, not a syllable
             continue
-        tone, body = int(syllable[-1]), syllable[:-1]
-        if tone in (0, 5) or not body:
-            out.append(body)
+        plain = syllable.replace("u:", "v").replace("U:", "V").lower()
+        if not any(v in plain for v in "aeiouv"):
+            out.append(syllable[:-1])  # m2, ng4: no vowel to mark
             continue
-        lower = body.lower()
-        # The mark goes on a or e, on the o of ou, else on the last vowel.
-        if "a" in lower:
-            at = lower.index("a")
-        elif "e" in lower:
-            at = lower.index("e")
-        elif "ou" in lower:
-            at = lower.index("o")
-        else:
-            vowels = [i for i, ch in enumerate(lower) if ch in _TONE_MARKS]
-            if not vowels:
-                out.append(body)
-                continue
-            at = vowels[-1]
-        mark = _TONE_MARKS[lower[at]][tone - 1]
-        out.append(body[:at] + (mark.upper() if body[at].isupper() else mark) + body[at + 1 :])
+        marked = to_tone(plain)
+        out.append(marked[:1].upper() + marked[1:] if syllable[:1].isupper() else marked)
     return " ".join(out)
 
 
@@ -149,12 +127,11 @@ def word_notes(text: str) -> list[tuple[int, int, str]]:
     pos = 0
     for word in jieba.cut(normalize(text)):
         start, pos = pos, pos + len(word)
-        entries = table.get(word) if _CJK.search(word) else None
-        if not entries:
-            continue
-        readings = []
-        for pinyin, senses in entries[:2]:
-            shown = "; ".join(senses.split("/")[:MAX_NOTE_SENSES])
-            readings.append(f"{tone_marks(pinyin)} — {shown}")
-        notes.append((start, pos, " | ".join(readings)))
+        entries = table.get(word, [])[:2] if _CJK.search(word) else []
+        readings = [
+            f"{tone_marks(pinyin)} — {'; '.join(senses.split('/')[:MAX_NOTE_SENSES])}"
+            for pinyin, senses in entries
+        ]
+        if readings:
+            notes.append((start, pos, " | ".join(readings)))
     return notes

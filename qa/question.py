@@ -7,6 +7,7 @@ Small numbers in Chinese and English words (:func:`cn_number`), counts and ordin
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 from qa.text import CN_DIGIT_VALUES, CN_NUMERALS, EN_CARDINALS, EN_ORDINALS, HAN_BASIC
@@ -209,3 +210,29 @@ def answer_kind(question: str) -> str:
         if pattern.search(norm):
             return kind
     return "other"
+
+
+def proper_names(question: str, terms: Sequence[str] = ()) -> list[str]:
+    """The proper names (places, people) a question asks about: 诸城, 常州, 孙耀灿.
+
+    Args:
+        question: The question as typed.
+        terms: Its search terms (an English question's translations), also looked at.
+    """
+    from jieba import posseg
+
+    tags = posseg.dt.word_tag_tab
+    # Less a follow-up's leading 那 (jieba reads 那大转变 as the place 那大).
+    typed = re.sub(r"^\s*(?:那么|那|还有|另外)", "", normalize(question))
+    words = {t.word for t in posseg.cut(typed) if t.flag in ("ns", "nr")}
+    words |= {t for t in terms if tags.get(t, "") in ("ns", "nr")}
+    from qa.translate import dictionary
+
+    entries = dictionary()
+    # A proper name: CC-CEDICT has no ordinary (lower-case pinyin) entry for it (东西, 城市
+    # and 上台 are tagged as places or names by jieba, but are ordinary words).
+    names = {
+        w for w in words if 2 <= len(w) <= 3 and all(p[:1].isupper() for p, _ in entries.get(w, []))
+    }
+    # 泰兴 and 泰兴市 are one place: a document that says 泰兴 names it.
+    return sorted(w for w in names if not any(v != w and v in w for v in names))
