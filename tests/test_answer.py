@@ -657,8 +657,6 @@ def test_kind_spans_find_what_was_asked() -> None:
 def test_items_that_are_only_names_come_with_what_each_stands_for(svc: Any) -> None:
     # “六访、三清、四帮助”，即走访…；摸清…；切实做到帮助…: the labels alone say nothing.
     answer = svc.ask("干部下基层要做到“六访、三清、四帮助”，是哪些?")
-    if not answer.items or answer.items[0].label != "六访":
-        pytest.skip(f"the list was not found by the fake embedder: {answer.items}")
     assert [i.label for i in answer.items] == ["六访", "三清", "四帮助"]
     assert answer.items[0].text.startswith("走访老干部")
     assert answer.items[1].text == "摸清富民思路、摸清群众关注热点、摸清和谐稳定动态"
