@@ -4,7 +4,7 @@
 [--no-rebuilds] [--out FILE]`` starts the app in this process (the real model over the seeds, on
 a free localhost port), and has each of ``--clients`` threads of a second process ask
 ``--questions`` questions through ``gradio_client``. The queue is the page's own
-(:func:`qa.ui.configure_serving`), answering ``--concurrency`` questions at once (default: the
+(:func:`qa.app.ui.configure_serving`), answering ``--concurrency`` questions at once (default: the
 ``ask_concurrency`` setting, ``QA_ASK_CONCURRENCY``); several limits are measured in turn, on a
 fresh page each (the model is loaded once). The second phase repeats this while the service
 rebuilds its index over and over (``rebuild(force=True)``, the page's "rebuild" button), so
@@ -130,9 +130,9 @@ def main(argv: Sequence[str] | None = None) -> int:
 
     import tempfile
 
-    from qa.service import QAService
+    from qa.app.service import QAService
+    from qa.app.ui import build_app, configure_serving
     from qa.settings import load_settings
-    from qa.ui import build_app, configure_serving
 
     index_dir = args.index or Path(tempfile.mkdtemp(prefix="qa-load-")) / "index"
     settings = load_settings(
@@ -153,7 +153,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         service = QAService(settings.replace(ask_concurrency=limit), embedder=base.embedder)
         service.ensure_index()
         port = free_port()
-        # The page's own queue settings (qa.ui.launch uses the same function).
+        # The page's own queue settings (qa.app.ui.launch uses the same function).
         demo = configure_serving(build_app(service), service.settings)
         demo.launch(
             server_name="127.0.0.1", server_port=port, prevent_thread_lock=True, quiet=True,
@@ -221,7 +221,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         rows,
         f"`python -m bench.load` on {time.strftime('%Y-%m-%d %H:%M %Z')}, {machine()}. The app "
         "(real model, seeds index) runs in the benchmark's process on a free localhost port "
-        "with the page's queue settings (`qa.ui.configure_serving`; the limit is "
+        "with the page's queue settings (`qa.app.ui.configure_serving`; the limit is "
         "`QA_ASK_CONCURRENCY`), and each client is a `gradio_client.Client` in its own thread "
         "of a second process (not the app's: they would share its interpreter lock); latency "
         "is the client's, queueing included. "

@@ -190,7 +190,7 @@ def _worker(*args: str, timeout: int = 3600) -> dict[str, Any]:
 
 def canonical(model: str) -> str:
     """The canonical name of a model setting; ``minilm`` is the packaged MiniLM."""
-    from qa.embed import model_name
+    from qa.store.embed import model_name
 
     return model_name(model)
 
@@ -206,15 +206,15 @@ def _slug(model: str) -> str:
 
 
 def _build_threads(model: str, cores: int) -> int:
-    """Threads the index build encodes passages on with this model (see qa.embed)."""
-    from qa.embed import USE_THREADS, model_spec
+    """Threads the index build encodes passages on with this model (see qa.store.embed)."""
+    from qa.store.embed import USE_THREADS, model_spec
 
     return USE_THREADS if model_spec(model).kind == "use" else cores
 
 
 def qa_build(seeds: Path, index: Path, model: str) -> dict[str, Any]:
     """``python -m qa build --force`` into a fresh index folder, timed from start to exit."""
-    from qa.index import current_build, read_manifest
+    from qa.store.folder import current_build, read_manifest
 
     shutil.rmtree(index, ignore_errors=True)
     env = _env(QA_SEEDS_DIR=str(seeds), QA_INDEX_DIR=str(index), QA_EMBED_MODEL=model)
@@ -323,7 +323,7 @@ def cold_start(
     runs: int = 3,
 ) -> dict[str, Any]:
     """Wall time from process start to the first answer printed, index on disk."""
-    from qa.index import current_build
+    from qa.store.folder import current_build
 
     refreshed = _refresh_index(seeds, index, model, quick, dim, real_vectors)
     if quick:
@@ -358,8 +358,8 @@ def _refresh_index(
     Returns:
         True if it was rebuilt.
     """
-    from qa.index import read_manifest, seed_hashes, stale_reasons
     from qa.settings import load_settings
+    from qa.store.folder import read_manifest, seed_hashes, stale_reasons
 
     settings = load_settings(env={}, seeds_dir=seeds, index_dir=index, embed_model=model)
     reasons = stale_reasons(read_manifest(index), settings, seed_hashes(seeds))
@@ -438,7 +438,7 @@ def model_tables(rep: Report) -> list[Table]:
         f"text, {tp0['mean_chars']:.0f} characters on average), pass after pass for at least "
         "3 s after a warm-up batch, in a fresh process per model (`bench.worker throughput`): "
         "torch's thread count for sentence-transformers models, the numpy backend's BLAS "
-        "limit for USE. The build uses the rate on the threads it encodes on (`qa/embed.py`: "
+        "limit for USE. The build uses the rate on the threads it encodes on (`qa/store/embed.py`: "
         "USE_THREADS for USE, torch's default for sentence-transformers). Model load is the "
         "embedder's constructor (imports included) in that process; its VmHWM (model, "
         "seeds' chunks, encoding) is about what the model adds to a process."
@@ -614,10 +614,12 @@ def _keyword_reference(index: Any, query: Any) -> np.ndarray:
 
 
 def bench_keyword(rep: Report, built: dict[int, Path], questions: list[str]) -> None:
-    """qa.search.keyword_scores against bm25s ``get_scores`` and rank-bm25, same queries."""
-    from qa.index import index_text, load_index
-    from qa.search import keyword_scores, prepare_query
-    from qa.textnorm import normalize
+    """qa.search.lexical.keyword_scores against bm25s ``get_scores`` and rank-bm25, same queries."""
+    from qa.ingest.textnorm import normalize
+    from qa.query.prepare import prepare_query
+    from qa.search.lexical import keyword_scores
+    from qa.store.build import index_text
+    from qa.store.index import load_index
 
     rows = []
     for path in built.values():
@@ -694,7 +696,8 @@ def bench_dense(
     """Exact search (matmul, FAISS flat) against HNSW: latency and recall@10."""
     import faiss
 
-    from qa.index import HNSW_EF_CONSTRUCTION, HNSW_M, current_build
+    from qa.store.dense import HNSW_EF_CONSTRUCTION, HNSW_M
+    from qa.store.folder import current_build
 
     rows = []
     for _n, path in built.items():

@@ -13,8 +13,8 @@ from pathlib import Path
 
 import numpy as np
 
-from qa.chunk import split_sentences
-from qa.corpus import load_corpus
+from qa.ingest.chunk import split_sentences
+from qa.ingest.corpus import load_corpus
 
 SEEDS = Path(__file__).resolve().parent.parent / "seeds"
 #: Sentences per synthetic document: about nine chunks each with the default chunking.

@@ -20,8 +20,8 @@ from pathlib import Path
 from typing import Any
 
 from bench.synth import SEEDS, HashEmbedder
-from qa.embed import model_name, model_spec
 from qa.settings import DEFAULT_MODEL, load_settings
+from qa.store.embed import model_name, model_spec
 
 
 def _status_mb(key: str) -> float:
@@ -60,15 +60,16 @@ def dir_mb(path: Path) -> float:
 def _embedder(model: str, stand_in: int | None) -> Any:
     if stand_in:
         return HashEmbedder(model_name(model), stand_in)
-    from qa.embed import load_embedder
+    from qa.store.embed import load_embedder
 
     return load_embedder(model)
 
 
 def build(seeds: Path, index: Path, model: str, stand_in: int | None) -> dict[str, Any]:
     """Build an index from scratch; time it with and without the encoding."""
-    from qa.index import build_index
-    from qa.manifest import Manifest
+    from qa.query.translate import vocabulary_tables
+    from qa.store.build import build_index
+    from qa.store.manifest import Manifest
 
     settings = load_settings(env={}, seeds_dir=seeds, index_dir=index, embed_model=model)
     embedder = _embedder(model, stand_in)
@@ -84,7 +85,7 @@ def build(seeds: Path, index: Path, model: str, stand_in: int | None) -> dict[st
 
     embedder.encode_passages = timed
     t0 = time.perf_counter()
-    report = build_index(settings, embedder, force=True)
+    report = build_index(settings, embedder, force=True, tables=vocabulary_tables)
     seconds = time.perf_counter() - t0
     assert report.path is not None
     manifest = Manifest.read(report.path)
@@ -104,7 +105,7 @@ def serve(
     seeds: Path, index: Path, model: str, stand_in: int | None, questions: list[str]
 ) -> dict[str, Any]:
     """Load the service over a built index and ask every question once; time each answer."""
-    from qa.service import QAService
+    from qa.app.service import QAService
 
     settings = load_settings(env={}, seeds_dir=seeds, index_dir=index, embed_model=model)
     t0 = time.perf_counter()
@@ -148,9 +149,9 @@ def _set_threads(embedder: Any, kind: str, n: int) -> bool:
 
 def _seed_passages() -> list[str]:
     """The seeds' chunks as the index encodes them (title, heading and text)."""
-    from qa.chunk import chunk_documents
-    from qa.corpus import load_corpus
-    from qa.index import index_text
+    from qa.ingest.chunk import chunk_documents
+    from qa.ingest.corpus import load_corpus
+    from qa.store.build import index_text
 
     settings = load_settings(env={})
     docs = load_corpus(SEEDS).documents

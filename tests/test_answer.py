@@ -9,11 +9,14 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from qa.answer import Answer, _carries, _named_after, compose_answer, kind_spans
-from qa.chunk import Chunk
-from qa.corpus import Document, load_corpus
-from qa.enumerations import Enumeration, find_definition, find_enumerations
-from qa.question import (
+from qa.answer.compose import compose_answer
+from qa.answer.enumerations import Enumeration, find_definition, find_enumerations
+from qa.answer.result import Answer
+from qa.answer.spans import _named_after, carries, kind_spans
+from qa.ingest.chunk import Chunk
+from qa.ingest.corpus import Document, load_corpus
+from qa.ingest.textnorm import normalize
+from qa.query.question import (
     LAST,
     ListRequest,
     answer_kind,
@@ -22,8 +25,7 @@ from qa.question import (
     list_request,
     ordinal_of,
 )
-from qa.search import Hit, SearchResult
-from qa.textnorm import normalize
+from qa.search.search import Hit, SearchResult
 from tests.conftest import FIVE_PHASES, SEEDS
 
 PHASES = [
@@ -462,7 +464,7 @@ NEEDLE = (
 
 
 def test_needle_enumeration(settings: Any, seeds_dir: Path, fake_embedder: Any) -> None:
-    from qa.service import QAService
+    from qa.app.service import QAService
 
     (seeds_dir / "005_needle.txt").write_text(NEEDLE, encoding="utf-8")
     service = QAService(settings, embedder=fake_embedder)
@@ -625,12 +627,12 @@ def test_answer_kind(question: str, kind: str) -> None:
 
 
 def test_a_sentence_carries_the_span_asked_for() -> None:
-    assert _carries("time", "时间为5月下旬-12月底。") and not _carries("time", "要抓好落实。")
-    assert _carries("quantity", "提出的38个问题") and not _carries("quantity", "提出了问题")
-    assert _carries("person", "市委书记费高云作重要讲话", ["书记"])
+    assert carries("time", "时间为5月下旬-12月底。") and not carries("time", "要抓好落实。")
+    assert carries("quantity", "提出的38个问题") and not carries("quantity", "提出了问题")
+    assert carries("person", "市委书记费高云作重要讲话", ["书记"])
     # The post asked for, with a name: 副市长 is not 市长, and 书记 names no 市长.
-    assert not _carries("person", "副市长钱军作交流发言", ["市长"])
-    assert not _carries("person", "市委书记孙耀灿强调", ["市长"])
+    assert not carries("person", "副市长钱军作交流发言", ["市长"])
+    assert not carries("person", "市委书记孙耀灿强调", ["市长"])
 
 
 def test_near_misses_get_the_closest_passages_not_an_answer(svc: Any) -> None:
@@ -664,19 +666,19 @@ def test_items_that_are_only_names_come_with_what_each_stands_for(svc: Any) -> N
 
 
 def test_label_explanations_need_one_clause_per_name() -> None:
-    from qa.answer import _label_explanations
-    from qa.enumerations import Item
+    from qa.answer.enumerations import Item
+    from qa.answer.lists import label_explanations
 
     doc = _doc("要做到“一看、二查”，即看思想；查成效。另有“三访、四帮”，即回访群众。")
     first = Enumeration("d.txt", "quoted_series", (Item("一看", 4, 6), Item("二查", 7, 9)))
     assert doc.text[4:6] == "一看" and doc.text[9] == "”"
-    spans = _label_explanations(doc, first)
+    spans = label_explanations(doc, first)
     assert spans is not None and [(s.label, s.text) for s in spans] == [
         ("一看", "看思想"),
         ("二查", "查成效"),
     ]
     second = Enumeration("d.txt", "quoted_series", (Item("三访", 23, 25), Item("四帮", 26, 28)))
-    assert doc.text[23:25] == "三访" and _label_explanations(doc, second) is None  # one clause
+    assert doc.text[23:25] == "三访" and label_explanations(doc, second) is None  # one clause
 
 
 @pytest.mark.parametrize(

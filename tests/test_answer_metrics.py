@@ -5,9 +5,8 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from qa.answer import Answer, AnswerSentence
-from qa.chunk import Chunk
-from qa.evaluate import (
+from qa.answer.result import Answer, AnswerSentence
+from qa.app.evaluate import (
     _answer_fields,
     answer_text,
     evaluate,
@@ -15,7 +14,8 @@ from qa.evaluate import (
     format_table,
     score_answer,
 )
-from qa.search import Hit
+from qa.ingest.chunk import Chunk
+from qa.search.search import Hit
 
 
 def _hit(text: str, rank: int) -> Hit:

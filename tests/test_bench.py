@@ -5,8 +5,10 @@ from __future__ import annotations
 import numpy as np
 
 from bench import run, synth
-from qa.index import load_index
-from qa.search import keyword_scores, prepare_query
+from qa.query.prepare import prepare_query
+from qa.query.translate import vocabulary_tables
+from qa.search.lexical import keyword_scores
+from qa.store.index import load_index
 
 
 def test_quick_bench_writes_tables_and_plot(tmp_path):
@@ -67,7 +69,7 @@ def test_keyword_scores_for_unknown_terms_are_zero(fake_service):
 
 
 def test_dense_index_type_follows_corpus_size():
-    from qa.index import make_dense_index
+    from qa.store.dense import make_dense_index
 
     rng = np.random.default_rng(0)
     vecs = rng.normal(size=(500, 16)).astype(np.float32)
@@ -83,11 +85,12 @@ def test_dense_index_type_follows_corpus_size():
 
 
 def test_hnsw_index_is_recorded_loaded_and_searched(settings, fake_embedder, monkeypatch):
-    import qa.index
-    from qa.search import search
+    import qa.store.build
+    import qa.store.dense
+    from qa.search.search import search
 
-    monkeypatch.setattr(qa.index, "HNSW_MIN_CHUNKS", 10)
-    qa.index.build_index(settings, fake_embedder)
+    monkeypatch.setattr(qa.store.dense, "HNSW_MIN_CHUNKS", 10)
+    qa.store.build.build_index(settings, fake_embedder, tables=vocabulary_tables)
     index = load_index(settings.index_dir)
     assert index.manifest.dense["type"] == "hnsw"
     assert index.dense.hnsw.efSearch == index.manifest.dense["ef_search"]

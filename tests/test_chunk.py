@@ -6,8 +6,14 @@ from types import SimpleNamespace
 
 import pytest
 
-from qa.chunk import chunk_documents, chunk_text, heading_of, sentence_windows, split_sentences
-from qa.corpus import load_corpus
+from qa.ingest.chunk import (
+    chunk_documents,
+    chunk_text,
+    heading_of,
+    sentence_windows,
+    split_sentences,
+)
+from qa.ingest.corpus import load_corpus
 
 from .conftest import SEEDS
 

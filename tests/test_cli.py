@@ -9,7 +9,7 @@ import sys
 
 import pytest
 
-from qa.cli import build_parser
+from qa.app.cli import build_parser
 
 from .conftest import FIVE_PHASES
 
@@ -113,7 +113,7 @@ def test_info_and_ask(real_service, real_settings):
 def test_noisy_library_logs_stay_quiet_after_the_library_resets_its_level(caplog):
     import logging
 
-    from qa.cli import NOISY_LOGGERS, configure_logging
+    from qa.app.cli import NOISY_LOGGERS, configure_logging
 
     configure_logging(logging.INFO)
     configure_logging(logging.INFO)  # twice, as in-process callers do: one filter each
@@ -123,7 +123,7 @@ def test_noisy_library_logs_stay_quiet_after_the_library_resets_its_level(caplog
     bm25s.debug("Building index from tokens")
     logging.getLogger("faiss.loader").info("Could not load library with AVX512 support")
     bm25s.warning("a real problem")
-    logging.getLogger("qa.index").info("index built")
+    logging.getLogger("qa.store.build").info("index built")
     messages = [r.getMessage() for r in caplog.records]
     assert "Building index from tokens" not in messages
     assert not any("AVX512" in m for m in messages)

@@ -10,7 +10,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from qa.corpus import (
+from qa.errors import SeedsError
+from qa.ingest.corpus import (
     Cleaned,
     Corpus,
     Document,
@@ -20,7 +21,6 @@ from qa.corpus import (
     load_corpus,
     read_document,
 )
-from qa.errors import SeedsError
 
 SEEDS = Path(__file__).parent.parent / "seeds"
 PREFIXES = ["000", "001", "002", "003", "004"]
@@ -499,7 +499,7 @@ def test_load_corpus_skips_bad_files_and_names_them(
     (tmp_path / "copy.txt").write_text(_raw("001"), encoding="utf-8")
     (tmp_path / "notes.md").write_text("not a seed", encoding="utf-8")
 
-    with caplog.at_level(logging.WARNING, logger="qa.corpus"):
+    with caplog.at_level(logging.WARNING, logger="qa.ingest.corpus"):
         corpus = load_corpus(tmp_path)
 
     assert [d.doc_id for d in corpus.documents] == ["b_good.txt", "sub/a_gb.txt"]

@@ -10,8 +10,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from qa.embed import Prompts, load_embedder, model_name, model_spec, prompts_for
 from qa.errors import ModelError
+from qa.store.embed import Prompts, load_embedder, model_name, model_spec, prompts_for
 
 MINILM_ST = "st:sentence-transformers/all-MiniLM-L6-v2"
 
@@ -172,7 +172,8 @@ def test_use_loads_without_torch():
     import subprocess
 
     code = (
-        "import sys; from qa.embed import load_embedder; e = load_embedder('use-multilingual'); "
+        "import sys; from qa.store.embed import load_embedder; "
+        "e = load_embedder('use-multilingual'); "
         "e.encode_queries(['测试']); print('torch' in sys.modules, 'sentence_transformers' in "
         "sys.modules)"
     )

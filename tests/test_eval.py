@@ -6,11 +6,11 @@ a change that makes retrieval worse fails here, and a harmless reshuffle does no
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
-from qa.evaluate import (
-    DEFAULT_FILE,
-    FOLLOWUPS_FILE,
+from qa.app.evaluate import (
     evaluate,
     evaluate_followups,
     format_table,
@@ -36,7 +36,10 @@ MIN_MRR_ALL = 0.76
 MIN_NONE_REJECTED = 0.82  # share of the "none" questions reported as nothing found
 MAX_ANSWERABLE_WEAK = 0.15  # share of answerable questions reported as nothing found
 #: Questions about things the corpus does not contain, many close to its topics.
-NEGATIVES_FILE = DEFAULT_FILE.parent / "negatives.jsonl"
+EVAL_DIR = Path(__file__).resolve().parent / "eval"
+DEFAULT_FILE = EVAL_DIR / "questions.jsonl"
+FOLLOWUPS_FILE = EVAL_DIR / "followups.jsonl"
+NEGATIVES_FILE = EVAL_DIR / "negatives.jsonl"
 #: Sets no setting was chosen on: held-out (written with the tuning set, kept aside) and
 #: blind (written by someone who saw neither the other sets nor the code). Measured
 #: 2026-12-03 with use-multilingual and two-sentence windows: R@5 0.932 (68/73) and 0.929

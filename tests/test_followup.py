@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from qa.followup import analyze_followup, content_words, is_elliptical
+from qa.query.followup import analyze_followup, content_words, is_elliptical
 from tests.conftest import FIVE_PHASES
 
 SPIRITS = "四种精神是什么"
@@ -145,7 +145,7 @@ def test_a_followup_naming_another_place_drops_the_topic_s_place() -> None:
 
 
 def test_the_last_one_is_the_last_item() -> None:
-    from qa.question import LAST
+    from qa.query.question import LAST
 
     f = analyze_followup("最后一种呢?", ["诸城要强化的“六种意识”是哪些?"])
     assert f.ordinal == LAST and f.request is not None and f.request.ordinal == LAST

@@ -6,8 +6,8 @@ from typing import Any
 
 import pytest
 
-from qa.answer import answer_json
-from qa.gloss import gloss_text, lookup, tone_marks, word_gloss, word_notes
+from qa.answer.gloss import gloss_text, lookup, tone_marks, word_gloss, word_notes
+from qa.answer.result import answer_json
 from tests.conftest import FIVE_PHASES
 
 

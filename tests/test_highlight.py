@@ -7,7 +7,7 @@ import re
 from hypothesis import given
 from hypothesis import strategies as st
 
-from qa.highlight import highlight_html, merge_spans, term_spans
+from qa.search.highlight import highlight_html, merge_spans, term_spans
 
 
 def _unmark(fragment: str) -> str:

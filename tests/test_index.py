@@ -9,22 +9,20 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from qa.app.service import QAService
 from qa.errors import IndexUnavailable, SeedsError
-from qa.index import (
-    build_index,
-    current_build,
-    load_index,
-    pipeline_version,
-    read_manifest,
-)
-from qa.service import QAService
-from qa.textnorm import normalize
+from qa.ingest.textnorm import normalize
+from qa.query.translate import vocabulary_tables
+from qa.store.build import build_index
+from qa.store.folder import current_build, read_manifest
+from qa.store.index import load_index
+from qa.versions import pipeline_version
 
 from .conftest import FakeEmbedder
 
 
 def test_build_and_load_round_trip(settings, fake_embedder):
-    report = build_index(settings, fake_embedder)
+    report = build_index(settings, fake_embedder, tables=vocabulary_tables)
     assert report.rebuilt and report.documents == 5 and report.chunks > 50
     index = load_index(settings.index_dir)
     assert len(index.chunks) == report.chunks
@@ -43,7 +41,7 @@ def test_build_and_load_round_trip(settings, fake_embedder):
 
 
 def test_manifest_describes_the_build(settings, fake_embedder):
-    build_index(settings, fake_embedder)
+    build_index(settings, fake_embedder, tables=vocabulary_tables)
     m = read_manifest(settings.index_dir)
     assert m is not None
     assert m.format_version == 2
@@ -65,20 +63,20 @@ def test_manifest_describes_the_build(settings, fake_embedder):
 
 
 def test_unchanged_seeds_are_not_rebuilt(settings, fake_embedder):
-    build_index(settings, fake_embedder)
+    build_index(settings, fake_embedder, tables=vocabulary_tables)
     fake_embedder.encoded.clear()
-    report = build_index(settings, fake_embedder)
+    report = build_index(settings, fake_embedder, tables=vocabulary_tables)
     assert not report.rebuilt and fake_embedder.encoded == []
 
 
 def test_changing_one_seed_re_encodes_only_it(settings, fake_embedder):
-    build_index(settings, fake_embedder)
+    build_index(settings, fake_embedder, tables=vocabulary_tables)
     fake_embedder.encoded.clear()
     seed = settings.seeds_dir / "001_43e407f21ca0e594.txt"
     seed.write_text(
         seed.read_text(encoding="utf-8") + "\n附记：本文为测试而加的一句话。\n", encoding="utf-8"
     )
-    report = build_index(settings, fake_embedder)
+    report = build_index(settings, fake_embedder, tables=vocabulary_tables)
     assert report.rebuilt and "seeds changed: 001_43e407f21ca0e594.txt" in report.reasons
     index = load_index(settings.index_dir)
     assert 0 < report.encoded < 10 and report.reused == len(index.dense_chunk) - report.encoded
@@ -105,16 +103,16 @@ def test_passages_and_questions_are_embedded_in_simplified_script(fake_service, 
 
 
 def test_model_change_makes_the_index_stale(settings, fake_embedder):
-    build_index(settings, fake_embedder)
+    build_index(settings, fake_embedder, tables=vocabulary_tables)
     other = FakeEmbedder()
     other.name = "test/another-model"
-    report = build_index(settings.replace(embed_model=other.name), other)
+    report = build_index(settings.replace(embed_model=other.name), other, tables=vocabulary_tables)
     assert report.rebuilt and any("model changed" in r for r in report.reasons)
     assert report.reused == 0
 
 
 def test_corrupt_artifact_is_detected_and_rebuilt(settings, fake_embedder):
-    build_index(settings, fake_embedder)
+    build_index(settings, fake_embedder, tables=vocabulary_tables)
     emb = current_build(settings.index_dir) / "embeddings.npy"
     data = bytearray(emb.read_bytes())
     data[-10] ^= 0xFF
@@ -133,7 +131,7 @@ def test_binary_artifacts_are_read_only_once_their_checksums_match(
     # FAISS must still never be handed a damaged file (garbage in a binary reader can crash).
     import faiss
 
-    build_index(settings, fake_embedder)
+    build_index(settings, fake_embedder, tables=vocabulary_tables)
     dense = current_build(settings.index_dir) / "dense.faiss"
     data = bytearray(dense.read_bytes())
     data[len(data) // 2] ^= 0xFF
@@ -147,7 +145,7 @@ def test_binary_artifacts_are_read_only_once_their_checksums_match(
 
 
 def test_metadata_loads_the_same_without_orjson(settings, fake_embedder, monkeypatch):
-    build_index(settings, fake_embedder)
+    build_index(settings, fake_embedder, tables=vocabulary_tables)
     fast = load_index(settings.index_dir)
     monkeypatch.setitem(sys.modules, "orjson", None)  # its import fails
     plain = load_index(settings.index_dir)
@@ -160,7 +158,7 @@ def test_missing_index_says_how_to_build(tmp_path):
 
 
 def test_a_build_that_dies_leaves_the_old_index(settings, fake_embedder):
-    build_index(settings, fake_embedder)
+    build_index(settings, fake_embedder, tables=vocabulary_tables)
     before = current_build(settings.index_dir)
 
     class Dying(FakeEmbedder):
@@ -169,7 +167,7 @@ def test_a_build_that_dies_leaves_the_old_index(settings, fake_embedder):
 
     (settings.seeds_dir / "new.txt").write_text("新的文件。" * 50, encoding="utf-8")
     with pytest.raises(RuntimeError):
-        build_index(settings, Dying())
+        build_index(settings, Dying(), tables=vocabulary_tables)
     assert current_build(settings.index_dir) == before
     assert load_index(settings.index_dir).chunks
     assert not list(settings.index_dir.glob(".tmp-*"))
@@ -178,14 +176,16 @@ def test_a_build_that_dies_leaves_the_old_index(settings, fake_embedder):
 def test_bad_files_are_skipped_and_named(settings, fake_embedder):
     (settings.seeds_dir / "empty.txt").write_bytes(b"")
     (settings.seeds_dir / "binary.txt").write_bytes(bytes(range(256)) * 8)
-    report = build_index(settings, fake_embedder)
+    report = build_index(settings, fake_embedder, tables=vocabulary_tables)
     assert report.documents == 5
     assert {s.name for s in report.skipped} == {"empty.txt", "binary.txt"}
 
 
 def test_missing_seeds_folder(settings, fake_embedder, tmp_path):
     with pytest.raises(SeedsError, match="does not exist"):
-        build_index(settings.replace(seeds_dir=tmp_path / "nope"), fake_embedder)
+        build_index(
+            settings.replace(seeds_dir=tmp_path / "nope"), fake_embedder, tables=vocabulary_tables
+        )
 
 
 def test_needle(settings, fake_embedder):
@@ -199,15 +199,15 @@ def test_needle(settings, fake_embedder):
 
 
 def test_chunks_jsonl_has_keys(settings, fake_embedder):
-    build_index(settings, fake_embedder)
+    build_index(settings, fake_embedder, tables=vocabulary_tables)
     line = (current_build(settings.index_dir) / "chunks.jsonl").read_text().splitlines()[0]
     assert {"chunk_id", "doc_id", "start", "end", "text", "heading", "key"} <= set(json.loads(line))
 
 
 def test_indexing_code_change_makes_the_index_stale(settings, fake_embedder, monkeypatch):
-    build_index(settings, fake_embedder)
-    monkeypatch.setattr("qa.index.pipeline_version", lambda: "something-else")
-    report = build_index(settings, fake_embedder)
+    build_index(settings, fake_embedder, tables=vocabulary_tables)
+    monkeypatch.setattr("qa.store.folder.pipeline_version", lambda: "something-else")
+    report = build_index(settings, fake_embedder, tables=vocabulary_tables)
     assert report.rebuilt and "indexing code changed since the build" in report.reasons
     assert report.encoded == 0  # unchanged chunk texts keep their embeddings
 
@@ -217,21 +217,22 @@ def test_a_second_concurrent_build_is_refused(settings, fake_embedder):
 
     from qa.errors import QAError
 
-    build_index(settings, fake_embedder)
+    build_index(settings, fake_embedder, tables=vocabulary_tables)
     before = current_build(settings.index_dir)
     with (settings.index_dir / ".build.lock").open("a+") as fh:
         fcntl.flock(fh, fcntl.LOCK_EX)  # as another process's build would
         with pytest.raises(QAError, match="another build"):
-            build_index(settings, fake_embedder, force=True)
+            build_index(settings, fake_embedder, force=True, tables=vocabulary_tables)
     assert current_build(settings.index_dir) == before
-    assert build_index(settings, fake_embedder, force=True).rebuilt  # free again afterwards
+    # Free again afterwards.
+    assert build_index(settings, fake_embedder, force=True, tables=vocabulary_tables).rebuilt
 
 
 def test_remembered_seed_hashes_follow_every_change(tmp_path, monkeypatch):
     import os
     import time
 
-    import qa.index as ix
+    import qa.store.folder as ix
 
     seeds = tmp_path / "seeds"
     seeds.mkdir()
@@ -275,7 +276,7 @@ def test_status_reports_a_changed_seed_as_stale(settings, fake_embedder):
 
 
 def test_seed_hashes_of_the_current_folder_keep_whole_names(tmp_path, monkeypatch):
-    import qa.index as ix
+    import qa.store.folder as ix
 
     (tmp_path / "sub").mkdir()
     (tmp_path / "a.txt").write_text("诸城", encoding="utf-8")

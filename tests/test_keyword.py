@@ -14,16 +14,12 @@ import json
 import numpy as np
 import pytest
 
-import qa.search
+import qa.search.lexical
 from bench import synth
-from qa.search import (
-    TermScores,
-    _term_scores,
-    coverage,
-    keyword_scores,
-    prepare_query,
-    search,
-)
+from qa.query.prepare import prepare_query
+from qa.search.lexical import TermScores, _term_scores, keyword_scores
+from qa.search.relevance import coverage
+from qa.search.search import search
 from tests.conftest import FIVE_PHASES, ROOT
 
 #: Chinese, Traditional, English (translated terms have weights below 1), pinyin, a number, a
@@ -71,7 +67,7 @@ def _reweighted(query, weights: tuple[float, ...]):
 @pytest.mark.parametrize("batch", [1, 20, 8192])
 def test_keyword_scores_equal_per_term_get_scores(svc, monkeypatch, batch):
     """Exact for every way the postings are batched: term by term, a few terms, all at once."""
-    monkeypatch.setattr(qa.search, "_SCATTER_BATCH", batch)
+    monkeypatch.setattr(qa.search.lexical, "_SCATTER_BATCH", batch)
     index = svc.index
     rng = np.random.default_rng(3)
     n = len(index.chunks)
@@ -120,8 +116,8 @@ def test_methods_that_score_absent_terms_fall_back_to_get_scores(svc, method):
     """BM25L and BM25+ give chunks without a term a score too; those are not in the matrix."""
     import bm25s
 
-    from qa.index import index_text
-    from qa.textnorm import normalize
+    from qa.ingest.textnorm import normalize
+    from qa.store.build import index_text
 
     index = svc.index
     tokens = [

@@ -23,30 +23,33 @@ from hypothesis import HealthCheck, given
 from hypothesis import settings as hsettings
 from hypothesis import strategies as st
 
-from qa import cli
+from qa.app import cli
+from qa.app.service import QAService
 from qa.errors import IndexUnavailable, QAError, QuestionError, SeedsError
-from qa.index import build_index, current_build, load_index, read_manifest
-from qa.service import QAService
+from qa.query.translate import vocabulary_tables
 from qa.settings import SEARCH_MODES, Settings, load_settings
+from qa.store.build import build_index
+from qa.store.folder import current_build, read_manifest
+from qa.store.index import load_index
 
 from .conftest import FIVE_PHASES, ROOT, SEEDS, FakeEmbedder
 
 
 @pytest.fixture(scope="module", autouse=True)
 def _memoised_lexicon():
-    from qa.translate import Lexicon
+    import qa.query.translate.build as tables
 
-    original = Lexicon.build.__func__
-    cache: dict[frozenset, Lexicon] = {}
+    original = tables.build_lexicon
+    cache: dict[frozenset, object] = {}
 
-    def build(cls, vocab, cedict_path=None, **kwargs):
+    def build(vocab, cedict_path=None, **kwargs):
         key = frozenset(vocab.items())
         if key not in cache:
-            cache[key] = original(cls, vocab, cedict_path, **kwargs)
+            cache[key] = original(vocab, cedict_path, **kwargs)
         return cache[key]
 
     mp = pytest.MonkeyPatch()
-    mp.setattr(Lexicon, "build", classmethod(build))
+    mp.setattr(tables, "build_lexicon", build)
     yield
     mp.undo()
 
@@ -62,7 +65,7 @@ def pristine(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """Seeds and a built index, to copy for each test that damages them."""
     root = tmp_path_factory.mktemp("pristine")
     shutil.copytree(SEEDS, root / "seeds")
-    build_index(_settings(root), FakeEmbedder())
+    build_index(_settings(root), FakeEmbedder(), tables=vocabulary_tables)
     return root
 
 
@@ -95,14 +98,15 @@ _KILLED_BUILD = textwrap.dedent(
     from pathlib import Path
     import faiss
     from bench.synth import HashEmbedder
-    from qa import cli
-    from qa.service import QAService
-    from qa.translate import Lexicon
+    from qa.app import cli
+    from qa.app.service import QAService
+    from qa.query.translate import Lexicon
 
     stage, marker, old_lexicon = sys.argv[1], Path(sys.argv[2]), Path(sys.argv[3])
     # Same seeds, same lexicon: reading CC-CEDICT again would only make the test slower.
     saved = json.loads(old_lexicon.read_text(encoding="utf-8"))
-    Lexicon.build = classmethod(lambda cls, vocab, cedict_path=None, **kw: cls.from_dict(saved))
+    import qa.query.translate.build as tables
+    tables.build_lexicon = lambda vocab, cedict_path=None, **kw: Lexicon.from_dict(saved)
 
     class Stuck(HashEmbedder):
         def encode_passages(self, texts, batch_size=32, progress=None):
@@ -163,7 +167,7 @@ def test_kill_9_during_build_keeps_the_old_index(copy: Settings, tmp_path: Path,
     _answers(copy)
     assert not QAService(copy, embedder=FakeEmbedder()).status().stale
     # The next build cleans the leftovers.
-    report = build_index(copy, FakeEmbedder(), force=True)
+    report = build_index(copy, FakeEmbedder(), force=True, tables=vocabulary_tables)
     assert report.rebuilt and not list(copy.index_dir.glob(".tmp-*"))
     assert [p.name for p in copy.index_dir.glob("build-*")] == [report.path.name]
 
@@ -308,7 +312,7 @@ def test_bad_seeds_folder_is_one_line_and_exit_2(tmp_path, monkeypatch, capsys, 
         (seeds / "a.pdf").write_bytes(b"%PDF-1.4")
     loaded = []
     monkeypatch.setattr(
-        "qa.service.load_embedder", lambda name: loaded.append(name) or FakeEmbedder()
+        "qa.app.service.load_embedder", lambda name: loaded.append(name) or FakeEmbedder()
     )
     code = cli.main(["--seeds", str(seeds), "--index", str(tmp_path / "ix"), "build"])
     err = capsys.readouterr().err
@@ -396,23 +400,25 @@ _PEAK = textwrap.dedent(
     from pathlib import Path
     from bench.synth import HashEmbedder
     from bench.worker import peak_rss_mb  # VmHWM: ru_maxrss would include pytest's own peak
-    from qa.index import build_index
+    from qa.store.build import build_index
     from qa.settings import load_settings
-    from qa.translate import Lexicon
+    from qa.query.translate import Lexicon
 
     built = {}
-    plain = Lexicon.build.__func__
-    def memo(cls, vocab, cedict_path=None, **kw):  # both builds index the same seeds
+    import qa.query.translate.build as tables
+    plain = tables.build_lexicon
+    def memo(vocab, cedict_path=None, **kw):  # both builds index the same seeds
         key = frozenset(vocab.items())
         if key not in built:
-            built[key] = plain(cls, vocab, **kw)
+            built[key] = plain(vocab, **kw)
         return built[key]
-    Lexicon.build = classmethod(memo)
+    tables.build_lexicon = memo
     root = Path(sys.argv[1])
     def build(seeds):
         s = load_settings(env={}, seeds_dir=seeds, index_dir=root / (seeds.name + "-ix"),
                           embed_model="fake:bench-hash")
-        build_index(s, HashEmbedder("fake:bench-hash", 32), force=True)
+        build_index(s, HashEmbedder("fake:bench-hash", 32), force=True,
+                    tables=tables.vocabulary_tables)
         return peak_rss_mb()
     print(build(root / "small"), build(root / "big"))
     """
@@ -675,8 +681,8 @@ def test_damaged_vectors_are_never_reused(copy, service, caplog, how, checksum_a
     if checksum_agrees:
         _rewrite_checksum(copy, "embeddings.npy")
     embedder = FakeEmbedder()
-    with caplog.at_level("WARNING", logger="qa.index"):
-        report = build_index(copy, embedder, force=True)
+    with caplog.at_level("WARNING", logger="qa.store.build"):
+        report = build_index(copy, embedder, force=True, tables=vocabulary_tables)
     rows = read_manifest(copy.index_dir).counts.dense_rows
     assert report.reused == 0 and report.encoded == rows > report.chunks
     why = [r for r in caplog.records if "not reusing" in r.getMessage()]
@@ -688,15 +694,15 @@ def test_damaged_vectors_are_never_reused(copy, service, caplog, how, checksum_a
 
 def test_vectors_of_a_build_with_any_damaged_file_are_not_reused(copy, caplog):
     _flip(current_build(copy.index_dir) / "dense.faiss")
-    with caplog.at_level("WARNING", logger="qa.index"):
-        report = build_index(copy, FakeEmbedder(), force=True)
+    with caplog.at_level("WARNING", logger="qa.store.build"):
+        report = build_index(copy, FakeEmbedder(), force=True, tables=vocabulary_tables)
     assert report.reused == 0
     assert "dense.faiss" in caplog.text and "checksum" in caplog.text
 
 
 def test_vectors_of_a_whole_build_are_reused(copy, caplog):
-    with caplog.at_level("WARNING", logger="qa.index"):
-        report = build_index(copy, FakeEmbedder(), force=True)
+    with caplog.at_level("WARNING", logger="qa.store.build"):
+        report = build_index(copy, FakeEmbedder(), force=True, tables=vocabulary_tables)
     rows = read_manifest(copy.index_dir).counts.dense_rows
     assert report.encoded == 0 and report.reused == rows > report.chunks
     assert "not reusing" not in caplog.text
@@ -790,7 +796,7 @@ def test_every_damaged_index_recovers_with_the_apps_own_commands(
     """`qa search`, `qa serve`'s loading and `qa build --force` answer as the good index does."""
     monkeypatch.setenv("QA_EMBED_MODEL", FakeEmbedder.name)
     _damage_one(copy, name, way)
-    if command == "serve":  # what qa.ui.launch does before it serves
+    if command == "serve":  # what qa.app.ui.launch does before it serves
         served = QAService(copy, embedder=FakeEmbedder())
         served.ensure_index()
         assert _results(served) == _results(service)
@@ -849,7 +855,7 @@ def test_kill_9_between_the_rename_and_the_switch_keeps_the_old_index(
     flags = ["--seeds", str(copy.seeds_dir), "--index", str(copy.index_dir)]
     assert cli.main([*flags, "info"]) == 0
     assert "leftovers:  1 " in capsys.readouterr().out
-    report = build_index(copy, FakeEmbedder(), force=True)
+    report = build_index(copy, FakeEmbedder(), force=True, tables=vocabulary_tables)
     assert [p.name for p in copy.index_dir.glob("build-*")] == [report.path.name]
     assert QAService(copy, embedder=FakeEmbedder()).status().leftovers == 0
     _answers(copy)
@@ -929,7 +935,7 @@ def test_qa_follow_symlinks_lets_a_link_out_be_read(copy, tmp_path):
 
 
 def _page(service: QAService):
-    from qa.ui import Page
+    from qa.app.ui import Page
 
     return Page(service)
 
@@ -1022,7 +1028,7 @@ def test_the_chat_drops_lone_surrogates_too(service):
 
 
 def test_rebuild_is_refused_to_a_visitor_not_logged_in_when_qa_auth_is_set(service, caplog):
-    from qa.ui import Page
+    from qa.app.ui import Page
 
     rebuilt = []
 
@@ -1048,7 +1054,7 @@ def test_the_rebuild_event_is_handed_the_request(service):
     import gradio as gr
     from gradio.utils import get_type_hints
 
-    from qa.ui import build_app
+    from qa.app.ui import build_app
 
     demo = build_app(service)
     (rebuild,) = [fn for fn in demo.fns.values() if fn.concurrency_id == "rebuild"]
@@ -1069,7 +1075,7 @@ def test_hostile_ask_through_the_served_api(service, capfd):
     """Over HTTP: refusals arrive as one bilingual line, and the server logs no traceback."""
     from gradio_client import Client
 
-    from qa.ui import build_app, configure_serving
+    from qa.app.ui import build_app, configure_serving
     from tests.browser import free_port
 
     before = sys.getswitchinterval()
@@ -1155,7 +1161,7 @@ def test_ask_api_gives_a_result_or_a_clean_refusal(service, question, k, mode):
     history=st.lists(st.one_of(_ANY_TEXT, _ANYTHING), max_size=3),
 )
 def test_question_pipeline_gives_a_result_or_a_question_error(service, question, k, mode, history):
-    from qa.search import prepare_query
+    from qa.query.prepare import prepare_query
 
     for call in (
         lambda: service.search(question, k=k, mode=mode),

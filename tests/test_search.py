@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from qa.errors import QuestionError
-from qa.search import STRATEGIES
+from qa.search.fusion import STRATEGIES
 
 from .conftest import FIVE_PHASES
 
@@ -68,7 +68,7 @@ def test_english_question_with_the_real_model(real_service):
 
 @pytest.mark.slow
 def test_needle_with_the_real_model(tmp_path, seeds_dir):
-    from qa.service import QAService
+    from qa.app.service import QAService
     from qa.settings import load_settings
 
     needle = (
@@ -115,7 +115,7 @@ def test_answerable_questions_are_not_weak(svc, question):
 
 
 def test_concepts_group_a_word_with_its_parts_and_keep_untranslatable_words(svc):
-    from qa.search import prepare_query
+    from qa.query.prepare import prepare_query
 
     query = prepare_query("泰州市委督导组组长是谁？2023 GDP", svc.index)
     concepts = {c.label: dict(c.terms) for c in query.concepts}
@@ -127,7 +127,9 @@ def test_concepts_group_a_word_with_its_parts_and_keep_untranslatable_words(svc)
 
 
 def test_character_bm25_is_a_second_lexical_signal(svc):
-    from qa.search import Fusion, char_scores, keyword_scores, lexical_scores, prepare_query
+    from qa.query.prepare import prepare_query
+    from qa.search.lexical import char_scores, keyword_scores, lexical_scores
+    from qa.tuning import Fusion
 
     index = svc.index
     query = prepare_query("常州这回的动员一直延伸到了哪几级行政单位？", index)
@@ -141,7 +143,8 @@ def test_character_bm25_is_a_second_lexical_signal(svc):
 
 
 def test_fusion_weights_per_model():
-    from qa.search import MULTILINGUAL_FUSION, fusion_for
+    from qa.search.fusion import fusion_for
+    from qa.tuning import MULTILINGUAL_FUSION
 
     minilm = fusion_for("st:sentence-transformers/all-MiniLM-L6-v2")
     use = fusion_for("use-multilingual")
@@ -154,8 +157,8 @@ def test_fusion_weights_per_model():
 def test_diversify_demotes_a_passage_next_to_a_better_one():
     import numpy as np
 
-    from qa.chunk import Chunk
-    from qa.search import _diversify
+    from qa.ingest.chunk import Chunk
+    from qa.search.fusion import _diversify
 
     chunks = [
         Chunk(0, "a", 0, 100, "x"),
@@ -170,7 +173,7 @@ def test_diversify_demotes_a_passage_next_to_a_better_one():
 
 
 def test_coverage_weighs_names_and_missing_nouns_more_than_missing_verbs():
-    from qa.search import _capitalised, _is_noun
+    from qa.search.relevance import _capitalised, _is_noun
 
     assert _capitalised("shanghai", "what is the population of Shanghai")
     assert _capitalised("gdp", "Beijing's GDP")
@@ -182,7 +185,7 @@ def test_coverage_weighs_names_and_missing_nouns_more_than_missing_verbs():
 def test_top_matches_a_full_stable_sort():
     import numpy as np
 
-    from qa.search import _top
+    from qa.search.fusion import _top
 
     rng = np.random.default_rng(7)
     for n in (1, 5, 50, 1000):
@@ -192,7 +195,7 @@ def test_top_matches_a_full_stable_sort():
 
 
 def _passages(*texts: str):
-    from qa.chunk import Chunk
+    from qa.ingest.chunk import Chunk
 
     return [Chunk(i, "d", 0, len(t), t) for i, t in enumerate(texts)]
 
@@ -213,8 +216,8 @@ def _passages(*texts: str):
     ],
 )
 def test_quantity_missing(question: str, texts: list[str], missing: bool) -> None:
-    from qa.search import _quantity_missing
-    from qa.textnorm import normalize
+    from qa.ingest.textnorm import normalize
+    from qa.search.relevance import _quantity_missing
 
     assert _quantity_missing(normalize(question), _passages(*texts)) is missing
 

@@ -13,12 +13,14 @@ from typing import Any
 
 import pytest
 
-import qa.index
-import qa.service
+import qa.app.service
+import qa.store.build
+import qa.store.index
+from qa.app.service import QAService
 from qa.errors import ModelError
-from qa.index import build_index
-from qa.service import QAService
+from qa.query.translate import vocabulary_tables
 from qa.settings import Settings
+from qa.store.build import build_index
 
 from .conftest import FIVE_PHASES, FakeEmbedder
 
@@ -59,10 +61,10 @@ def _fingerprint(answer: Any) -> tuple:
 def test_an_up_to_date_index_is_loaded_without_a_build_and_hashed_once(
     settings: Settings, fake_embedder: FakeEmbedder, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    build_index(settings, fake_embedder)
-    hashed = _counting(monkeypatch, qa.service, "seed_hashes")
-    hashed_by_build = _counting(monkeypatch, qa.index, "seed_hashes")
-    monkeypatch.setattr(qa.service, "build_index", lambda *a, **k: pytest.fail("built"))
+    build_index(settings, fake_embedder, tables=vocabulary_tables)
+    hashed = _counting(monkeypatch, qa.app.service, "seed_hashes")
+    hashed_by_build = _counting(monkeypatch, qa.store.build, "seed_hashes")
+    monkeypatch.setattr(qa.app.service, "build_index", lambda *a, **k: pytest.fail("built"))
     service = QAService(settings, embedder=fake_embedder)
     report = service.ensure_index()
     assert not report.rebuilt and report.path == service.index.path
@@ -73,11 +75,11 @@ def test_an_up_to_date_index_is_loaded_without_a_build_and_hashed_once(
 def test_a_stale_index_is_rebuilt_with_the_seeds_hashed_once(
     settings: Settings, fake_embedder: FakeEmbedder, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    build_index(settings, fake_embedder)
+    build_index(settings, fake_embedder, tables=vocabulary_tables)
     seed = sorted(settings.seeds_dir.glob("*.txt"))[0]
     seed.write_text(seed.read_text(encoding="utf-8") + "\n新增一句。", encoding="utf-8")
-    hashed = _counting(monkeypatch, qa.service, "seed_hashes")
-    hashed_by_build = _counting(monkeypatch, qa.index, "seed_hashes")
+    hashed = _counting(monkeypatch, qa.app.service, "seed_hashes")
+    hashed_by_build = _counting(monkeypatch, qa.store.build, "seed_hashes")
     service = QAService(settings, embedder=fake_embedder)
     report = service.ensure_index()
     assert report.rebuilt and report.reasons
@@ -87,16 +89,16 @@ def test_a_stale_index_is_rebuilt_with_the_seeds_hashed_once(
 def test_the_model_loads_while_the_checksums_are_verified(
     settings: Settings, fake_embedder: FakeEmbedder, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    build_index(settings, fake_embedder)
+    build_index(settings, fake_embedder, tables=vocabulary_tables)
     verifying = threading.Event()
-    real_verify = qa.index.verify
+    real_verify = qa.store.index.verify
 
     def verify(*args: Any) -> None:
         verifying.set()
         time.sleep(0.2)  # still hashing when the model is asked for
         real_verify(*args)
 
-    monkeypatch.setattr(qa.index, "verify", verify)
+    monkeypatch.setattr(qa.store.index, "verify", verify)
     loads: list[tuple[str, bool]] = []
 
     def load_embedder(name: str) -> FakeEmbedder:
@@ -104,7 +106,7 @@ def test_the_model_loads_while_the_checksums_are_verified(
         loads.append((threading.current_thread().name, verifying.wait(5)))
         return fake_embedder
 
-    monkeypatch.setattr(qa.service, "load_embedder", load_embedder)
+    monkeypatch.setattr(qa.app.service, "load_embedder", load_embedder)
     service = QAService(settings)
     assert not service.ensure_index().rebuilt
     assert loads == [(threading.current_thread().name, True)]
@@ -115,20 +117,20 @@ def test_the_model_loads_while_the_checksums_are_verified(
 def test_a_model_that_fails_to_load_is_the_error_and_the_load_is_dropped(
     settings: Settings, fake_embedder: FakeEmbedder, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    build_index(settings, fake_embedder)
+    build_index(settings, fake_embedder, tables=vocabulary_tables)
 
     def broken(name: str) -> Any:
         raise ModelError(f"embedding model {name!r} could not be loaded (test)")
 
-    monkeypatch.setattr(qa.service, "load_embedder", broken)
-    monkeypatch.setattr(qa.service, "build_index", lambda *a, **k: pytest.fail("rebuilt"))
+    monkeypatch.setattr(qa.app.service, "load_embedder", broken)
+    monkeypatch.setattr(qa.app.service, "build_index", lambda *a, **k: pytest.fail("rebuilt"))
     service = QAService(settings)
     with pytest.raises(ModelError, match="could not be loaded"):
         service.ensure_index()
     # The background reads were waited for, not left running.
     assert not [t for t in threading.enumerate() if t.name.startswith("qa-load-index")]
     # A later attempt tries again (e.g. after the model was installed).
-    monkeypatch.setattr(qa.service, "load_embedder", lambda name: fake_embedder)
+    monkeypatch.setattr(qa.app.service, "load_embedder", lambda name: fake_embedder)
     assert not service.ensure_index().rebuilt and service.ask(FIVE_PHASES).found
 
 
@@ -142,7 +144,7 @@ def test_the_model_is_loaded_once_when_asked_for_from_several_threads(
         time.sleep(0.1)
         return fake_embedder
 
-    monkeypatch.setattr(qa.service, "load_embedder", slow_load)
+    monkeypatch.setattr(qa.app.service, "load_embedder", slow_load)
     service = QAService(settings)
     with ThreadPoolExecutor(8) as pool:
         got = list(pool.map(lambda _: service.embedder, range(8)))
@@ -152,8 +154,8 @@ def test_the_model_is_loaded_once_when_asked_for_from_several_threads(
 def test_concurrent_first_questions_load_the_index_once(
     settings: Settings, fake_embedder: FakeEmbedder, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    build_index(settings, fake_embedder)
-    opened = _counting(monkeypatch, qa.service, "open_index")
+    build_index(settings, fake_embedder, tables=vocabulary_tables)
+    opened = _counting(monkeypatch, qa.app.service, "open_index")
     service = QAService(settings, embedder=fake_embedder)
     with ThreadPoolExecutor(6) as pool:
         answers = list(pool.map(service.ask, QUESTIONS))

@@ -7,8 +7,14 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from qa import textnorm
-from qa.textnorm import fold_width, is_traditional, normalize, to_simplified, traditional_share
+from qa.ingest import textnorm
+from qa.ingest.textnorm import (
+    fold_width,
+    is_traditional,
+    normalize,
+    to_simplified,
+    traditional_share,
+)
 
 SEEDS = Path(__file__).parent.parent / "seeds"
 

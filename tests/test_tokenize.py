@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from qa.textnorm import normalize
-from qa.tokenize import Tokenizer
+from qa.ingest.textnorm import normalize
+from qa.store.tokenize import Tokenizer
 
 
 @pytest.fixture(scope="module")

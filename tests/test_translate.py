@@ -1,4 +1,4 @@
-"""Tests for qa.translate: English / pinyin questions → Chinese query terms.
+"""Tests for qa.query.translate: English / pinyin questions → Chinese query terms.
 
 Most tests run on a lexicon built from the real seeds and the real CC-CEDICT (module-scoped,
 about a second). A few use a tiny hand-written CC-CEDICT so the gloss rules can be checked
@@ -18,7 +18,7 @@ import jieba
 import opencc
 import pytest
 
-from qa.translate import Lexicon, QueryTerm
+from qa.query.translate import Lexicon, QueryTerm, build_lexicon
 
 ROOT = Path(__file__).resolve().parent.parent
 SEEDS = ROOT / "seeds"
@@ -90,7 +90,7 @@ def vocab() -> dict[str, int]:
 @pytest.fixture(scope="module")
 def built(vocab: dict[str, int]) -> tuple[Lexicon, float]:
     started = time.perf_counter()
-    lexicon = Lexicon.build(vocab)
+    lexicon = build_lexicon(vocab)
     return lexicon, time.perf_counter() - started
 
 
@@ -240,7 +240,7 @@ def test_query_path_imports_nothing_heavy(lexicon: Lexicon, tmp_path: Path) -> N
     path.write_text(json.dumps(lexicon.to_dict(), ensure_ascii=False), encoding="utf-8")
     code = (
         "import json, sys\n"
-        "from qa.translate import Lexicon\n"
+        "from qa.query.translate import Lexicon\n"
         f"lex = Lexicon.from_dict(json.loads(open({str(path)!r}, encoding='utf-8').read()))\n"
         "terms = [t.term for t in lex.translate('five phases in Zhucheng')]\n"
         "assert '诸城' in terms, terms\n"
@@ -304,7 +304,7 @@ TINY_VOCAB = {
 def tiny(tmp_path_factory: pytest.TempPathFactory) -> Lexicon:
     path = tmp_path_factory.mktemp("cedict") / "cedict.txt"
     path.write_text(TINY_CEDICT, encoding="utf-8")
-    return Lexicon.build(TINY_VOCAB, cedict_path=path)
+    return build_lexicon(TINY_VOCAB, cedict_path=path)
 
 
 def test_tiny_gloss_rules(tiny: Lexicon) -> None:
@@ -341,7 +341,7 @@ def test_tiny_numbers(tiny: Lexicon) -> None:
 def test_empty_vocabulary(tmp_path: Path) -> None:
     path = tmp_path / "cedict.txt"
     path.write_text(TINY_CEDICT, encoding="utf-8")
-    empty = Lexicon.build({}, cedict_path=path)
+    empty = build_lexicon({}, cedict_path=path)
     assert empty.translate("what are the five phases in Zhucheng") == []
     assert Lexicon.from_dict(empty.to_dict()) == empty
 
@@ -369,7 +369,7 @@ def test_chairing_a_meeting(lexicon: Lexicon) -> None:
     ],
 )
 def test_content_words(question: str, expected: list[str]) -> None:
-    from qa.translate import content_words
+    from qa.query.translate import content_words
 
     assert content_words(question) == expected
 
@@ -408,7 +408,7 @@ def compound_lexicon(tmp_path_factory: pytest.TempPathFactory) -> Lexicon:
         "示范区": 1,
         "示范": 2,
     }
-    return Lexicon.build(vocab, cedict_path=path)
+    return build_lexicon(vocab, cedict_path=path)
 
 
 def _compounds(lexicon: Lexicon, question: str, vocab: object) -> dict[str, str]:

@@ -9,6 +9,7 @@ must be equal, on the seeds' vocabulary, on a larger one and on a CC-CEDICT of a
 from __future__ import annotations
 
 import gzip
+import importlib
 import json
 import os
 import random
@@ -19,15 +20,28 @@ import time
 from collections import defaultdict
 from collections.abc import Iterator, Mapping
 from pathlib import Path
+from types import SimpleNamespace
 
 import jieba
 import pytest
 
-import qa.translate as tr
-from qa.corpus import load_corpus
-from qa.textnorm import normalize
-from qa.tokenize import Tokenizer, quoted_terms
-from qa.translate import Lexicon
+from qa.ingest.corpus import load_corpus
+from qa.ingest.textnorm import normalize
+from qa.query.translate import Lexicon, build_lexicon
+from qa.query.translate import cache as cache_module
+from qa.query.translate import cedict as cedict_module
+from qa.store.tokenize import Tokenizer, quoted_terms
+
+
+def _package_namespace() -> SimpleNamespace:
+    """The package's modules as one namespace: the reference below reads their private tables."""
+    merged: dict[str, object] = {}
+    for name in ("english", "cache", "pinyin", "cedict", "lexicon", "build"):
+        merged.update(vars(importlib.import_module(f"qa.query.translate.{name}")))
+    return SimpleNamespace(**merged)
+
+
+tr = _package_namespace()
 
 ROOT = Path(__file__).resolve().parent.parent
 SEEDS = ROOT / "seeds"
@@ -239,11 +253,11 @@ def test_seeds_lexicon_is_the_reference_cold_and_cached(
 ) -> None:
     cache = tmp_path / "cache"
     started = time.perf_counter()
-    cold = Lexicon.build(seeds_vocab, cache_dir=cache)
+    cold = build_lexicon(seeds_vocab, cache_dir=cache)
     cold_seconds = time.perf_counter() - started
     assert list(cache.glob("cedict-*.marshal")), "the digest was not cached"
     started = time.perf_counter()
-    cached = Lexicon.build(seeds_vocab, cache_dir=cache)
+    cached = build_lexicon(seeds_vocab, cache_dir=cache)
     cached_seconds = time.perf_counter() - started
     print(f"\nbuild on the seeds: {cold_seconds:.2f} s cold, {cached_seconds:.2f} s cached")
     assert cold.to_dict() == seeds_reference.to_dict()
@@ -264,12 +278,12 @@ def test_large_lexicon_is_the_reference(
     tmp_path: Path,
 ) -> None:
     reference = _reference_build(large_vocab, cedict)
-    built = Lexicon.build(large_vocab, cache_dir=tmp_path)
+    built = build_lexicon(large_vocab, cache_dir=tmp_path)
     assert built.to_dict() == reference.to_dict()
     assert len(reference.to_dict()["phrases"]) > 1000
-    assert Lexicon.build(large_vocab, cache_dir=tmp_path) == reference  # all from the cache
+    assert build_lexicon(large_vocab, cache_dir=tmp_path) == reference  # all from the cache
     # Another corpus, with what the first one left in the cache.
-    assert Lexicon.build(seeds_vocab, cache_dir=tmp_path) == seeds_reference
+    assert build_lexicon(seeds_vocab, cache_dir=tmp_path) == seeds_reference
 
 
 def test_digest_holds_what_line_by_line_reading_finds(cedict: Path) -> None:
@@ -374,10 +388,10 @@ def test_awkward_lines_read_as_before(suffix: str, tmp_path: Path) -> None:
     path.write_bytes(gzip.compress(data) if suffix.endswith(".gz") else data)
     for vocab in (AWKWARD_VOCAB, {}, {"北京": 1, "上海": 1}, {"很好": 1, "空": 1}):
         reference = _reference_build(vocab, path)
-        assert Lexicon.build(vocab, path, cache_dir=tmp_path / "c").to_dict() == (
+        assert build_lexicon(vocab, path, cache_dir=tmp_path / "c").to_dict() == (
             reference.to_dict()
         )
-        assert Lexicon.build(vocab, path, cache_dir=tmp_path / "c") == reference
+        assert build_lexicon(vocab, path, cache_dir=tmp_path / "c") == reference
     # Every table has something in it to compare.
     data = _reference_build(AWKWARD_VOCAB, path).to_dict()
     assert data["english"] == ["wu"]  # an English word that is also corpus pinyin
@@ -397,7 +411,7 @@ def test_cached_digest_is_used_and_refreshed_when_the_dictionary_changes(
 ) -> None:
     path = _write(tmp_path / "cedict.txt", AWKWARD_CEDICT)
     cache = tmp_path / "cache"
-    first = Lexicon.build(AWKWARD_VOCAB, path, cache_dir=cache)
+    first = build_lexicon(AWKWARD_VOCAB, path, cache_dir=cache)
 
     real = tr._digest_cedict
     read: list[Path] = []
@@ -406,13 +420,13 @@ def test_cached_digest_is_used_and_refreshed_when_the_dictionary_changes(
         read.append(p)
         return real(p)
 
-    monkeypatch.setattr(tr, "_digest_cedict", counting)
-    assert Lexicon.build(AWKWARD_VOCAB, path, cache_dir=cache) == first
+    monkeypatch.setattr(cedict_module, "_digest_cedict", counting)
+    assert build_lexicon(AWKWARD_VOCAB, path, cache_dir=cache) == first
     assert read == []  # from the cache
 
     # Another file at the same path: read again, and the cache replaced, not added to.
     _write(path, AWKWARD_CEDICT + "\n五 五 [wu3] /five/\n")
-    changed = Lexicon.build(AWKWARD_VOCAB, path, cache_dir=cache)
+    changed = build_lexicon(AWKWARD_VOCAB, path, cache_dir=cache)
     assert read == [path]
     assert changed == _reference_build(AWKWARD_VOCAB, path)
     assert changed != first
@@ -423,18 +437,18 @@ def test_unusable_cache_never_fails_the_build(tmp_path: Path) -> None:
     path = _write(tmp_path / "cedict.txt", AWKWARD_CEDICT)
     reference = _reference_build(AWKWARD_VOCAB, path)
     blocker = _write(tmp_path / "not-a-folder", "")
-    assert Lexicon.build(AWKWARD_VOCAB, path, cache_dir=blocker / "cache") == reference
+    assert build_lexicon(AWKWARD_VOCAB, path, cache_dir=blocker / "cache") == reference
 
     cache = tmp_path / "cache"
-    Lexicon.build(AWKWARD_VOCAB, path, cache_dir=cache)
+    build_lexicon(AWKWARD_VOCAB, path, cache_dir=cache)
     (cached,) = cache.glob("cedict-*")
     for garbage in (b"", b"\x00garbage", cached.read_bytes()[:100]):
         cached.write_bytes(garbage)
-        assert Lexicon.build(AWKWARD_VOCAB, path, cache_dir=cache) == reference
+        assert build_lexicon(AWKWARD_VOCAB, path, cache_dir=cache) == reference
     # ... and the broken cache was replaced by a good one.
     with pytest.MonkeyPatch.context() as mp:
         mp.setattr(tr, "_digest_cedict", lambda _: pytest.fail("read CC-CEDICT again"))
-        assert Lexicon.build(AWKWARD_VOCAB, path, cache_dir=cache) == reference
+        assert build_lexicon(AWKWARD_VOCAB, path, cache_dir=cache) == reference
 
 
 def test_default_cache_folder_is_the_settings_one(
@@ -442,7 +456,7 @@ def test_default_cache_folder_is_the_settings_one(
 ) -> None:
     path = _write(tmp_path / "cedict.txt", AWKWARD_CEDICT)
     monkeypatch.setenv("QA_CACHE_DIR", str(tmp_path / "from-env"))
-    Lexicon.build(AWKWARD_VOCAB, path)
+    build_lexicon(AWKWARD_VOCAB, path)
     assert len(list((tmp_path / "from-env").glob("cedict-*.marshal"))) == 1
 
 
@@ -453,8 +467,8 @@ def test_pypinyin_is_not_imported_again_for_the_same_corpus(tmp_path: Path) -> N
     code = (
         "import json, sys\n"
         "from pathlib import Path\n"
-        "from qa.translate import Lexicon\n"
-        f"lexicon = Lexicon.build({vocab!r}, Path({str(path)!r}))\n"
+        "from qa.query.translate import build_lexicon\n"
+        f"lexicon = build_lexicon({vocab!r}, Path({str(path)!r}))\n"
         "print(json.dumps(['pypinyin' in sys.modules, lexicon.to_dict()['pinyin']['sunyaocan']]))\n"
     )
     env = {**os.environ, "QA_CACHE_DIR": str(tmp_path / "cache")}
@@ -474,11 +488,11 @@ def test_remembered_spellings_make_room_for_a_new_corpus(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     path = _write(tmp_path / "cedict.txt", AWKWARD_CEDICT)
-    monkeypatch.setattr(tr, "_MEMO_LIMIT", 4)
+    monkeypatch.setattr(cache_module, "_MEMO_LIMIT", 4)
     first = {"孙耀灿": 1, "张三": 1, "李四": 1}
     second = {"孙耀灿": 1, "王五": 1, "赵六": 1}
     for vocab in (first, second, first):
-        assert Lexicon.build(vocab, path, cache_dir=tmp_path) == _reference_build(vocab, path)
+        assert build_lexicon(vocab, path, cache_dir=tmp_path) == _reference_build(vocab, path)
 
 
 @pytest.mark.parametrize("mask", [0xFF, 0x01])
@@ -487,11 +501,11 @@ def test_a_cache_file_altered_inside_a_string_is_not_trusted(tmp_path: Path, mas
     path = _write(tmp_path / "cedict.txt", AWKWARD_CEDICT)
     reference = _reference_build(AWKWARD_VOCAB, path)
     cache = tmp_path / "cache"
-    Lexicon.build(AWKWARD_VOCAB, path, cache_dir=cache)
+    build_lexicon(AWKWARD_VOCAB, path, cache_dir=cache)
     (cached,) = cache.glob("cedict-*")
     data = bytearray(cached.read_bytes())
     # A letter inside a gloss's text, not marshal's framing: with one bit, "Zhucheng" parses
     # as "Zhtcheng".
     data[data.index(b"Zhucheng") + 2] ^= mask
     cached.write_bytes(bytes(data))
-    assert Lexicon.build(AWKWARD_VOCAB, path, cache_dir=cache) == reference
+    assert build_lexicon(AWKWARD_VOCAB, path, cache_dir=cache) == reference

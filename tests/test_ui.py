@@ -19,9 +19,8 @@ from urllib.parse import urlparse
 
 import pytest
 
-from qa.answer import Answer, AnswerSentence, answer_json
-from qa.errors import QAError
-from qa.ui import (
+from qa.answer.result import Answer, AnswerSentence, answer_json
+from qa.app.ui import (
     FONT_NAMES,
     NOT_FOUND,
     Page,
@@ -30,6 +29,7 @@ from qa.ui import (
     document_html,
     status_html,
 )
+from qa.errors import QAError
 from tests.browser import (
     LOCAL_HOSTS,
     MARKUP_QUESTION,
@@ -68,7 +68,7 @@ def svc(tmp_path_factory: pytest.TempPathFactory) -> Any:
     """A service over a copy of the real seeds with the fake embedder, shared by the module."""
     import shutil
 
-    from qa.service import QAService
+    from qa.app.service import QAService
     from qa.settings import load_settings
 
     root = tmp_path_factory.mktemp("fake")
@@ -189,7 +189,7 @@ def test_respond_passes_history_to_the_service(svc: Any) -> None:
 def test_cards_use_the_documents_of_the_index_that_answered(svc: Any) -> None:
     """A rebuild that swaps the index between the answer and the page's rendering must not
     pair a passage with another index's documents (the card would quote the wrong text)."""
-    from qa.corpus import Document
+    from qa.ingest.corpus import Document
 
     class SwappedAfterAsk:
         def __getattr__(self, name: str) -> Any:
@@ -287,7 +287,7 @@ def switch_interval() -> Iterator[None]:
 
 def _service_with(svc: Any, **changes: Any) -> Any:
     """Another service over the module's index, with some settings changed."""
-    from qa.service import QAService
+    from qa.app.service import QAService
 
     service = QAService(svc.settings.replace(**changes), embedder=svc.embedder)
     service.ensure_index()  # up to date: a load, no build
@@ -308,7 +308,7 @@ def test_the_chat_and_the_api_share_the_configured_question_limit(
 ) -> None:
     import sys
 
-    from qa.ui import SWITCH_INTERVAL_S, build_app, configure_serving
+    from qa.app.ui import SWITCH_INTERVAL_S, build_app, configure_serving
 
     service = _service_with(svc, ask_concurrency=3)
     demo = configure_serving(build_app(service), service.settings)
@@ -327,7 +327,7 @@ def test_the_page_answers_two_questions_at_once(svc: Any, switch_interval: None)
 
     from gradio_client import Client
 
-    from qa.ui import build_app, configure_serving
+    from qa.app.ui import build_app, configure_serving
     from tests.browser import free_port
 
     service = _service_with(svc, ask_concurrency=2)
@@ -658,7 +658,7 @@ def test_the_time_asked_for_is_marked_in_the_answer() -> None:
     marked = "".join(re.findall(r'<mark class="qa-span">([^<]*)</mark>', html))
     assert marked.startswith("4月24日")
     # The marks carry their own text colour: readable on their background in either theme.
-    from qa.ui import CSS
+    from qa.app.ui import CSS
 
     assert "mark.qa-term, mark.qa-span {" in CSS and "color: #111827" in CSS
 

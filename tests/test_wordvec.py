@@ -10,8 +10,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from qa import wordvec
-from qa.search import prepare_query
+from qa.query import wordvec
+from qa.query.prepare import prepare_query
 
 
 def _fake_package(path: Path) -> Path:
@@ -68,7 +68,7 @@ def test_an_unwritable_cache_only_costs_time(
 ) -> None:
     blocker = tmp_path / "file"
     blocker.write_text("a file where the cache folder would go")
-    with caplog.at_level(logging.WARNING, logger="qa.wordvec"):
+    with caplog.at_level(logging.WARNING, logger="qa.query.wordvec"):
         vectors = wordvec.load_word_vectors(blocker / "cache")
     assert vectors is not None and len(vectors) == 4
     assert "cannot cache word vectors" in caplog.text
@@ -79,7 +79,7 @@ def test_missing_package_is_said_not_faked(
 ) -> None:
     monkeypatch.setattr(wordvec, "package_version", lambda: None)
     monkeypatch.setattr(wordvec, "_loaded", {})
-    with caplog.at_level(logging.WARNING, logger="qa.wordvec"):
+    with caplog.at_level(logging.WARNING, logger="qa.query.wordvec"):
         assert wordvec.load_word_vectors(tmp_path) is None
     assert "not installed" in caplog.text
 
@@ -155,7 +155,7 @@ def test_a_cache_file_damaged_in_any_way_is_never_used(
     (folder,) = cache.iterdir()
     _CACHE_DAMAGE[way](folder / name)
     wordvec._loaded.clear()
-    with caplog.at_level(logging.WARNING, logger="qa.wordvec"):
+    with caplog.at_level(logging.WARNING, logger="qa.query.wordvec"):
         again = wordvec.load_word_vectors(cache)
     assert again is not None and again.words == good.words
     assert np.array_equal(np.asarray(again.vectors), np.asarray(good.vectors))
@@ -164,7 +164,7 @@ def test_a_cache_file_damaged_in_any_way_is_never_used(
     # ... and the damaged folder was replaced by a good one.
     wordvec._loaded.clear()
     caplog.clear()
-    with caplog.at_level(logging.WARNING, logger="qa.wordvec"):
+    with caplog.at_level(logging.WARNING, logger="qa.query.wordvec"):
         wordvec.load_word_vectors(cache)
     assert "not used" not in caplog.text
 
@@ -185,7 +185,7 @@ def test_cached_vectors_that_are_not_finite_are_not_used_even_with_their_checksu
     sums["vectors.npy"] = hashlib.sha256((folder / "vectors.npy").read_bytes()).hexdigest()
     (folder / "checksums.json").write_text(json.dumps(sums))
     wordvec._loaded.clear()
-    with caplog.at_level(logging.WARNING, logger="qa.wordvec"):
+    with caplog.at_level(logging.WARNING, logger="qa.query.wordvec"):
         again = wordvec.load_word_vectors(cache)
     assert np.isfinite(np.asarray(again.vectors, dtype=np.float32)).all()
     assert "NaN" in caplog.text

@@ -29,9 +29,9 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from qa.question import ListRequest, list_request, ordinal_of
+from qa.ingest.textnorm import normalize
+from qa.query.question import ListRequest, list_request, ordinal_of
 from qa.text import HAN_A_TO_BASIC, is_english
-from qa.textnorm import normalize
 
 logger = logging.getLogger(__name__)
 

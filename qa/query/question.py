@@ -10,8 +10,8 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+from qa.ingest.textnorm import normalize
 from qa.text import CN_DIGIT_VALUES, CN_NUMERALS, EN_CARDINALS, EN_ORDINALS, HAN_BASIC
-from qa.textnorm import normalize
 
 # --------------------------------------------------------------------------- numbers
 
@@ -226,7 +226,7 @@ def proper_names(question: str, terms: Sequence[str] = ()) -> list[str]:
     typed = re.sub(r"^\s*(?:那么|那|还有|另外)", "", normalize(question))
     words = {t.word for t in posseg.cut(typed) if t.flag in ("ns", "nr")}
     words |= {t for t in terms if tags.get(t, "") in ("ns", "nr")}
-    from qa.translate import dictionary
+    from qa.query.translate import dictionary
 
     entries = dictionary()
     # A proper name: CC-CEDICT has no ordinary (lower-case pinyin) entry for it (东西, 城市

@@ -14,7 +14,7 @@ Recognised:
   a quoted 、-series (“大讨论、大走访、大转变、实干为民”), and a plain 、-series of three or more
   short items.
 
-:mod:`qa.answer` picks the one that answers a list question.
+:mod:`qa.answer.compose` picks the one that answers a list question.
 """
 
 from __future__ import annotations
@@ -23,11 +23,11 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from qa.chunk import heading_of, split_sentences
-from qa.corpus import Document
-from qa.question import cn_number
+from qa.ingest.chunk import heading_of, split_sentences
+from qa.ingest.corpus import Document
+from qa.ingest.textnorm import clip, normalize
+from qa.query.question import cn_number
 from qa.text import CN_NUMERALS
-from qa.textnorm import clip, normalize
 
 #: Item text is cut to about this many characters.
 MAX_ITEM_CHARS = 100

@@ -1,8 +1,8 @@
 """The web page (the only module that imports gradio).
 
-Callbacks call :class:`qa.service.QAService` and format its results; there is no retrieval
+Callbacks call :class:`qa.app.service.QAService` and format its results; there is no retrieval
 logic here. Everything that comes from a document or from the user goes through
-:func:`html.escape` (directly or via :mod:`qa.highlight`) before it becomes HTML, and the
+:func:`html.escape` (directly or via :mod:`qa.search.highlight`) before it becomes HTML, and the
 chat is configured to render that HTML sanitised, without markdown or LaTeX.
 
 The formatting functions are plain functions of the service's types, so they are tested
@@ -18,13 +18,15 @@ import time
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
-from qa.answer import Answer, AnswerSentence, answer_json, kind_spans
-from qa.corpus import Document
+from qa.answer.gloss import word_notes
+from qa.answer.result import Answer, AnswerSentence, answer_json
+from qa.answer.spans import kind_spans
+from qa.app.service import QAService, Status
 from qa.errors import QAError, RequestError
-from qa.gloss import word_notes
-from qa.highlight import highlight_html, term_spans
-from qa.search import Hit, clean_question
-from qa.service import QAService, Status
+from qa.ingest.corpus import Document
+from qa.query.prepare import clean_question
+from qa.search.highlight import highlight_html, term_spans
+from qa.search.search import Hit
 from qa.settings import SEARCH_MODES, Settings, load_settings
 
 logger = logging.getLogger(__name__)

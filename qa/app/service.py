@@ -14,26 +14,20 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from qa.answer import NOTICE_NEEDS_CONTEXT, Answer, compose_answer
-from qa.corpus import Document
-from qa.embed import Embedder, load_embedder, model_name
+from qa.answer.compose import compose_answer
+from qa.answer.result import NOTICE_NEEDS_CONTEXT, Answer
 from qa.errors import IndexUnavailable, QAError, QuestionError, SeedsError
-from qa.followup import analyze_followup
-from qa.index import (
-    BuildReport,
-    Index,
-    Progress,
-    build_index,
-    leftovers,
-    open_index,
-    read_manifest,
-    seed_hashes,
-    stale_reasons,
-    unchanged_report,
-)
-from qa.manifest import Manifest
-from qa.search import SearchResult, attach_neighbours, clean_question, search
+from qa.ingest.corpus import Document
+from qa.query.followup import analyze_followup
+from qa.query.prepare import attach_neighbours, clean_question
+from qa.query.translate import lexicon_of, vocabulary_tables
+from qa.search.search import SearchResult, search
 from qa.settings import Settings
+from qa.store.build import BuildReport, Progress, build_index, unchanged_report
+from qa.store.embed import Embedder, load_embedder, model_name
+from qa.store.folder import leftovers, read_manifest, seed_hashes, stale_reasons
+from qa.store.index import Index, open_index
+from qa.store.manifest import Manifest
 from qa.text import is_english
 
 logger = logging.getLogger(__name__)
@@ -137,6 +131,13 @@ class QAService:
             raise IndexUnavailable(
                 f"index was built with {index.model}, the model in use is {embedder.name}"
             )
+        try:
+            lexicon_of(index)
+        except (KeyError, TypeError, ValueError) as exc:
+            raise IndexUnavailable(
+                f"index in {index.path} is unreadable (lexicon.json: {exc}); "
+                "run `qa build --force`"
+            ) from exc
         attach_neighbours(index, self.settings.cache_dir)
         with self._swap:
             self._index = index
@@ -159,7 +160,12 @@ class QAService:
             report = None if force else unchanged_report(self.settings, hashes)
             if report is None:
                 report = build_index(
-                    self.settings, self.embedder, force=force, progress=progress, hashes=hashes
+                    self.settings,
+                    self.embedder,
+                    force=force,
+                    progress=progress,
+                    hashes=hashes,
+                    tables=vocabulary_tables,
                 )
             if report.rebuilt or self._index is None:
                 self._load()
@@ -175,7 +181,7 @@ class QAService:
     def search(
         self, question: str, *, k: int | None = None, mode: str | None = None
     ) -> SearchResult:
-        """Passages for a question (see :func:`qa.search.search`)."""
+        """Passages for a question (see :func:`qa.search.search.search`)."""
         return self._search(self.index, question, k, mode)
 
     def _search(self, index: Index, question: str, k: int | None, mode: str | None) -> SearchResult:
@@ -239,7 +245,7 @@ class QAService:
             chunks=index.chunks,
         )
         if answer.found and is_english(question or ""):
-            from qa.gloss import gloss_text
+            from qa.answer.gloss import gloss_text
 
             parts = [*answer.items, *answer.sentences]
             answer = dataclasses.replace(

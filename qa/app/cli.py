@@ -52,7 +52,7 @@ def _progress_bars() -> Any:
 
 
 def _service(settings: Settings) -> Any:
-    from qa.service import QAService
+    from qa.app.service import QAService
 
     return QAService(settings)
 
@@ -140,7 +140,7 @@ def _ask_lines(service: Any, args: argparse.Namespace) -> int:
     A line is a question, or a JSON object ``{"question": ..., "history": [earlier
     questions]}``. A line that cannot be answered gives ``{"error": ...}`` and the rest go on.
     """
-    from qa.answer import answer_json
+    from qa.answer.result import answer_json
 
     failed = 0
     for line in sys.stdin:
@@ -195,7 +195,7 @@ def cmd_ask(settings: Settings, args: argparse.Namespace) -> int:
 
 
 def cmd_info(settings: Settings, args: argparse.Namespace) -> int:
-    from qa.service import QAService
+    from qa.app.service import QAService
 
     st = QAService(settings).status()
     print(f"model:      {st.model_description}")
@@ -212,14 +212,14 @@ def cmd_info(settings: Settings, args: argparse.Namespace) -> int:
 
 
 def cmd_serve(settings: Settings, args: argparse.Namespace) -> int:
-    from qa.ui import launch
+    from qa.app.ui import launch
 
     launch(settings)
     return 0
 
 
 def cmd_eval(settings: Settings, args: argparse.Namespace) -> int:
-    from qa.evaluate import main as eval_main
+    from qa.app.evaluate import main as eval_main
 
     return eval_main(settings, args)
 

@@ -10,9 +10,9 @@ from __future__ import annotations
 
 import re
 
+from qa.ingest.textnorm import normalize
+from qa.query.translate import dictionary
 from qa.text import HAN_A_TO_BASIC
-from qa.textnorm import normalize
-from qa.translate import dictionary
 
 #: Words glossed per sentence at most (a long sentence gets the gloss of its start, "…").
 MAX_GLOSS_WORDS = 16

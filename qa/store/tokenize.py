@@ -100,7 +100,7 @@ class Tokenizer:
         """Tokens of a Simplified, width-folded text, stopwords and punctuation removed.
 
         Args:
-            text: Text already normalised with ``qa.textnorm.normalize``.
+            text: Text already normalised with ``qa.ingest.textnorm.normalize``.
 
         Returns:
             Lower-cased tokens, repeated as often as they occur.

@@ -5,7 +5,7 @@ The seeds are web pages saved as text: besides the article they carry site chrom
 pinyin annotations of a Traditional-Chinese converter (``網(wǎng)``). :func:`clean` strips
 those and keeps a map from every kept character back to the raw text. The rules are
 written as patterns over a normalised key (Simplified, half-width: see
-:func:`qa.textnorm.normalize`) so one rule covers both scripts and any site.
+:func:`qa.ingest.textnorm.normalize`) so one rule covers both scripts and any site.
 """
 
 from __future__ import annotations
@@ -22,8 +22,8 @@ from functools import cached_property, lru_cache
 from pathlib import Path
 
 from qa.errors import SeedsError
+from qa.ingest.textnorm import is_traditional, normalize
 from qa.text import HAN_ALL
-from qa.textnorm import is_traditional, normalize
 
 logger = logging.getLogger(__name__)
 

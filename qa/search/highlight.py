@@ -1,8 +1,8 @@
 """Find query terms in original-script text and turn text into escaped, highlighted HTML.
 
-Pure functions, no gradio: the page (``qa.ui``) calls them, and they are tested on their own.
+Pure functions, no gradio: the page (``qa.app.ui``) calls them, and they are tested on their own.
 Terms are Simplified (what the search matched); documents may be Traditional. Matching runs
-on :func:`qa.textnorm.normalize` of the text, which keeps character ``i`` at position ``i``,
+on :func:`qa.ingest.textnorm.normalize` of the text, which keeps character ``i`` at position ``i``,
 so a match in the normalised key is a span of the original text.
 """
 
@@ -13,7 +13,7 @@ import re
 import string
 from collections.abc import Iterable
 
-from qa.textnorm import normalize
+from qa.ingest.textnorm import normalize
 
 Span = tuple[int, int]
 
@@ -92,7 +92,7 @@ def highlight_html(
         mark_class: The class of the spans' ``<mark>`` (``qa-span`` for the time, number or
             person an answer gives).
         notes: ``(start, end, note)`` of words whose note shows under the pointer (pinyin and
-            senses, :func:`qa.gloss.word_notes`): each becomes ``<span class="qa-w"
+            senses, :func:`qa.answer.gloss.word_notes`): each becomes ``<span class="qa-w"
             title=note>`` inside any mark.
 
     Returns:

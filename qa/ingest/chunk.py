@@ -172,7 +172,7 @@ def chunk_text(
 
 
 class _Doc(Protocol):
-    """What chunking needs of a document (``qa.corpus.Document`` has it)."""
+    """What chunking needs of a document (``qa.ingest.corpus.Document`` has it)."""
 
     @property
     def doc_id(self) -> str: ...
@@ -192,7 +192,7 @@ def chunk_documents(
     """Chunk documents and number the chunks consecutively.
 
     Args:
-        docs: Objects with ``doc_id`` and ``text`` (``qa.corpus.Document``).
+        docs: Objects with ``doc_id`` and ``text`` (``qa.ingest.corpus.Document``).
         min_chars: See :func:`chunk_text`.
         max_chars: See :func:`chunk_text`.
         overlap: See :func:`chunk_text`.

@@ -23,10 +23,13 @@ from pathlib import Path
 from typing import Any
 
 from qa.errors import QAError
+from qa.ingest.textnorm import normalize
 from qa.settings import WIDENING_STAGES, Settings
-from qa.textnorm import normalize
 
-DEFAULT_FILE = Path(__file__).resolve().parent.parent / "tests" / "eval" / "questions.jsonl"
+#: The question set ``qa eval`` reads without ``--file``: the project's own sets, relative to
+#: the folder it is run in (a checkout of the project); the package ships no questions.
+DEFAULT_FILE = Path("tests") / "eval" / "questions.jsonl"
+#: The conversations scored with the default set.
 FOLLOWUPS_FILE = DEFAULT_FILE.parent / "followups.jsonl"
 
 #: (label, mode, translate English and pinyin) evaluated by default.
@@ -80,7 +83,7 @@ def answer_text(answer: Any) -> str:
 
 
 def score_answer(answer: Any, gold: Sequence[str]) -> AnswerScore:
-    """Score a composed answer (:class:`qa.answer.Answer`) against gold strings.
+    """Score a composed answer (:class:`qa.answer.compose.Answer`) against gold strings.
 
     A citation is right when the passage it numbers contains the text that carries it, both
     folded to Simplified script (a passage shows a stretch of its document; an item cut from
@@ -151,18 +154,18 @@ def evaluate(
     """Run every question under every configuration.
 
     Args:
-        service: A loaded :class:`qa.service.QAService`.
+        service: A loaded :class:`qa.app.service.QAService`.
         questions: Rows of the evaluation set.
         configs: ``(label, mode, translate)`` triples.
         k: Passages retrieved per question (MRR is cut at this rank).
-        without: Widening stages to switch off (:data:`qa.search.WIDENING_STAGES`).
+        without: Widening stages to switch off (:data:`qa.settings.WIDENING_STAGES`).
 
     Returns:
         One row per configuration and group, plus an ``all`` row per configuration (answerable
         questions only).
     """
-    from qa.answer import compose_answer
-    from qa.search import search
+    from qa.answer.compose import compose_answer
+    from qa.search.search import search
 
     questions = list(questions)
     index = service.index
@@ -316,10 +319,12 @@ def _answer_columns(r: EvalRow) -> str:
 
 def main(settings: Settings, args: argparse.Namespace) -> int:
     """``qa eval``: print the table (or JSON) for the chosen modes."""
-    from qa.service import QAService
+    from qa.app.service import QAService
 
     service = QAService(settings)
     service.ensure_index()
+    if args.file is None and not DEFAULT_FILE.exists():
+        raise QAError(f"no question file: give --file (the default, {DEFAULT_FILE}, is not here)")
     questions = load_questions(args.file or DEFAULT_FILE)
     configs: Sequence[tuple[str, str, bool]] = CONFIGS
     if args.mode and "all" not in args.mode:

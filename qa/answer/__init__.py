@@ -1,0 +1,1 @@
+"""Composing the answer from the passages found: sentences, lists, glosses."""

@@ -1,0 +1,308 @@
+"""Compose an answer from the passages found, offline and without a language model.
+
+The answer is made of sentences taken from the passages, each carrying citation numbers that
+match the passages' positions (1-based); nothing is paraphrased, so every sentence stays in
+its document's original script.
+
+Lists, one item of a list and named sets are answered by :mod:`qa.answer.lists`; spans of
+the kind asked for (a time, a number, a person) are found by :mod:`qa.answer.spans`.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Collection, Mapping, Sequence
+from dataclasses import dataclass
+
+from qa.answer.cite import Span, citations, cite_all
+from qa.answer.enumerations import (
+    MAX_SENTENCE_CHARS,
+)
+from qa.answer.lists import (
+    LIST_SENTENCES,
+    defined_set,
+    item_details,
+    label_explanations,
+    pick_list,
+)
+from qa.answer.result import (
+    NOTICE_NO_SPAN,
+    NOTICE_OTHER_PLACE,
+    NOTICE_TRUNCATED,
+    SPAN_KINDS,
+    Answer,
+    AnswerSentence,
+)
+from qa.answer.score import defines, rank_factor, term_match, term_weights
+from qa.answer.spans import POSTS, carries
+from qa.ingest.chunk import Chunk, heading_of, split_sentences
+from qa.ingest.corpus import Document
+from qa.ingest.textnorm import clip, normalize
+from qa.query.question import LAST, ListRequest, answer_kind, list_request, proper_names
+from qa.search.search import Hit, SearchResult
+from qa.tuning import COMPOSING
+
+logger = logging.getLogger(__name__)
+
+
+#: Sentences of the answer at most.
+MAX_SENTENCES = 3
+
+
+@dataclass(frozen=True)
+class _Candidate:
+    doc_id: str
+    start: int
+    end: int
+    text: str
+    key: str
+    rank: int  # best rank of a passage holding it
+
+
+def _candidates(passages: Sequence[Hit]) -> list[_Candidate]:
+    """The sentences of the passages, each once (overlapping passages share sentences)."""
+    seen: dict[tuple[str, int, int], _Candidate] = {}
+    for hit in passages:
+        chunk = hit.chunk
+        for s, e in split_sentences(chunk.text):
+            span = (chunk.doc_id, chunk.start + s, chunk.start + e)
+            if span not in seen:
+                text = chunk.text[s:e]
+                seen[span] = _Candidate(*span, text, normalize(text), hit.rank)
+    return list(seen.values())
+
+
+def _is_question(key: str) -> bool:
+    return key.rstrip("”」) ").endswith(("?", "吗")) or key.startswith(("问:", "问 "))
+
+
+def _bare(key: str) -> str:
+    return key.strip(_TRIM)
+
+
+_TRIM = "。;.,， "
+
+
+def pick_sentences(
+    passages: Sequence[Hit],
+    terms: Sequence[str],
+    *,
+    max_sentences: int = MAX_SENTENCES,
+    exclude: Sequence[str] = (),
+    question: str = "",
+    within: Collection[int] | None = None,
+    require: Callable[[str], bool] | None = None,
+) -> list[AnswerSentence]:
+    """The sentences of the passages that best match the query terms, in reading order.
+
+    Args:
+        passages: The hits, best first (their positions are the citation numbers).
+        terms: Simplified query terms.
+        max_sentences: How many sentences at most.
+        exclude: Normalised texts not to repeat (list items already shown).
+        question: The question, whose quoted words weigh more.
+        within: Chunk ids of the passages to quote from (all by default); citations still
+            count every passage.
+        require: A test each sentence must pass (it names a time, a person ...).
+
+    Returns:
+        Sentences with the numbers of every passage containing them.
+    """
+    candidates = _candidates([h for h in passages if within is None or h.chunk.chunk_id in within])
+    if require is not None:
+        candidates = [c for c in candidates if require(c.text)]
+    weights = term_weights(terms, [c.key for c in candidates], question)
+    skip = {_bare(x) for x in exclude}
+    scored = []
+    for c in candidates:
+        if _bare(c.key) in skip:
+            continue
+        score = (term_match(c.key, weights) + defines(c.key, weights)) * rank_factor(c.rank)
+        if _is_question(c.key):
+            continue  # the interviewer's question repeats the terms but answers nothing
+        elif c.start == 0 or heading_of(c.text):
+            score *= 0.4  # a headline or section title names the topic but says little
+        if score > 0:
+            scored.append((score, c))
+    if not scored:
+        return []
+    best = max(score for score, _ in scored)
+    chosen = sorted(
+        (sc for sc in scored if sc[0] >= COMPOSING.relative_floor * best),
+        key=lambda sc: (-sc[0], sc[1].rank, sc[1].start),
+    )[:max_sentences]
+    doc_order: dict[str, int] = {}
+    for hit in passages:
+        doc_order.setdefault(hit.chunk.doc_id, len(doc_order))
+    chosen.sort(key=lambda sc: (doc_order.get(sc[1].doc_id, 0), sc[1].start))
+    return [
+        AnswerSentence(
+            clip(c.text, MAX_SENTENCE_CHARS), citations(passages, c.doc_id, c.start, c.end)
+        )
+        for _, c in chosen
+    ]
+
+
+def _docs_of(part: AnswerSentence, passages: Sequence[Hit]) -> set[str]:
+    return {passages[n - 1].chunk.doc_id for n in part.citations if 0 < n <= len(passages)}
+
+
+def _unnamed_places(
+    names: Sequence[str], used: Collection[str], documents: Mapping[str, Document]
+) -> list[str]:
+    """The names that none of the documents the answer comes from mentions: the answer is
+    about somewhere (someone) else."""
+    texts = [normalize(documents[d].title) + documents[d].key for d in used if d in documents]
+    if not texts:
+        return []
+    return [n for n in names if not any(n in t for t in texts)]
+
+
+def compose_answer(
+    result: SearchResult,
+    documents: Mapping[str, Document],
+    *,
+    max_sentences: int = MAX_SENTENCES,
+    truncated: bool = False,
+    question: str | None = None,
+    request: ListRequest | None = None,
+    detect_list: bool = True,
+    chunks: Sequence[Chunk] = (),
+) -> Answer:
+    """Compose the answer: sentences that match the question, and list items when asked.
+
+    Args:
+        result: The search result (its ``question`` is the text searched).
+        documents: Indexed documents by id.
+        max_sentences: How many sentences to quote at most.
+        truncated: The question was cut to the length limit.
+        question: The question as the user typed it, when the text searched differs (a
+            rewritten follow-up); by default ``result.question``.
+        request: The list asked for, when the caller knows (a follow-up's topic was a list
+            question); by default it is read from the question.
+        detect_list: Read a list request from the question when ``request`` is None.
+        chunks: The index's chunks: an item or sentence that no passage holds brings in the
+            one that does, as an extra passage (without them it is cited by nothing).
+
+    Returns:
+        The answer; ``found`` is False (and no sentences) when the search found nothing
+        relevant, the passages are still returned.
+    """
+    asked = result.question if question is None else question
+    notice = NOTICE_TRUNCATED if truncated else ""
+    cited = {
+        h.chunk.doc_id: documents[h.chunk.doc_id]
+        for h in result.hits
+        if h.chunk.doc_id in documents
+    }
+    passages = list(result.hits)
+
+    def answer(
+        sentences: list[AnswerSentence],
+        items: list[AnswerSentence],
+        found: bool,
+        *,
+        lead: str = "",
+        why: str = "",
+    ) -> Answer:
+        return Answer(
+            question=asked,
+            sentences=sentences,
+            items=items,
+            passages=passages,
+            terms=result.terms,
+            found=found,
+            notice=why or notice,
+            query=result.question,
+            lead=lead,
+            documents=cited,
+            kind=kind,
+        )
+
+    kind = answer_kind(asked)
+    if result.weak or not result.hits:
+        return answer([], [], False)
+    if request is None and detect_list:
+        request = list_request(asked)
+    enum = defined_set(result.hits, documents, asked, request) if request else None
+    if enum is None and request is not None:
+        enum = pick_list(result.hits, documents, result.terms, request, asked)
+    items: list[AnswerSentence] = []
+    lead = ""
+    ordinal = request.ordinal if request is not None else None
+    if enum is not None and ordinal == LAST:
+        ordinal = len(enum.items)
+    if enum is not None and ordinal and 0 < ordinal <= len(enum.items):
+        # One item asked for: that item and what the document says of it, not the list.
+        details = item_details(documents[enum.doc_id], enum, ordinal)
+        return answer(cite_all(details, passages, chunks), [], True)
+    if enum is not None:
+        spans = (
+            label_explanations(documents[enum.doc_id], enum) if enum.doc_id in documents else None
+        )
+        items = cite_all(
+            spans or [Span(it.text, enum.doc_id, it.start, it.end) for it in enum.items],
+            passages,
+            chunks,
+        )
+        lead = enum.lead
+        logger.debug("list of %d items (%s) in %s", len(items), enum.kind, enum.doc_id)
+    shown = [normalize(x.text) for x in items] + ([normalize(lead)] if lead else [])
+    within = None
+    if enum is not None:
+        # The list is the answer; sentences only add what its own passages say around it.
+        within = {
+            h.chunk.chunk_id
+            for h in result.hits
+            if h.chunk.doc_id == enum.doc_id
+            and h.chunk.start < enum.end
+            and enum.start < h.chunk.end
+        }
+        max_sentences = min(max_sentences, LIST_SENTENCES)
+    kind = kind if enum is None else "list"
+    need: Callable[[str], bool] | None = None
+    if kind in SPAN_KINDS:
+        posts = [p for p in POSTS.split("|") if p in normalize(asked) or p in result.terms]
+        need = lambda text: carries(kind, text, posts)  # noqa: E731
+    # A follow-up's search carries its topic's words; only the question as typed counts.
+    own_terms = result.terms if asked.strip() == result.question.strip() else ()
+    names = proper_names(asked, own_terms)
+
+    def pick(among: Collection[int] | None) -> list[AnswerSentence]:
+        return pick_sentences(
+            result.hits,
+            result.terms,
+            require=need,
+            max_sentences=max_sentences,
+            exclude=shown,
+            question=asked,
+            within=among,
+        )
+
+    sentences = pick(within)
+    if need is not None and not sentences:
+        # "潍坊市长是谁": passages about 市长 and 潍坊, none naming one. Closest passages only.
+        logger.debug("no sentence carries the %s asked for", kind)
+        return answer([], [], False, why=NOTICE_NO_SPAN[kind])
+    source = {enum.doc_id} if enum is not None else set()
+    used = source or {d for s in sentences for d in _docs_of(s, passages)}
+    missing = _unnamed_places(names, used, documents)
+    if missing and enum is None:
+        # The sentences came from another place's document, but a passage of one that names
+        # the place may say it: quote from those (泰兴's 要求 from 泰兴's report).
+        naming = {
+            h.chunk.chunk_id
+            for h in result.hits
+            if h.chunk.doc_id in documents
+            and not _unnamed_places(names, {h.chunk.doc_id}, documents)
+        }
+        if naming:
+            sentences = pick(naming)
+            used = {d for s in sentences for d in _docs_of(s, passages)}
+            missing = _unnamed_places(names, used, documents) if sentences else missing
+    if missing:
+        # "常州…分为哪五个阶段" answered from 诸城's document: not an answer about 常州.
+        logger.debug("answer from documents that do not name %s", missing)
+        places = "、".join(sorted(missing))
+        return answer([], [], False, why=NOTICE_OTHER_PLACE.format(names=places))
+    return answer(sentences, items, True, lead=lead)

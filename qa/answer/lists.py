@@ -1,0 +1,298 @@
+"""Answering with a list: the enumeration a question asks for, its items' explanations, one
+item and what elaborates it, and the enumeration a short name stands for.
+
+Sentences are scored by the query terms they contain (compared on the normalised sentence:
+the terms are Simplified), each term weighted by its length (one-character terms count
+little) and by how rare it is among the candidate sentences, a term inside a longer matched
+term not counted twice, terms the question quotes (“不准”) weighing three times as much, and a
+sentence that defines a term (“一看”就是…) getting that term's weight again; then by the rank of
+the passage. A sentence that is itself a question (an interviewer's "问:…?") is never quoted;
+a headline or section title counts for less. Sentences below a share of the best score are
+dropped, the rest deduplicated by their span in the document (passages overlap) and cited
+with every passage holding them, and shown in reading order: documents in the order of their
+best passage, sentences in document order.
+
+When the question asks for a list ("哪五个阶段", "有哪些", "四种精神是什么", "what are the five
+phases"), the documents' enumerations near the passages are recognised and their items
+returned in :attr:`Answer.items`, with the sentence that introduces them in
+:attr:`Answer.lead` (:mod:`qa.answer.enumerations` recognises the lists; the question is read
+by :mod:`qa.query.question`).
+
+An enumeration is followed through the whole document text, not just the retrieved chunk,
+so one that runs past the chunk's end is returned whole. Each item cites every passage that
+holds it whole; an item no passage holds brings the indexed chunk that does in as one more
+passage, so that every [n] marks a card containing what it marks. Among the lists near
+the passages the one chosen best matches the query terms (lead, label, items), lies in a
+high-ranked passage, has the number of items asked for ("五个") and names what the question
+counts ("阶段" in the lead or the items). With a list, at most :data:`LIST_SENTENCES`
+sentences are quoted, from the passages the list lies in. An ordinal ("第三个阶段") asks for
+one item: the answer is that item and the sentences after it up to the next item, not the
+list.
+
+Not covered: nested enumerations are returned one level at a time (the best-matching level
+wins); enumerations spelled with Latin letters (a. b. c.) or bullets; series separated by
+commas without a count label; a count fused into a word (“六访” = six 走访 targets spread
+over two 、-series); series whose items are longer than 20 characters unless numbered.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+from collections.abc import Mapping, Sequence
+
+from qa.answer.cite import Span
+from qa.answer.enumerations import (
+    MAX_SENTENCE_CHARS,
+    Enumeration,
+    Item,
+    find_definition,
+    find_enumerations,
+)
+from qa.answer.score import rank_factor, term_match, term_weights
+from qa.ingest.chunk import split_sentences
+from qa.ingest.corpus import Document
+from qa.ingest.textnorm import clip, normalize
+from qa.query.question import ListRequest, count_of
+from qa.search.search import Hit
+from qa.text import CN_NUMERALS, HAN_BASIC
+from qa.tuning import LISTS
+
+logger = logging.getLogger(__name__)
+
+
+#: Sentences quoted besides a list (the list is the answer).
+LIST_SENTENCES = 2
+
+
+#: An item asked for by its ordinal is quoted with at most this many sentences in all.
+ITEM_SENTENCES = 4
+
+
+#: Characters of the document looked at around the passages when following a list.
+LIST_WINDOW = 3000
+
+
+#: Lists whose items are names within one sentence, explained elsewhere if at all.
+_INLINE_KINDS = frozenset({"series", "quoted_series", "label"})
+
+
+#: What follows a name that the sentence goes on to explain (…活动要…, …机制，就是…).
+_EXPLAINS = re.compile(r"^[”」]?(?:活动|行动|机制|工作)?[”」]?(?:要|就是|即|是指|[，,:：])")
+
+
+def _explanation(doc: Document, item: Item, enum: Enumeration) -> Span | None:
+    """The first sentence after the list (else before it) that takes up an item's name and
+    goes on about it, not one that only lists it again."""
+    text, name = doc.text, item.text.strip('“”「」"')
+    if len(name) < 2:
+        return None
+    found = [m.start() for m in re.finditer(re.escape(name), text)]
+    later = [p for p in found if p >= enum.end] + [p for p in found if p < enum.start]
+    for pos in later:
+        after = text[pos + len(name) : pos + len(name) + 8]
+        if text[pos - 1 : pos] == "、" or after.startswith("、") or not _EXPLAINS.match(after):
+            continue
+        lo = text.rfind("\n", 0, pos) + 1
+        hi = text.find("\n", pos)
+        hi = len(text) if hi < 0 else hi
+        for a, b in split_sentences(text[lo:hi]):
+            if lo + a <= pos < lo + b:
+                sentence = text[lo + a : lo + b]
+                return Span(clip(sentence, MAX_SENTENCE_CHARS), doc.doc_id, lo + a, lo + b)
+    return None
+
+
+#: Items this short are names, not statements: 六访, 三清, 四帮助.
+MAX_LABEL_CHARS = 4
+
+
+# "…“六访、三清、四帮助”，即走访…；摸清…；切实做到帮助…。": the names, then what each means.
+_EXPLAINED_AS = re.compile(r"^[”」\"]?\s*[，,]?\s*(?:即|就是|分别是|是指)[:：]?")
+
+
+def label_explanations(doc: Document, enum: Enumeration) -> list[Span] | None:
+    """A list of short names followed by what each stands for, one ;-separated clause per
+    name: the clauses as the items, each labelled with its name. None when the list is not
+    such (its items are statements, or the clauses don't match them one for one)."""
+    if enum.kind not in _INLINE_KINDS or any(
+        len(it.text.strip("“”「」")) > MAX_LABEL_CHARS for it in enum.items
+    ):
+        return None
+    text = doc.text
+    m = _EXPLAINED_AS.match(text[enum.end : enum.end + 12])
+    if m is None:
+        return None
+    start = enum.end + m.end()
+    stops = [p for p in (text.find(c, start) for c in "。\n") if p >= 0]
+    end = min(stops, default=len(text))
+    clauses, pos = [], start
+    for piece in re.split(r"([；;])", text[start:end]):
+        if piece in ("；", ";"):
+            pos += 1
+            continue
+        if piece.strip():
+            lead = len(piece) - len(piece.lstrip())
+            clauses.append((pos + lead, pos + len(piece.rstrip())))
+        pos += len(piece)
+    if len(clauses) != len(enum.items):
+        return None
+    return [
+        Span(clip(text[a:b], MAX_SENTENCE_CHARS), doc.doc_id, a, b, label=it.text)
+        for it, (a, b) in zip(enum.items, clauses, strict=True)
+    ]
+
+
+def item_details(doc: Document, enum: Enumeration, ordinal: int) -> list[Span]:
+    """Item ``ordinal`` (1-based) of a list and the sentences that elaborate it, up to the
+    next item (the last item: up to the end of its paragraph), at most
+    :data:`ITEM_SENTENCES` sentences in all."""
+    item = enum.items[ordinal - 1]
+    text = doc.text
+    if enum.kind in _INLINE_KINDS:
+        # A name in a series (大讨论、大走访、…): what it means is said where the text
+        # takes it up again (通过大讨论活动，明优势、找短板、思举措).
+        said = _explanation(doc, item, enum)
+        if said is not None:
+            return [Span(item.text, doc.doc_id, item.start, item.end), said]
+    if ordinal < len(enum.items):
+        stop = enum.items[ordinal].start
+    else:
+        stop = text.find("\n", item.end)
+        stop = len(text) if stop < 0 else stop
+    spans = [Span(item.text, doc.doc_id, item.start, item.end)]
+    for a, b in split_sentences(text[item.end : stop]):
+        if len(spans) >= ITEM_SENTENCES:
+            break
+        sentence = text[item.end + a : item.end + b].strip()
+        if len(sentence) > 1:
+            start = item.end + a + text[item.end + a : item.end + b].find(sentence)
+            spans.append(
+                Span(clip(sentence, MAX_SENTENCE_CHARS), doc.doc_id, start, start + len(sentence))
+            )
+    return spans
+
+
+def _names(enum: Enumeration, noun: str) -> bool:
+    if noun in normalize(enum.label + enum.lead):
+        return True
+    return 2 * sum(noun in normalize(it.text) for it in enum.items) >= len(enum.items)
+
+
+_KIND_PRIOR = {"series": LISTS.series_prior, "quoted_series": LISTS.quoted_series_prior}
+
+
+def _windows(hits: Sequence[Hit]) -> list[tuple[int, int]]:
+    """Spans of a document around its passages, merged where they meet (a large document
+    with passages far apart is not scanned whole)."""
+    spans = sorted((max(0, h.chunk.start - LIST_WINDOW), h.chunk.end + LIST_WINDOW) for h in hits)
+    merged: list[tuple[int, int]] = []
+    for lo, hi in spans:
+        if merged and lo <= merged[-1][1]:
+            merged[-1] = (merged[-1][0], max(merged[-1][1], hi))
+        else:
+            merged.append((lo, hi))
+    return merged
+
+
+def pick_list(
+    passages: Sequence[Hit],
+    documents: Mapping[str, Document],
+    terms: Sequence[str],
+    request: ListRequest,
+    question: str = "",
+) -> Enumeration | None:
+    """The enumeration near the passages that best answers a list question.
+
+    Every document with a passage is searched around its passages (so a list running past a
+    chunk is followed to its end). A list scores by the query terms in its lead, label and
+    items, by the rank of the best passage it overlaps, by whether it has the number of items
+    asked for and names what the question counts; a list near the passages but overlapping
+    none of them counts for less.
+
+    Args:
+        passages: The hits, best first.
+        documents: Documents by id.
+        terms: Simplified query terms.
+        request: The count and ordinal asked for.
+        question: The question, whose quoted words weigh more.
+
+    Returns:
+        The best enumeration, or None when no list near the passages matches.
+    """
+    spans: dict[str, list[Hit]] = {}
+    for hit in passages:
+        spans.setdefault(hit.chunk.doc_id, []).append(hit)
+    candidates: list[tuple[Enumeration, int, bool]] = []
+    for doc_id, hits in spans.items():
+        doc = documents.get(doc_id)
+        if doc is None:
+            continue
+        found = [e for lo, hi in _windows(hits) for e in find_enumerations(doc, lo, hi)]
+        for enum in found:
+            ranks = [h.rank for h in hits if h.chunk.start < enum.end and enum.start < h.chunk.end]
+            if ranks:
+                candidates.append((enum, min(ranks), True))
+            else:
+                # Near a passage but not in one: possible, but it must earn its place.
+                candidates.append((enum, min(h.rank for h in hits), False))
+    if not candidates:
+        return None
+    keys = [
+        normalize(enum.lead + enum.label + enum.context + "".join(i.text for i in enum.items))
+        for enum, _, _ in candidates
+    ]
+    weights = term_weights(terms, keys, question)
+    # What the passages could match at best: a list must match a fair share of it.
+    reachable = term_match(normalize(" ".join(h.chunk.text for h in passages)), weights)
+    best: tuple[float, int, Enumeration] | None = None
+    for (enum, rank, overlaps), key in zip(candidates, keys, strict=True):
+        relevance = term_match(key, weights)
+        named = bool(request.noun) and _names(enum, request.noun)
+        # A list with the count asked for or naming what is counted is plainly the one asked
+        # for; any other must match a fair share of the query and lie in a passage.
+        plain = named or len(enum.items) == request.count
+        if relevance <= 0 or not (plain or (overlaps and relevance >= LISTS.min_share * reachable)):
+            continue
+        size = len(enum.items)
+        if request.count:
+            fit = 3.0 if size == request.count else (0.3 if size < request.count else 0.6)
+        else:
+            fit = 1.0
+        if request.ordinal and size < request.ordinal:
+            continue
+        score = relevance * rank_factor(rank) * fit * _KIND_PRIOR.get(enum.kind, 1.0)
+        if named:
+            score *= LISTS.noun_boost
+        if not overlaps:
+            score *= LISTS.outside_factor
+        if best is None or (score, -enum.start) > (best[0], -best[1]):
+            best = (score, enum.start, enum)
+    return best[2] if best else None
+
+
+# A short name that promises a number of things: “三个年”, 「六种意识」, or 哪三个年.
+_SHORT_NAME_RE = re.compile(
+    rf"[“「\"']((?:[{CN_NUMERALS}]+|\d+)[^“”「」\"']{{1,8}})[”」\"']"
+    rf"|哪((?:[{CN_NUMERALS}]+|\d+)(?:个|种|项|大)[{HAN_BASIC}])(?![{HAN_BASIC}])"
+)
+
+
+def defined_set(
+    passages: Sequence[Hit],
+    documents: Mapping[str, Document],
+    question: str,
+    request: ListRequest,
+) -> Enumeration | None:
+    """The items a short name in the question stands for ("“三个年”行动是哪三个年" → the three
+    years the speech names in its opening, with 以下简称“三个年”), from the documents of the
+    passages in rank order; headings that only repeat the short name are not its items."""
+    for m in _SHORT_NAME_RE.finditer(normalize(question)):
+        short = m[1] or m[2]
+        count = count_of(short) or request.count
+        for doc_id in dict.fromkeys(h.chunk.doc_id for h in passages):
+            doc = documents.get(doc_id)
+            enum = find_definition(doc, short, count) if doc is not None else None
+            if enum is not None:
+                return enum
+    return None

@@ -1,0 +1,83 @@
+"""Spans of the kind a question asks for: a time, a quantity, a person (by post and place)."""
+
+from __future__ import annotations
+
+import logging
+import re
+from collections.abc import Sequence
+
+from qa.ingest.textnorm import normalize
+from qa.text import CN_LARGE, CN_NUMERALS, HAN_BASIC
+
+logger = logging.getLogger(__name__)
+
+
+_TIME_SPAN = re.compile(
+    r"\d{1,4}\s*年|\d{1,2}\s*月|\d{1,2}\s*日|[上下]午|[上中下]旬|月份|年底|年初|季度"
+    rf"|[{CN_NUMERALS}]{{1,3}}月|每(?:月|季度|周|年|天)|(?:今|去|明|前)年"
+)
+
+
+_QUANTITY_SPAN = re.compile(
+    rf"(?:\d+(?:\.\d+)?|[{CN_NUMERALS}{CN_LARGE}]+)\s*(?:%|％|多|余)?"
+    r"(?:平方公里|公里|万元|亿元|个|户|名|人|元|万|亿|项|家|次|位|条|岁|天|倍|所|座|件|吨|级)"
+)
+
+
+POSTS = "书记|市长|县长|区长|主任|组长|部长|局长|主席|常委|委员|同志|镇长|厂长|经理|董事长"
+
+
+# A name after its post (市委书记费高云), or a surname alone before one (桑书记).
+_PERSON_SPAN = re.compile(
+    rf"(?<!副)(?:{POSTS})[{HAN_BASIC}]{{2,3}}|(?<![{HAN_BASIC}])(?!副)[{HAN_BASIC}](?:{POSTS})"
+)
+
+
+_CJK_ONE = f"[{HAN_BASIC}]"
+
+
+def _named_after(key: str, post: str) -> bool:
+    """Whether a post in the text comes with a person's name."""
+    from jieba import posseg
+
+    if re.search(rf"(?<![{HAN_BASIC}])(?!副){_CJK_ONE}{re.escape(post)}", key):
+        return True
+    for m in re.finditer(rf"(?<!副){re.escape(post)}", key):
+        tokens = list(posseg.cut(key[m.end() : m.end() + 6]))[:2]
+        # jieba reads some names as a surname and a given name apart (费 高云).
+        if tokens and tokens[0].flag.startswith("nr") and 2 <= len(tokens[0].word) <= 3:
+            return True
+        if len(tokens) == 2 and len(tokens[0].word) == 1 and tokens[1].flag.startswith("nr"):
+            return len(tokens[1].word) <= 2
+    return False
+
+
+def carries(kind: str, text: str, posts: Sequence[str] = ()) -> bool:
+    """Whether a sentence has a span of the kind a question asks for: a date or time, a
+    number in a unit, a person (a name after the post the question asks about, or, asking
+    about no post, any name with a post or that jieba knows)."""
+    key = normalize(text)
+    if kind == "time":
+        return bool(_TIME_SPAN.search(key))
+    if kind == "quantity":
+        return bool(_QUANTITY_SPAN.search(key))
+    if kind == "person":
+        if posts:
+            # 市长 is not 副市长's post: the post as asked, then a name (市委书记费高云), or a
+            # surname alone before it (桑书记). "总书记作出…" names nobody after the post.
+            return any(_named_after(key, p) for p in posts)
+        if _PERSON_SPAN.search(key):
+            return True
+        from jieba import posseg
+
+        return any(t.flag.startswith("nr") and len(t.word) in (2, 3) for t in posseg.cut(key))
+    return True
+
+
+def kind_spans(kind: str, text: str) -> list[tuple[int, int]]:
+    """The spans of ``text`` of the kind a question asks for: dates and times, numbers in a
+    unit, names after a post (empty for other kinds)."""
+    pattern = {"time": _TIME_SPAN, "quantity": _QUANTITY_SPAN, "person": _PERSON_SPAN}.get(kind)
+    if pattern is None:
+        return []
+    return [m.span() for m in pattern.finditer(normalize(text))]

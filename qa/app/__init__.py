@@ -1,0 +1,1 @@
+"""What people run: the service, the command line, the page and the evaluation."""

@@ -1,0 +1,1 @@
+"""Reading documents: decoding, cleaning, the corpus, chunking and text normalisation."""

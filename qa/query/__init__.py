@@ -1,0 +1,1 @@
+"""The analysed question: question types, follow-ups, translation and widening."""

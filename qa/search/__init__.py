@@ -1,0 +1,1 @@
+"""Finding passages: keyword, dense and fused ranking, and highlighting."""

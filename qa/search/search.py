@@ -1,0 +1,157 @@
+"""Find the passages for a question: keyword (BM25), semantic (dense) or hybrid, by name.
+
+The question is normalised (Traditional to Simplified, full-width to half-width), tokenised
+like the passages, and its Latin-script words (English, pinyin) are turned into Chinese
+corpus terms by the index's lexicon. The terms searched for come back with the hits.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+
+import numpy as np
+
+from qa.errors import QuestionError
+from qa.ingest.chunk import Chunk
+from qa.query.prepare import Query, prepare_query
+from qa.search.fusion import STRATEGIES, _diversify, fusion_for
+from qa.search.lexical import lexical_scores
+from qa.search.relevance import _quantity_missing, coverage
+from qa.settings import WIDENING_STAGES
+from qa.store.embed import Embedder
+from qa.store.index import Index
+from qa.tuning import Fusion
+
+logger = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class Hit:
+    """A passage found for a question."""
+
+    chunk: Chunk
+    score: float
+    rank: int
+    keyword_score: float
+    dense_score: float
+    terms: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class SearchResult:
+    """Hits for one question, best first."""
+
+    question: str
+    hits: list[Hit]
+    terms: tuple[str, ...]
+    mode: str
+    weak: bool
+    coverage: float
+
+
+#: Nearest chunks an HNSW index is asked for; the rest get the lowest of their scores.
+_HNSW_CANDIDATES = 200
+
+
+def dense_scores(index: Index, embedder: Embedder, query: Query) -> np.ndarray:
+    """Cosine similarity of every chunk to the question: of its nearest sentence window.
+
+    Small indexes multiply all the embeddings (exact, and cheap below HNSW_MIN_CHUNKS). An
+    HNSW index (large corpora) scores only its nearest candidates; every other chunk gets the
+    lowest candidate score, which bounds its own from above, so the top of the ranking is kept.
+    """
+    # In Simplified script, as the passages were embedded (qa.store.index.build_index).
+    qvec = embedder.encode_queries([query.normalized])
+    # A chunk scores as its best sentence window (qa.store.index.dense_texts).
+    if index.manifest.hnsw:
+        k = min(_HNSW_CANDIDATES, index.dense.ntotal)
+        sims, ids = index.dense.search(np.ascontiguousarray(qvec[:1], dtype=np.float32), k)
+        found = ids[0] >= 0
+        floor = float(sims[0][found].min()) if found.any() else 0.0
+        out = np.full(len(index.chunks), floor, dtype=np.float32)
+        np.maximum.at(out, index.dense_chunk[ids[0][found]], sims[0][found])
+        return out
+    rows = (index.embeddings @ qvec[0]).astype(np.float32)
+    return np.maximum.reduceat(rows, index.dense_starts)
+
+
+def search(
+    index: Index,
+    question: str,
+    *,
+    embedder: Embedder | None = None,
+    k: int = 5,
+    mode: str = "hybrid",
+    fusion: Fusion | None = None,
+    max_chars: int = 2000,
+    translate: bool = True,
+    without: frozenset[str] = frozenset(),
+) -> SearchResult:
+    """Find the best passages for a question.
+
+    Args:
+        index: The loaded index.
+        question: The question, in any script or English.
+        embedder: The model the index was built with; needed for semantic and hybrid modes.
+        k: How many passages to return.
+        mode: "hybrid", "keyword" or "semantic".
+        fusion: Fusion weights; by default those chosen for the index's model.
+        max_chars: Longer questions are cut.
+        translate: Turn English and pinyin words into Chinese terms (the lexicon step).
+        without: Names of :data:`WIDENING_STAGES` to leave out (for measurement).
+
+    Returns:
+        The hits, best first, with the terms searched for and whether the match is weak.
+
+    Raises:
+        QuestionError: Empty question, unknown mode, or nothing to search for.
+    """
+    if mode not in STRATEGIES:
+        raise QuestionError(f"unknown search mode {mode!r}; choose one of {sorted(STRATEGIES)}")
+    unknown = set(without) - set(WIDENING_STAGES)
+    if unknown:
+        raise QuestionError(f"unknown widening stage(s) {sorted(unknown)}")
+    query = prepare_query(question, index, max_chars, translate, without=frozenset(without))
+    fusion = fusion or fusion_for(index.model)
+    kw, per_term = lexical_scores(index, query, fusion)
+    dense = (
+        dense_scores(index, embedder, query) if embedder is not None and mode != "keyword" else None
+    )
+    final = STRATEGIES[mode](kw, dense, fusion)
+    k = max(1, min(k, len(index.chunks)))
+    top = _diversify(index.chunks, final, k, fusion.diversity)
+    if dense is None:
+        top = top[kw[top] > 0]  # without a dense ranking, a passage no term matched is no hit
+
+    hits = []
+    for rank, i in enumerate(top, start=1):
+        matched = tuple(t for t, _ in query.terms if per_term.score(t, int(i)) > 0)
+        hits.append(
+            Hit(
+                chunk=index.chunks[int(i)],
+                score=float(final[i]),
+                rank=rank,
+                keyword_score=float(kw[i]),
+                dense_score=float(dense[i]) if dense is not None else 0.0,
+                terms=matched,
+            )
+        )
+    # Weak: the best passages (the top three shown and the best by keywords) cover too little
+    # of the question, or no query word occurs anywhere.
+    best_kw = int(np.argmax(kw)) if len(kw) else 0
+    covered = coverage(index, query, per_term, {best_kw, *(int(i) for i in top[:3])})
+    matched_any = any(per_term.max(t) > 0 for t in per_term)
+    weak = (
+        covered < fusion.min_coverage
+        or not matched_any
+        or _quantity_missing(query.normalized, [index.chunks[int(i)] for i in top[:3]])
+    )
+    return SearchResult(
+        question=query.question,
+        hits=hits,
+        terms=tuple(t for t, _ in query.terms),
+        mode=mode,
+        weak=weak,
+        coverage=round(covered, 3),
+    )

@@ -1,0 +1,1 @@
+"""The index on disk: embedding, tokenizing, building, loading and its manifest."""
