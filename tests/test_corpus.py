@@ -11,16 +11,10 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from qa.errors import SeedsError
-from qa.ingest.corpus import (
-    Cleaned,
-    Corpus,
-    Document,
-    clean,
-    decode,
-    extract_meta,
-    load_corpus,
-    read_document,
-)
+from qa.ingest.clean import Cleaned, clean
+from qa.ingest.corpus import Corpus, Document, load_corpus, read_document
+from qa.ingest.decode import decode
+from qa.ingest.meta import extract_meta
 
 SEEDS = Path(__file__).parent.parent / "seeds"
 PREFIXES = ["000", "001", "002", "003", "004"]

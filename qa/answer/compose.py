@@ -44,7 +44,6 @@ from qa.tuning import COMPOSING
 
 logger = logging.getLogger(__name__)
 
-
 #: Sentences of the answer at most.
 MAX_SENTENCES = 3
 

@@ -60,22 +60,17 @@ from qa.tuning import LISTS
 
 logger = logging.getLogger(__name__)
 
-
 #: Sentences quoted besides a list (the list is the answer).
 LIST_SENTENCES = 2
-
 
 #: An item asked for by its ordinal is quoted with at most this many sentences in all.
 ITEM_SENTENCES = 4
 
-
 #: Characters of the document looked at around the passages when following a list.
 LIST_WINDOW = 3000
 
-
 #: Lists whose items are names within one sentence, explained elsewhere if at all.
 _INLINE_KINDS = frozenset({"series", "quoted_series", "label"})
-
 
 #: What follows a name that the sentence goes on to explain (…活动要…, …机制，就是…).
 _EXPLAINS = re.compile(r"^[”」]?(?:活动|行动|机制|工作)?[”」]?(?:要|就是|即|是指|[，,:：])")
@@ -105,7 +100,6 @@ def _explanation(doc: Document, item: Item, enum: Enumeration) -> Span | None:
 
 #: Items this short are names, not statements: 六访, 三清, 四帮助.
 MAX_LABEL_CHARS = 4
-
 
 # "…“六访、三清、四帮助”，即走访…；摸清…；切实做到帮助…。": the names, then what each means.
 _EXPLAINED_AS = re.compile(r"^[”」\"]?\s*[，,]?\s*(?:即|就是|分别是|是指)[:：]?")

@@ -13,9 +13,7 @@ from qa.search.search import Hit
 
 logger = logging.getLogger(__name__)
 
-
 NOTICE_TRUNCATED = "The question was too long and was cut."
-
 
 #: Why an answer is withheld and only the closest passages are shown.
 NOTICE_NO_SPAN = {
@@ -35,7 +33,6 @@ NOTICE_OTHER_PLACE = (
 
 #: The kinds of question whose answer must carry a span of that kind (a time, a number...).
 SPAN_KINDS = frozenset(NOTICE_NO_SPAN)
-
 
 NOTICE_NEEDS_CONTEXT = (
     "这像是追问，但前面没有对话：请问完整的问题。 / This looks like a follow-up, but there is "

@@ -13,7 +13,6 @@ from qa.tuning import COMPOSING
 
 logger = logging.getLogger(__name__)
 
-
 _QUOTED_RE = re.compile(r"[“「《\"']([^“”「」《》\"']{1,30})[”」》\"']")
 
 

@@ -11,7 +11,6 @@ from qa.text import CN_LARGE, CN_NUMERALS, HAN_BASIC
 
 logger = logging.getLogger(__name__)
 
-
 _TIME_SPAN = re.compile(
     r"\d{1,4}\s*年|\d{1,2}\s*月|\d{1,2}\s*日|[上下]午|[上中下]旬|月份|年底|年初|季度"
     rf"|[{CN_NUMERALS}]{{1,3}}月|每(?:月|季度|周|年|天)|(?:今|去|明|前)年"
@@ -25,7 +24,6 @@ _QUANTITY_SPAN = re.compile(
 
 
 POSTS = "书记|市长|县长|区长|主任|组长|部长|局长|主席|常委|委员|同志|镇长|厂长|经理|董事长"
-
 
 # A name after its post (市委书记费高云), or a surname alone before one (桑书记).
 _PERSON_SPAN = re.compile(

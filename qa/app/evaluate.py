@@ -83,7 +83,7 @@ def answer_text(answer: Any) -> str:
 
 
 def score_answer(answer: Any, gold: Sequence[str]) -> AnswerScore:
-    """Score a composed answer (:class:`qa.answer.compose.Answer`) against gold strings.
+    """Score a composed answer (:class:`qa.answer.result.Answer`) against gold strings.
 
     A citation is right when the passage it numbers contains the text that carries it, both
     folded to Simplified script (a passage shows a stretch of its document; an item cut from

@@ -49,9 +49,7 @@ K_MIN, K_MAX = 1, 10
 #: The interpreter's thread switch interval while the page serves, in seconds (CPython's
 #: default is 5 ms). Encoding a question calls torch op by op, and each op gives the GIL back;
 #: beside a busy Python thread (a rebuild, another question's keyword search) every op then
-#: waits up to one interval to get it again. Measured on 2 cores, one question beside a
-#: busy thread: 22 ms alone, ~800 ms at 5 ms, ~190 ms at 1 ms, ~110 ms at 0.5 ms, and the busy
-#: thread lost nothing measurable (docs/benchmarks.md, load test).
+#: waits up to one interval to get it again (docs/benchmarks.md, load test, has the figures).
 SWITCH_INTERVAL_S = 0.0005
 
 #: Rebuild stages in the order the index builder reports them, for one overall progress bar.

@@ -165,9 +165,7 @@ def prepare_query(
 
 _CJK_CHAR = HAN_BMP_CHAR
 
-
 _CJK_WORD = re.compile(f"[{HAN_BMP}]{{2,4}}")
-
 
 _neighbours_lock = threading.Lock()
 

@@ -14,9 +14,7 @@ from qa.tuning import FUSION_BY_MODEL, MULTILINGUAL_FUSION, Fusion
 
 logger = logging.getLogger(__name__)
 
-
 _RRF_K = 60
-
 
 _MULTILINGUAL_HINTS = ("bge-m3", "multilingual", "-zh", "chinese", "labse", "m3e", "text2vec")
 

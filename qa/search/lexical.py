@@ -194,7 +194,6 @@ def keyword_scores(index: Index, query: Query) -> tuple[np.ndarray, TermScores]:
 #: question for seconds); the word index carries the search alone.
 CHAR_INDEX_MAX_CHUNKS = 20_000
 
-
 _char_lock = threading.Lock()
 
 

@@ -81,10 +81,8 @@ def coverage(index: Index, query: Query, per_term: TermScores, chunks: Iterable[
 #: Units a question may count in: "多少户", "几名", "多少亿元", "多少平方公里".
 _UNITS = "平方公里|公里|万元|亿元|个|户|名|人|元|万|亿|项|家|次|位|条|岁|天|倍|所|座|件|吨"
 
-
 #: A question for a quantity in a unit (not "哪几个", which asks which ones, nor "第几名").
 _ASKS_QUANTITY = re.compile(f"(?:多少|(?<![哪第])几)({_UNITS})")
-
 
 _NUMERAL = f"[0-9{CN_NUMERALS}{CN_LARGE}]"
 

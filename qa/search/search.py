@@ -61,9 +61,9 @@ def dense_scores(index: Index, embedder: Embedder, query: Query) -> np.ndarray:
     HNSW index (large corpora) scores only its nearest candidates; every other chunk gets the
     lowest candidate score, which bounds its own from above, so the top of the ranking is kept.
     """
-    # In Simplified script, as the passages were embedded (qa.store.index.build_index).
+    # In Simplified script, as the passages were embedded (qa.store.build.build_index).
     qvec = embedder.encode_queries([query.normalized])
-    # A chunk scores as its best sentence window (qa.store.index.dense_texts).
+    # A chunk scores as its best sentence window (qa.store.build.dense_texts).
     if index.manifest.hnsw:
         k = min(_HNSW_CANDIDATES, index.dense.ntotal)
         sims, ids = index.dense.search(np.ascontiguousarray(qvec[:1], dtype=np.float32), k)

@@ -44,7 +44,6 @@ from qa.versions import pipeline_version
 
 logger = logging.getLogger(__name__)
 
-
 #: ``progress(stage, done, total)``: stages are "read", "embed", "index", "write".
 Progress = Callable[[str, int, int], None]
 

@@ -10,21 +10,15 @@ import numpy as np
 
 logger = logging.getLogger(__name__)
 
-
-#: From this many chunks on, the dense index is an HNSW graph instead of exact (flat) search.
-#: Measured on 2 cores (docs/benchmarks.md): exact search over 10k chunks (15 MB of vectors,
-#: in cache) costs ~0.15 ms a question, over 100k (150 MB, memory-bound) 12-24 ms, where HNSW
-#: takes ~1 ms; the graph costs about a minute more per 100k chunks to build (next to hours
-#: of encoding) and misses a few of the exact top 10, which the keyword side of the hybrid
-#: ranking mostly makes up for.
+#: From this many chunks on, the dense index is an HNSW graph instead of exact (flat) search:
+#: exact search grows with the corpus, the graph does not (docs/benchmarks.md, "Dense search:
+#: exact against HNSW").
 HNSW_MIN_CHUNKS = 50_000
 
-
+#: The graph's links per node and its build-time breadth (docs/benchmarks.md, same section).
 HNSW_M = 32
 
-
 HNSW_EF_CONSTRUCTION = 80
-
 
 #: Candidates visited per search (recall@10 against exact search in docs/benchmarks.md).
 HNSW_EF_SEARCH = 256

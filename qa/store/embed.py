@@ -442,8 +442,7 @@ class SentenceTransformerEmbedder:
 
         A question is a few dozen tokens: splitting its small matrices over threads costs
         more in hand-offs than it saves, and on a busy machine the extra thread waits for a
-        core. Measured on 2 cores under load: p50 22 ms on one thread, 63-100 ms on two
-        (docs/benchmarks.md). Passages (large batches) keep all threads.
+        core (docs/benchmarks.md has the figures). Passages (large batches) keep all threads.
         """
         import torch
 

@@ -45,9 +45,7 @@ from qa.versions import pipeline_version
 
 logger = logging.getLogger(__name__)
 
-
 FORMAT_VERSION = 2
-
 
 CURRENT = "CURRENT"
 
@@ -96,9 +94,7 @@ def seed_hashes(
 
 _seed_hash_memo: dict[Path, tuple[tuple[int, ...], str]] = {}
 
-
 _seed_hash_lock = threading.Lock()
-
 
 #: A file changed this recently may change again within the clock's granularity without its
 #: times moving, so its hash is not remembered yet (git's "racily clean" entries).

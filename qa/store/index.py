@@ -216,7 +216,7 @@ def open_index(index_dir: Path, *, check: bool = True) -> PendingIndex:
     the caller's thread is free meanwhile, e.g. for the embedding model's imports (~5 s of a
     cold start). :meth:`PendingIndex.result` then parses the text artifacts in the caller's
     thread: that part needs the GIL, so running it beside other Python work would gain
-    nothing (measured: two GIL-bound loads in two threads take as long as one after the other).
+    nothing (docs/benchmarks.md, cold start).
 
     Args:
         index_dir: The index folder.

@@ -2,7 +2,7 @@
 
 ``manifest.json`` in each build folder is read and written here only, as a :class:`Manifest`.
 Its values are kept as they were read: a damaged manifest may hold a value of another type
-where the build writes the one annotated, and the readers (``qa.store.index.stale_reasons``, the
+where the build writes the one annotated, and the readers (``qa.store.folder.stale_reasons``, the
 reuse of old vectors) compare them with what they expect instead of trusting them.
 """
 
@@ -41,7 +41,7 @@ class Counts:
 
 @dataclass(frozen=True)
 class Manifest:
-    """One build's manifest (see :func:`qa.store.index.build_index`)."""
+    """One build's manifest (see :func:`qa.store.build.build_index`)."""
 
     format_version: int | None = None
     #: :func:`qa.versions.pipeline_version` of the code that built it.
@@ -55,7 +55,7 @@ class Manifest:
     #: The files left out, as :class:`qa.ingest.corpus.Skipped` fields.
     skipped: list[dict[str, Any]] = field(default_factory=list)
     counts: Counts = Counts()
-    #: What :func:`qa.store.index.make_dense_index` built: ``{"type": "flat"}`` or HNSW parameters.
+    #: What :func:`qa.store.dense.make_dense_index` built: ``{"type": "flat"}`` or HNSW parameters.
     dense: dict[str, Any] = field(default_factory=dict)
     built_at: str = ""
     build_seconds: float = 0.0

@@ -302,7 +302,7 @@ def _number_table(words: Mapping[str, int]) -> dict[str, dict[str, _Cands]]:
 
 def vocabulary_tables(vocab: dict[str, int], cache_dir: Path | None) -> dict:
     """The translation tables an index keeps for its corpus (``tables`` of
-    :func:`qa.store.index.build_index`): :func:`build_lexicon`, as JSON data.
+    :func:`qa.store.build.build_index`): :func:`build_lexicon`, as JSON data.
 
     Args:
         vocab: Corpus word (Simplified) → number of documents holding it.

@@ -14,7 +14,6 @@ from qa.files import write_atomic
 
 logger = logging.getLogger(__name__)
 
-
 #: 200k parsed senses are some 14 MB, and a vocabulary of 150k words reads about 90k.
 _MEMO_LIMIT = 200_000
 
@@ -53,7 +52,6 @@ def _cache_key(source: str) -> tuple:
 #: What a cache file holds: marshal's containers (their items, of marshal's types too, are not
 #: checked here).
 _Payload = tuple[Any, ...] | dict[Any, Any]
-
 
 #: A cache file starts with this, then the SHA-256 of the marshal data that follows.
 _CACHE_MAGIC = b"qa-cache-1\n"

@@ -300,8 +300,6 @@ def _name_spellings(pinyin: str, senses: list[str]) -> set[str]:
 
 _SUFFIX_SENSES = 3
 
-
 _SUFFIX_MIN_COUNT = 5
-
 
 _SUFFIX_MIN_SHARE = 0.3
