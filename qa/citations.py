@@ -162,7 +162,7 @@ def check_citations(
     for raw in split_sentences(text):
         valid: list[int] = []
 
-        def keep(match: re.Match[str]) -> str:
+        def keep(match: re.Match[str], valid: list[int] = valid) -> str:
             nums = _numbers(match.group(1))
             ok = [n for n in nums if 1 <= n <= len(passages)]
             for n in nums:

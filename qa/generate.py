@@ -157,8 +157,10 @@ class GenerationFailed(Exception):
 
 
 def _notice(zh: str, en: str) -> str:
-    return f"语言模型未能回答（{zh}），以下为摘录答案 / The language model did not answer ({en}); " \
+    return (
+        f"语言模型未能回答（{zh}），以下为摘录答案 / The language model did not answer ({en}); "
         "the extractive answer follows."
+    )
 
 
 def failure_notice(exc: BaseException, settings: Settings) -> str:

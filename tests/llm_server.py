@@ -10,9 +10,14 @@ from __future__ import annotations
 import json
 import threading
 import time
+from collections.abc import Iterator
 from dataclasses import dataclass
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
+
+import pytest
+
+from qa.settings import load_settings
 
 MODEL = "scripted-model"
 
@@ -137,6 +142,43 @@ def start() -> ScriptedServer:
     server = ScriptedServer()
     threading.Thread(target=server.serve_forever, daemon=True).start()
     return server
+
+
+# --------------------------------------------------------------------------- fixtures
+
+
+@pytest.fixture(scope="module")
+def server() -> Iterator[ScriptedServer]:
+    srv = start()
+    yield srv
+    srv.shutdown()
+
+
+@pytest.fixture
+def llm(server: ScriptedServer) -> ScriptedServer:
+    """The scripted server, its script reset to the good cited answer."""
+    server.script = Script()
+    server.requests.clear()
+    return server
+
+
+@pytest.fixture(scope="module")
+def gen_svc(tmp_path_factory: pytest.TempPathFactory, server: ScriptedServer) -> Any:
+    """Real seeds, fake embedder, the scripted model configured (time-out 1.5 s)."""
+    from qa.service import QAService
+    from tests.conftest import SEEDS, FakeEmbedder
+
+    settings = load_settings(
+        env={},
+        seeds_dir=SEEDS,
+        index_dir=tmp_path_factory.mktemp("gen") / "index",
+        embed_model=FakeEmbedder.name,
+        llm_url=server.url,
+        llm_timeout=1.5,
+    )
+    service = QAService(settings, embedder=FakeEmbedder())
+    service.ensure_index()
+    return service
 
 
 if __name__ == "__main__":  # for trying the page by hand: python -m tests.llm_server

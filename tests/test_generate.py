@@ -8,49 +8,15 @@ import os
 import subprocess
 import sys
 import time
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
 
 from qa.settings import load_settings
 from tests import llm_server
-from tests.conftest import FIVE_PHASES, ROOT, SEEDS, FakeEmbedder
+from tests.conftest import FIVE_PHASES, ROOT
 
 pytest.importorskip("openai")
-
-
-@pytest.fixture(scope="module")
-def server() -> Iterator[llm_server.ScriptedServer]:
-    srv = llm_server.start()
-    yield srv
-    srv.shutdown()
-
-
-@pytest.fixture
-def llm(server: llm_server.ScriptedServer) -> llm_server.ScriptedServer:
-    """The scripted server, its script reset to the good cited answer."""
-    server.script = llm_server.Script()
-    server.requests.clear()
-    return server
-
-
-@pytest.fixture(scope="module")
-def gen_svc(tmp_path_factory: pytest.TempPathFactory, server: llm_server.ScriptedServer) -> Any:
-    """Real seeds, fake embedder, the scripted model configured (time-out 1.5 s)."""
-    from qa.service import QAService
-
-    settings = load_settings(
-        env={},
-        seeds_dir=SEEDS,
-        index_dir=tmp_path_factory.mktemp("gen") / "index",
-        embed_model=FakeEmbedder.name,
-        llm_url=server.url,
-        llm_timeout=1.5,
-    )
-    service = QAService(settings, embedder=FakeEmbedder())
-    service.ensure_index()
-    return service
 
 
 def ask_cli(gen_svc: Any, monkeypatch: pytest.MonkeyPatch, capsys: Any, *argv: str) -> str:
