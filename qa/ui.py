@@ -517,7 +517,10 @@ class Page:
         if not use_model:
             out = self.respond(question, chat, history, k, mode)
             if len(out[1]) > len(history or []):  # answered: say by whom
-                out[0][-1]["content"] += engine_html(EXTRACTIVE)
+                bubble = out[0][-1]["content"]
+                if bubble.endswith("</div>"):  # inside the answer's box, as its last line
+                    bubble = bubble[: -len("</div>")] + engine_html(EXTRACTIVE) + "</div>"
+                out[0][-1]["content"] = bubble
                 turns.append({"q": out[1][-1], "a": ""})
             yield (*out, turns)
             return

@@ -59,6 +59,10 @@ class ScriptedServer(ThreadingHTTPServer):
         self.requests: list[dict[str, Any]] = []
         self.closed_early = threading.Event()
 
+    def client_left(self) -> bool:
+        """True once a client closed a stream before its end (the page's Stop)."""
+        return self.closed_early.is_set()
+
     @property
     def url(self) -> str:
         return f"http://127.0.0.1:{self.server_address[1]}/v1"
@@ -159,6 +163,7 @@ def llm(server: ScriptedServer) -> ScriptedServer:
     """The scripted server, its script reset to the good cited answer."""
     server.script = Script()
     server.requests.clear()
+    server.closed_early.clear()
     return server
 
 
