@@ -194,23 +194,34 @@ NO_CLIENT = _notice(
 )
 
 
+_clients: dict[tuple[str, str, float], Any] = {}
+_clients_lock = threading.Lock()
+
+
 def make_client(settings: Settings) -> Any:
-    """An ``openai.OpenAI`` client for the configured server.
+    """The ``openai.OpenAI`` client for the configured server (one per URL, key and time-out).
 
     Raises:
         GenerationFailed: The ``openai`` package is not installed.
     """
-    try:
-        import openai
-    except ImportError as exc:
-        raise GenerationFailed(NO_CLIENT) from exc
-    return openai.OpenAI(
-        base_url=settings.llm_url,
-        # Local servers take any key; the client refuses to start without one.
-        api_key=settings.llm_api_key or "no-key",
-        timeout=settings.llm_timeout,
-        max_retries=1,
-    )
+    key = (settings.llm_url, settings.llm_api_key, settings.llm_timeout)
+    with _clients_lock:
+        client = _clients.get(key)
+        if client is None:
+            try:
+                import openai
+            except ImportError as exc:
+                raise GenerationFailed(NO_CLIENT) from exc
+            # One per server, kept: making one (its connection pool, TLS context) costs tens
+            # of ms, which every answer's first token would wait for.
+            client = _clients[key] = openai.OpenAI(
+                base_url=settings.llm_url,
+                # Local servers take any key; the client refuses to start without one.
+                api_key=settings.llm_api_key or "no-key",
+                timeout=settings.llm_timeout,
+                max_retries=1,
+            )
+        return client
 
 
 _models: dict[str, str] = {}
