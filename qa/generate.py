@@ -163,28 +163,29 @@ def _notice(zh: str, en: str) -> str:
     )
 
 
-def failure_notice(exc: BaseException, settings: Settings) -> str:
+def failure_notice(exc: BaseException, settings: Settings, mid_reply: bool = False) -> str:
     """The one-line bilingual notice naming why the model gave no answer.
 
     Args:
         exc: What the client raised.
         settings: The settings (the URL and time-out are named; never the key).
+        mid_reply: Some of the reply had come already.
     """
     if isinstance(exc, GenerationFailed):
         return str(exc)
-    try:
-        import openai
-    except ImportError:  # pragma: no cover - only without the llm extra
-        openai = None  # type: ignore[assignment]
+    import httpx  # the openai client's transport, loaded with it
+    import openai
+
     url = settings.llm_url
-    if openai is not None:
-        if isinstance(exc, openai.APITimeoutError):
-            s = f"{settings.llm_timeout:g}"
-            return _notice(f"{s} 秒内无回复", f"no reply within {s} s")
-        if isinstance(exc, openai.APIConnectionError):
-            return _notice(f"无法连接 {url}", f"cannot reach {url}")
-        if isinstance(exc, openai.APIStatusError):
-            return _notice(f"HTTP {exc.status_code} 错误", f"HTTP error {exc.status_code}")
+    if isinstance(exc, openai.APITimeoutError | httpx.TimeoutException):
+        s = f"{settings.llm_timeout:g}"
+        return _notice(f"{s} 秒内无回复", f"no reply within {s} s")
+    if isinstance(exc, openai.APIConnectionError | httpx.TransportError):
+        if mid_reply:
+            return _notice("回复中途连接中断", f"the connection to {url} broke mid-reply")
+        return _notice(f"无法连接 {url}", f"cannot reach {url}")
+    if isinstance(exc, openai.APIStatusError):
+        return _notice(f"HTTP {exc.status_code} 错误", f"HTTP error {exc.status_code}")
     return _notice("回复无法读取", f"unreadable reply: {type(exc).__name__}")
 
 
@@ -364,7 +365,7 @@ class WrittenRun:
                     yield delta
         except Exception as exc:
             if not self._stop.is_set():
-                notice = failure_notice(exc, self.settings)
+                notice = failure_notice(exc, self.settings, mid_reply=bool(pieces))
                 logger.warning("language model failed: %s (%s)", type(exc).__name__, notice)
                 self.result = WrittenAnswer(
                     self.answer, EXTRACTIVE, "".join(pieces), notice=notice,
