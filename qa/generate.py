@@ -248,6 +248,12 @@ def model_name(settings: Settings, client: Any | None = None) -> str:
         return _models[settings.llm_url]
 
 
+def model_label(settings: Settings) -> str:
+    """The model's name if known without asking the server (set, or listed before), else
+    "language model": for the page while the first reply streams."""
+    return settings.llm_model or _models.get(settings.llm_url, "language model")
+
+
 @dataclass
 class WrittenAnswer:
     """What a question got when a model was asked: the text, checked, or the fallback."""

@@ -511,7 +511,7 @@ class Page:
         """
         import gradio as gr
 
-        from qa.generate import EXTRACTIVE, Turn
+        from qa.generate import EXTRACTIVE, Turn, model_label
 
         turns = list(turns or [])
         if not use_model:
@@ -543,7 +543,7 @@ class Page:
             chat.append({"role": "assistant", "content": error_html(exc)})
             yield chat, history, {"found": False, "cards": [], "weak": ""}, "", "", turns
             return
-        name = self.service.settings.llm_model or "language model"
+        name = model_label(self.service.settings)
         chat.append({"role": "assistant", "content": streaming_html("", name)})
         yield chat, history, self.cards_state(run.answer, run.answer.documents), "", "", turns
         with self._runs_lock:
