@@ -876,15 +876,21 @@ def build_app(service: QAService) -> Any:
         )
         demo.load(page.status, None, status, api_visibility="private")
 
-        def ask_api(
+        def ask_api(question: str, k: int = 5, mode: str = "hybrid") -> dict:
+            """Answer a question: the answer sentences/items with citations and passages."""
+            return page.api_ask(question, k, mode)
+
+        def ask_with_engine(
             question: str, k: int = 5, mode: str = "hybrid", engine: str = "extractive"
         ) -> dict:
             """Answer a question: the answer sentences/items with citations and passages;
             engine "llm" has the configured language model write it (under "written")."""
             return page.api_ask(question, k, mode, engine)
 
+        # The fourth input only with a model: without one, /ask takes exactly what it took.
+        ask_with_engine.__name__ = "ask_api"
         gr.api(
-            ask_api,
+            ask_api if llm is None else ask_with_engine,
             api_name="ask",
             concurrency_id="ask",
             concurrency_limit=settings.ask_concurrency,

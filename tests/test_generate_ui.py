@@ -140,3 +140,29 @@ def test_model_controls_only_when_a_model_is_configured(svc: Any, gen_svc: Any) 
 
     assert not {"qa-stop", "qa-use-model"} & ids(build_app(svc))
     assert {"qa-stop", "qa-use-model"} <= ids(build_app(gen_svc))
+
+
+def test_served_api_takes_the_engine_when_a_model_is_configured(
+    gen_svc: Any, llm: llm_server.ScriptedServer
+) -> None:
+    import sys
+
+    from gradio_client import Client
+
+    from qa.ui import build_app, configure_serving
+    from tests.browser import free_port
+
+    before = sys.getswitchinterval()
+    demo = configure_serving(build_app(gen_svc), gen_svc.settings)
+    port = free_port()
+    demo.launch(server_name="127.0.0.1", server_port=port, prevent_thread_lock=True, quiet=True)
+    try:
+        client = Client(f"http://127.0.0.1:{port}/", verbose=False)
+        written = client.predict(FIVE_PHASES, 5, "hybrid", "llm", api_name="/ask")
+        plain = client.predict(FIVE_PHASES, 5, "hybrid", api_name="/ask")  # engine's default
+    finally:
+        demo.close()
+        sys.setswitchinterval(before)
+    assert written["written"]["engine"] == llm_server.MODEL
+    assert written["written"]["text"] == llm_server.GOOD
+    assert "written" not in plain and plain["passages"]
