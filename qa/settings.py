@@ -120,6 +120,39 @@ class Settings:
         },
     )
 
+    llm_url: str = field(
+        default="",
+        metadata={
+            "help": "Base URL of an OpenAI-compatible chat-completions server that writes "
+            "answers (http://127.0.0.1:11434/v1 for Ollama, http://127.0.0.1:8000/v1 for vLLM, "
+            "http://127.0.0.1:8080/v1 for llama.cpp's server). Empty: off, extractive answers "
+            "only (see qa/generate.py)."
+        },
+    )
+    llm_model: str = field(
+        default="",
+        metadata={"help": "Model name sent to that server; empty: the first of its /v1/models."},
+    )
+    llm_api_key: str = field(
+        default="",
+        repr=False,
+        metadata={"help": "API key for that server, if it wants one; never logged or shown."},
+    )
+    llm_timeout: float = field(
+        default=30.0,
+        metadata={
+            "help": "Seconds to wait for the model to connect, and then for each piece of "
+            "its reply, before the extractive answer is given instead."
+        },
+    )
+    llm_max_context: int = field(
+        default=4096,
+        metadata={
+            "help": "The model's context window in tokens: passages are cut so that the "
+            "prompt and the answer fit in it."
+        },
+    )
+
     def __post_init__(self) -> None:
         # Accept str for folders from any caller (CLI, tests, the page).
         for name in ("seeds_dir", "index_dir", "cache_dir"):
@@ -141,6 +174,8 @@ def _coerce(value: str, kind: Any) -> Any:
         return value.strip().lower() in _TRUE
     if kind in (int, "int"):
         return int(value)
+    if kind in (float, "float"):
+        return float(value)
     if kind in (Path, "Path"):
         return Path(value).expanduser()
     return value
@@ -178,4 +213,6 @@ def load_settings(env: dict[str, str] | None = None, **overrides: Any) -> Settin
         raise ValueError(f"unknown search mode {settings.mode!r}; choose one of {SEARCH_MODES}")
     if settings.ask_concurrency < 1:
         raise ValueError(f"QA_ASK_CONCURRENCY must be at least 1, not {settings.ask_concurrency}")
+    if settings.llm_timeout <= 0 or settings.llm_max_context < 256:
+        raise ValueError("QA_LLM_TIMEOUT must be above 0 and QA_LLM_MAX_CONTEXT at least 256")
     return settings

@@ -19,6 +19,9 @@ import pytest
 from bench.synth import HashEmbedder
 from qa.settings import Settings, load_settings
 
+# The scripted language-model server and the service configured with it (written answers).
+from tests.llm_server import gen_svc, llm, server  # noqa: F401, E402
+
 ROOT = Path(__file__).resolve().parent.parent
 SEEDS = ROOT / "seeds"
 FIVE_PHASES = "诸城作风建设年活动分为哪五个阶段"

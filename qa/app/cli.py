@@ -156,23 +156,29 @@ def _ask_lines(service: Any, args: argparse.Namespace) -> int:
                 print(json.dumps({"error": f"bad input line: {exc}"}, ensure_ascii=False))
                 failed += 1
                 continue
+        written = None
         try:
-            answer = service.ask(question, k=args.k, mode=args.mode, history=history)
+            if getattr(args, "llm", False):
+                written = service.written_run(
+                    question, k=args.k, mode=args.mode, history=history
+                ).run()
+                answer = written.answer
+            else:
+                answer = service.ask(question, k=args.k, mode=args.mode, history=history)
         except QAError as exc:
             print(json.dumps({"question": question, "error": str(exc)}, ensure_ascii=False))
             failed += 1
             continue
-        print(json.dumps(answer_json(answer, answer.documents), ensure_ascii=False), flush=True)
+        row = answer_json(answer, answer.documents)
+        if written is not None:
+            from qa.answer.generate import written_json
+
+            row["written"] = written_json(written)
+        print(json.dumps(row, ensure_ascii=False), flush=True)
     return 1 if failed else 0
 
 
-def cmd_ask(settings: Settings, args: argparse.Namespace) -> int:
-    service = _service(settings)
-    if args.jsonl:
-        return _ask_lines(service, args)
-    if not args.question:
-        raise QAError("give a question, or --jsonl to read questions from standard input")
-    answer = service.ask(" ".join(args.question), k=args.k, mode=args.mode)
+def _print_extractive(answer: Any, service: Any) -> None:
     if answer.notice:
         print(f"({answer.notice})")
     print(f"searched for: {' '.join(answer.terms)}")
@@ -183,9 +189,45 @@ def cmd_ask(settings: Settings, args: argparse.Namespace) -> int:
     for s in answer.items or answer.sentences:
         label = f"{s.label}：" if s.label else ""
         print(f"- {label}{s.text} {''.join(f'[{n}]' for n in s.citations)}")
+
+
+def _print_written(written: Any, service: Any) -> None:
+    """``qa ask --llm``: which engine answered, the checked text and its flags, and the
+    extractive answer where the written one fell back or cites nothing valid."""
+    print(f"engine: {written.engine}")
+    if written.notice:
+        print(f"({written.notice})")
+    checked = written.checked
+    if checked is not None:
+        print(checked.text + (" …(已停止 / stopped)" if written.stopped else ""))
+        for flag in checked.flags:
+            print(f"! {flag}")
+    if checked is None or checked.warning:
+        if checked is not None:
+            print(f"! {checked.warning}")
+        print()
+        _print_extractive(written.answer, service)
+
+
+def cmd_ask(settings: Settings, args: argparse.Namespace) -> int:
+    if getattr(args, "llm", False) and not settings.llm_url:
+        raise QAError("--llm needs a model: set QA_LLM_URL or give --llm-url")
+    service = _service(settings)
+    if args.jsonl:
+        return _ask_lines(service, args)
+    if not args.question:
+        raise QAError("give a question, or --jsonl to read questions from standard input")
+    question = " ".join(args.question)
+    if getattr(args, "llm", False):
+        written = service.written_run(question, k=args.k, mode=args.mode).run()
+        answer = written.answer
+        _print_written(written, service)
+    else:
+        answer = service.ask(question, k=args.k, mode=args.mode)
+        _print_extractive(answer, service)
     print()
     for n, h in enumerate(answer.passages, start=1):
-        doc = service.index.documents[h.chunk.doc_id]
+        doc = answer.documents.get(h.chunk.doc_id) or service.index.documents[h.chunk.doc_id]
         print(
             f"[{n}] {doc.title} — {h.chunk.doc_id} {h.chunk.start}-{h.chunk.end} "
             f"(score {h.score:.4f})"
@@ -236,6 +278,24 @@ def build_parser() -> argparse.ArgumentParser:
     )
     common.add_argument(
         "--model", default=argparse.SUPPRESS, help="embedding model name or path (QA_EMBED_MODEL)"
+    )
+    common.add_argument(
+        "--llm-url",
+        default=argparse.SUPPRESS,
+        help="OpenAI-compatible server that writes answers, e.g. http://127.0.0.1:11434/v1 "
+        "(QA_LLM_URL)",
+    )
+    common.add_argument(
+        "--llm-model", default=argparse.SUPPRESS, help="model name on that server (QA_LLM_MODEL)"
+    )
+    # Here rather than on `ask` alone: an option of the main parser's would otherwise read as
+    # an abbreviation of --llm-url / --llm-model.
+    common.add_argument(
+        "--llm",
+        action="store_true",
+        default=argparse.SUPPRESS,
+        help="qa ask: have the language model (QA_LLM_URL) write the answer from the passages; "
+        "its citations are checked, and the extractive answer is the fallback",
     )
     common.add_argument(
         "-v", "--verbose", action="store_true", default=argparse.SUPPRESS, help="log more"
@@ -353,6 +413,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             embed_model=getattr(args, "model", None),
             host=getattr(args, "host", None),
             port=getattr(args, "port", None),
+            llm_url=getattr(args, "llm_url", None),
+            llm_model=getattr(args, "llm_model", None),
         )
     except ValueError as exc:  # a QA_* variable that does not parse
         print(f"error: {exc}", file=sys.stderr)

@@ -13,6 +13,7 @@ import threading
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from qa.answer.compose import compose_answer
 from qa.answer.result import NOTICE_NEEDS_CONTEXT, Answer
@@ -29,6 +30,9 @@ from qa.store.folder import leftovers, read_manifest, seed_hashes, stale_reasons
 from qa.store.index import Index, open_index
 from qa.store.manifest import Manifest
 from qa.text import is_english
+
+if TYPE_CHECKING:  # qa.answer.generate is imported only when a model is asked
+    from qa.answer.generate import Turn, WrittenRun
 
 logger = logging.getLogger(__name__)
 
@@ -252,6 +256,40 @@ class QAService:
                 answer, glosses={p.text: gloss_text(p.text) for p in parts}
             )
         return answer
+
+    def written_run(
+        self,
+        question: str,
+        *,
+        k: int | None = None,
+        mode: str | None = None,
+        history: Sequence[str] = (),
+        turns: Sequence[Turn] = (),
+    ) -> WrittenRun:
+        """The extractive answer at once, and a run that has the model write one from its
+        passages (``QA_LLM_URL``; see :mod:`qa.answer.generate`). Iterate over the run for the
+        text as it streams; its ``result`` is the checked answer, or the fallback with its notice.
+
+        Args:
+            question, k, mode, history: As for :meth:`ask`.
+            turns: Earlier questions with the answers they got, for the model.
+        """
+        from qa.answer.generate import WrittenRun
+
+        answer = self.ask(question, k=k, mode=mode, history=history)
+        index = self.index
+        lexicon, vocab = lexicon_of(index), index.bm25.vocab_dict
+
+        def english_terms(text: str) -> list[str]:
+            return [] if lexicon is None else [t.term for t in lexicon.translate(text, vocab)]
+
+        return WrittenRun(
+            self.settings,
+            answer,
+            turns=turns,
+            tokens=index.tokenizer.tokens,
+            english_terms=english_terms,
+        )
 
     def document(self, doc_id: str) -> Document:
         """A cleaned document by id.

@@ -13,10 +13,12 @@ from __future__ import annotations
 
 import html
 import logging
+import re
 import sys
+import threading
 import time
-from collections.abc import Callable, Mapping, Sequence
-from typing import Any
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from typing import TYPE_CHECKING, Any
 
 from qa.answer.gloss import word_notes
 from qa.answer.result import Answer, AnswerSentence, answer_json
@@ -27,6 +29,9 @@ from qa.ingest.corpus import Document
 from qa.query.prepare import clean_question
 from qa.search.highlight import highlight_html, term_spans
 from qa.search.search import Hit
+
+if TYPE_CHECKING:  # qa.answer.generate is imported only when a model is configured
+    from qa.answer.generate import WrittenAnswer, WrittenRun
 from qa.settings import SEARCH_MODES, Settings, load_settings
 
 logger = logging.getLogger(__name__)
@@ -86,6 +91,9 @@ mark.qa-passage {{ background: #bfdbfe !important; color: #111827; border-radius
 .qa-doc-body {{ max-height: 60vh; overflow-y: auto; white-space: pre-wrap; line-height: 1.7;
   border: 1px solid var(--border-color-primary); border-radius: 8px; padding: 10px; }}
 .qa-status td {{ padding: 2px 10px 2px 0; vertical-align: top; }}
+.qa-flag {{ border-left: 3px solid #d97706; padding-left: 6px; }}
+.qa-unsupported {{ font-size: 0.9em; font-style: italic; }}
+.qa-extractive {{ border-top: 1px solid var(--border-color-primary); margin-top: 6px; }}
 """
 
 # Run after the document view is filled: the passage's <mark> may not be in the DOM yet
@@ -213,6 +221,67 @@ def _gloss(part: AnswerSentence, answer: Answer) -> str:
 def error_html(exc: BaseException | str) -> str:
     """An error, or a message saying what went wrong, as escaped HTML."""
     return f'<p class="qa-error">出错 / Error: {esc(exc)}</p>'
+
+
+# --------------------------------------------------------------------------- written answers
+
+_MARKER_RE = re.compile(r"\[(\d{1,3})\]")
+
+
+def engine_html(engine: str) -> str:
+    """The line that says which engine answered: "extractive" or the model's name."""
+    return f'<p class="qa-meta qa-engine">回答引擎 / engine: {esc(engine)}</p>'
+
+
+def streaming_html(text: str, engine: str) -> str:
+    """The chat bubble while a model's answer streams in (escaped, markers as written)."""
+    body = esc(text).replace("\n", "<br>")
+    return (
+        f'<div class="qa-answer qa-written">{engine_html(engine)}'
+        f'<p class="qa-streaming">{body}▍</p></div>'
+    )
+
+
+def written_html(written: WrittenAnswer) -> str:
+    """The chat bubble for a question put to a model, once its reply is over.
+
+    The checked text with its citation markers (each naming its passage on hover), a note
+    after each sentence its passage does not support, the removed markers and the other
+    flags; after a fallback, or when nothing valid is cited, the extractive answer under it.
+    """
+    answer = written.answer
+    out = ['<div class="qa-answer qa-written">', engine_html(written.engine)]
+    if written.notice:
+        out.append(f'<p class="qa-notice qa-fallback">{esc(written.notice)}</p>')
+    checked = written.checked
+    if checked is not None:
+        if checked.warning:
+            out.append(f'<p class="qa-flag qa-warning">{esc(checked.warning)}</p>')
+        parts = []
+        for sentence in checked.sentences:
+
+            def cite(m: re.Match[str]) -> str:
+                tip = _cite_tip(answer, int(m[1]))
+                return f'<span title="{esc(tip)}" class="qa-cite">[{int(m[1])}]</span>'
+
+            text = _MARKER_RE.sub(cite, esc(sentence.text)).replace("\n", "<br>")
+            notes = "".join(
+                f'<span class="qa-unsupported">（段落 [{n}] 不支持这句话 / '
+                f"not supported by [{n}]）</span>"
+                for n in sentence.unsupported
+            )
+            parts.append(text + notes)
+        stopped = ' <span class="qa-meta">（已停止 / stopped）</span>' if written.stopped else ""
+        out.append(f'<p class="qa-written-text">{"".join(parts)}{stopped}</p>')
+        out.extend(
+            f'<p class="qa-flag">{esc(flag)}</p>'
+            for flag in checked.flags
+            if "not supported by" not in flag
+        )
+    if checked is None or checked.warning:
+        out.append(f'<div class="qa-extractive">{answer_html(answer)}</div>')
+    out.append("</div>")
+    return "".join(out)
 
 
 def _meta_line(doc: Document | None, hit: Hit | None = None) -> str:
@@ -366,6 +435,9 @@ class Page:
 
     def __init__(self, service: QAService) -> None:
         self.service = service
+        #: The model's reply streaming for each browser session, for its Stop button.
+        self._runs: dict[str, WrittenRun] = {}
+        self._runs_lock = threading.Lock()
 
     def respond(
         self,
@@ -408,6 +480,103 @@ class Page:
         chat.append({"role": "assistant", "content": answer_html(answer)})
         history.append(shown)
         return chat, history, self.cards_state(answer, answer.documents), "", ""
+
+    def respond_stream(
+        self,
+        question: str,
+        chat: list[dict[str, Any]] | None,
+        history: list[str] | None,
+        k: float,
+        mode: str,
+        use_model: bool,
+        turns: list[dict[str, str]] | None,
+        session: str = "",
+    ) -> Iterator[tuple[Any, ...]]:
+        """Answer a question in the chat, the model writing it when ``use_model`` is on.
+
+        The cards appear at once (the extractive answer's passages); the model's reply then
+        streams into the chat, and its checked version replaces it when it ends (or when the
+        session's Stop button calls :meth:`stop`). Without the model, or after a fallback,
+        the extractive answer is shown, with a line saying which engine answered.
+
+        Args:
+            question, chat, history, k, mode: As for :meth:`respond`.
+            use_model: The page's switch: have the model write the answer.
+            turns: Earlier questions and the answers they got (for the model).
+            session: The browser session, so that its Stop button stops this reply.
+
+        Yields:
+            The chat, the questions so far, the cards' state, the question box, the
+            document view and the turns (unchanged outputs as ``gradio.skip()``).
+        """
+        import gradio as gr
+
+        from qa.answer.generate import EXTRACTIVE, Turn, model_label
+
+        turns = list(turns or [])
+        if not use_model:
+            out = self.respond(question, chat, history, k, mode)
+            if len(out[1]) > len(history or []):  # answered: say by whom
+                bubble = out[0][-1]["content"]
+                if bubble.endswith("</div>"):  # inside the answer's box, as its last line
+                    bubble = bubble[: -len("</div>")] + engine_html(EXTRACTIVE) + "</div>"
+                out[0][-1]["content"] = bubble
+                turns.append({"q": out[1][-1], "a": ""})
+            yield (*out, turns)
+            return
+        chat = list(chat or [])
+        history = list(history or [])
+        question = clean_question(question if isinstance(question, str) else "").strip()
+        limit = self.service.settings.max_question_chars
+        shown = question if len(question) <= limit else question[:limit] + "…"
+        chat.append({"role": "user", "content": esc(shown)})
+        try:
+            run = self.service.written_run(
+                question,
+                k=int(k),
+                mode=mode,
+                history=tuple(history),
+                turns=[Turn(t.get("q", ""), t.get("a", "")) for t in turns],
+            )
+        except QAError as exc:
+            logger.info("question refused: %s", exc)
+            chat.append({"role": "assistant", "content": error_html(exc)})
+            yield chat, history, {"found": False, "cards": [], "weak": ""}, "", "", turns
+            return
+        name = model_label(self.service.settings)
+        chat.append({"role": "assistant", "content": streaming_html("", name)})
+        yield chat, history, self.cards_state(run.answer, run.answer.documents), "", "", turns
+        with self._runs_lock:
+            self._runs[session] = run
+        try:
+            text, last = "", 0.0
+            for piece in run:
+                text += piece
+                if time.perf_counter() - last > 0.05:
+                    last = time.perf_counter()
+                    chat[-1] = {"role": "assistant", "content": streaming_html(text, name)}
+                    yield chat, gr.skip(), gr.skip(), gr.skip(), gr.skip(), gr.skip()
+        finally:
+            run.stop()  # a no-op once the reply is over; closes it if the page went away
+            with self._runs_lock:
+                if self._runs.get(session) is run:
+                    del self._runs[session]
+        written = run.result
+        assert written is not None
+        chat[-1] = {"role": "assistant", "content": written_html(written)}
+        history.append(shown)
+        said = written.checked.text if written.checked else ""
+        turns.append({"q": shown, "a": said})
+        yield chat, history, gr.skip(), gr.skip(), gr.skip(), turns
+
+    def stop(self, session: str = "") -> None:
+        """Stop the model's reply streaming for ``session`` (the Stop button); its text so far
+        is kept and checked."""
+        with self._runs_lock:
+            run = self._runs.get(session)
+        if run is not None:
+            logger.info("reply stopped by the user")
+            run.stop()
 
     @staticmethod
     def cards_state(answer: Answer, documents: Mapping[str, Document]) -> dict[str, Any]:
@@ -482,8 +651,15 @@ class Page:
         msg = f'<p class="qa-rebuilt">重建完成 / rebuild finished ({took:.1f} s)</p>'
         return self.status(), msg
 
-    def api_ask(self, question: object, k: object, mode: object) -> dict[str, Any]:
+    def api_ask(
+        self, question: object, k: object, mode: object, engine: object = "extractive"
+    ) -> dict[str, Any]:
         """The ``/ask`` endpoint: answer and passages as JSON data.
+
+        ``engine`` is ``"extractive"`` (the default) or ``"llm"``: the configured model writes
+        the answer, returned under ``"written"`` with its checked citations (see
+        :func:`qa.generate.written_json`; after a fallback its ``engine`` is "extractive" and
+        its ``notice`` says why).
 
         The arguments are checked first (:func:`check_ask`). A refusal is one log line and
         one bilingual line back to the client, never a traceback or Python's own message.
@@ -497,6 +673,22 @@ class Page:
             question, k, mode = check_ask(
                 question, k, mode, self.service.settings.max_question_chars
             )
+            if engine not in ("extractive", "llm"):
+                raise RequestError(
+                    "engine 必须是 extractive 或 llm / engine must be extractive or llm"
+                )
+            if engine == "llm":
+                if not self.service.settings.llm_url:
+                    raise RequestError(
+                        "未配置语言模型（QA_LLM_URL） / "
+                        "no language model is configured (QA_LLM_URL)"
+                    )
+                from qa.answer.generate import written_json
+
+                written = self.service.written_run(question, k=k, mode=mode).run()
+                result = answer_json(written.answer, written.answer.documents)
+                result["written"] = written_json(written)
+                return result
             answer = self.service.ask(question, k=k, mode=mode)
         except QAError as exc:
             message = refusal(exc)
@@ -572,6 +764,7 @@ def build_app(service: QAService) -> Any:
                     )
                     ask = gr.Button("提问 / Ask", variant="primary", elem_id="qa-ask", scale=1)
                 clear = gr.Button("清除 / Clear", elem_id="qa-clear", size="sm")
+                llm = _model_controls(settings) if settings.llm_url else None
                 gr.Examples(
                     examples=[[q] for q in EXAMPLES], inputs=[question], label="示例 / Examples"
                 )
@@ -623,9 +816,12 @@ def build_app(service: QAService) -> Any:
 
         ask_inputs = [question, chat, history, k, mode]
         ask_outputs = [chat, history, cards, question, doc_view]
+        if llm is not None:
+            ask_fn: Callable[..., Any] = _streaming_respond(page)
+            ask_inputs, ask_outputs = [*ask_inputs, *llm[:2]], [*ask_outputs, llm[1]]
         gr.on(
             triggers=[question.submit, ask.click],
-            fn=page.respond,
+            fn=page.respond if llm is None else ask_fn,
             inputs=ask_inputs,
             outputs=ask_outputs,
             api_visibility="private",
@@ -636,11 +832,15 @@ def build_app(service: QAService) -> Any:
             concurrency_limit=settings.ask_concurrency,
         )
         clear.click(
-            lambda: ([], [], {"found": True, "cards": [], "weak": ""}, "", ""),
+            lambda: ([], [], {"found": True, "cards": [], "weak": ""}, "", "", [])[
+                : len(ask_outputs)
+            ],
             None,
             ask_outputs,
             api_visibility="private",
         )
+        if llm is not None:
+            llm[2].click(_stop(page), None, None, queue=False, api_visibility="private")
         # The chat's own trash icon empties only the chat; forget the conversation too, or
         # the next question would be read as a follow-up of questions no longer shown.
         chat.clear(
@@ -680,13 +880,68 @@ def build_app(service: QAService) -> Any:
             """Answer a question: the answer sentences/items with citations and passages."""
             return page.api_ask(question, k, mode)
 
+        def ask_with_engine(
+            question: str, k: int = 5, mode: str = "hybrid", engine: str = "extractive"
+        ) -> dict:
+            """Answer a question: the answer sentences/items with citations and passages;
+            engine "llm" has the configured language model write it (under "written")."""
+            return page.api_ask(question, k, mode, engine)
+
+        # The fourth input only with a model: without one, /ask takes exactly what it took.
+        ask_with_engine.__name__ = "ask_api"
         gr.api(
-            ask_api,
+            ask_api if llm is None else ask_with_engine,
             api_name="ask",
             concurrency_id="ask",
             concurrency_limit=settings.ask_concurrency,
         )
     return demo
+
+
+def _model_controls(settings: Settings) -> tuple[Any, Any, Any]:
+    """The switch that chooses the engine per question, the turns given to the model, and the
+    Stop button (only when a model is configured)."""
+    import gradio as gr
+
+    name = settings.llm_model or "language model"
+    with gr.Row():
+        use_model = gr.Checkbox(
+            value=True, label=f"由语言模型撰写 / Written by the model ({name})",
+            elem_id="qa-use-model", scale=3,
+        )  # fmt: skip
+        stop = gr.Button("停止 / Stop", elem_id="qa-stop", size="sm", scale=1)
+    return use_model, gr.State([]), stop
+
+
+def _streaming_respond(page: Page) -> Callable[..., Any]:
+    import gradio as gr
+
+    def respond(
+        question: str,
+        chat: list[dict[str, Any]] | None,
+        history: list[str] | None,
+        k: float,
+        mode: str,
+        use_model: bool,
+        turns: list[dict[str, str]] | None,
+        request: gr.Request,
+    ) -> Iterator[tuple[Any, ...]]:
+        session = getattr(request, "session_hash", "") or ""
+        yield from page.respond_stream(question, chat, history, k, mode, use_model, turns, session)
+
+    # See _rebuild in build_app: gradio finds the request parameter by its real type.
+    respond.__annotations__ = {"request": gr.Request}
+    return respond
+
+
+def _stop(page: Page) -> Callable[..., None]:
+    import gradio as gr
+
+    def stop(request: gr.Request) -> None:
+        page.stop(getattr(request, "session_hash", "") or "")
+
+    stop.__annotations__ = {"request": gr.Request}
+    return stop
 
 
 def configure_serving(demo: Any, settings: Settings) -> Any:
