@@ -138,3 +138,62 @@ class Lists:
 
 
 LISTS = Lists()
+
+
+# --------------------------------------------------------------------------- translation tables
+
+
+@dataclass(frozen=True)
+class LexiconWeights:
+    """How the translation tables weigh a corpus word as the rendering of an English gloss, a
+    pinyin spelling or a number word (:mod:`qa.query.translate.build`).
+
+    No section of docs/retrieval.md measures them one by one: they were set while building the
+    English and pinyin search ("English and pinyin questions" in docs/retrieval.md measures the
+    tables as a whole), and the golden file of the seeds' tables
+    (tests/golden/lexicon-seeds.json.gz) holds what they give.
+    """
+
+    #: A gloss read whole ("work style") and its head before a comma ("style, manner" →
+    #: "style"); a proper name's head counts as the whole.
+    gloss_whole: float = 1.0
+    gloss_head: float = 0.85
+    #: One side of an "and" / "or" inside a gloss ("party and government" → "party").
+    gloss_conjunct: float = 0.75
+    #: "X of Y" read as "Y X" ("leader of the party" → "party leader"), times the reading's own.
+    gloss_of_swap: float = 0.9
+    #: One content word of a two- to four-word gloss, divided by the root of their number.
+    gloss_word: float = 0.5
+    #: Rare corpus words are more specific, but common ones are still right: the document
+    #: frequency factor runs from ``df_floor`` (commonest) to ``df_floor + df_share`` (rarest).
+    df_floor: float = 0.75
+    df_share: float = 0.25
+    #: One character is usually a bound morpheme or a function word in running text.
+    one_char: float = 0.8
+    #: Each sense of a word makes any one of them this much less likely (1 / (1 + k·n)).
+    per_sense: float = 0.02
+    #: Earlier senses are the main meanings: each later one loses ``sense_step``, down to
+    #: ``sense_floor``.
+    sense_step: float = 0.08
+    sense_floor: float = 0.6
+    #: The glossary of official renderings: its first Chinese term, and what each next one loses.
+    glossary_first: float = 0.95
+    glossary_step: float = 0.05
+    #: A pinyin spelling of a corpus word by its length in characters (one, two, more); a
+    #: proper name of two characters or more counts as 1.
+    pinyin_by_length: tuple[float, float, float] = (0.3, 0.85, 0.95)
+    #: Number words: "one" is mostly grammar in English ("one of the", "number one"), so its
+    #: numeral is faint; other numerals, 两 for two, the two commonest list compounds (五个).
+    number_one: float = 0.3
+    number: float = 0.5
+    number_liang: float = 0.45
+    number_listing: float = 0.35
+    #: 第N for "the Nth", N是 (一是…), N次 for "N times", and numeral + classifier words
+    #: when the English names the classifier.
+    ordinal_di: float = 0.75
+    ordinal_shi: float = 0.5
+    times: float = 0.8
+    classifier: float = 0.9
+
+
+LEXICON_WEIGHTS = LexiconWeights()

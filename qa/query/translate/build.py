@@ -37,8 +37,13 @@ from qa.query.translate.lexicon import (
     Lexicon,
 )
 from qa.query.translate.pinyin import _pypinyin_spellings, _segment_pinyin, _segmentable, _Tok
+from qa.tuning import LEXICON_WEIGHTS
 
 logger = logging.getLogger(__name__)
+
+#: The tables' weights, named (qa/tuning.py).
+_W = LEXICON_WEIGHTS
+
 
 @contextlib.contextmanager
 def _gc_paused() -> Iterator[None]:
@@ -83,26 +88,26 @@ def _gloss_keys(sense: str, spelling: str | None) -> list[tuple[list[str], float
             continue
         readings: list[tuple[list[str], float]] = []
         if full and len(full) <= MAX_NGRAM:
-            readings.append((full, 1.0))
+            readings.append((full, _W.gloss_whole))
         if head and head != full and len(head) <= MAX_NGRAM:
-            readings.append((head, 1.0 if proper else 0.85))
+            readings.append((head, _W.gloss_whole if proper else _W.gloss_head))
         for conj in ("and", "or"):
             if conj in head[1:-1] and len(head) <= 5:
                 k = head.index(conj)
                 for side in (head[:k], head[k + 1 :]):
                     if 1 <= len(side) <= 2:
-                        readings.append((side, 0.75))
+                        readings.append((side, _W.gloss_conjunct))
         for words, quality in list(readings):
             if len(words) in (3, 4) and "of" in words[1:-1]:
                 k = words.index("of")
                 swapped = words[k + 1 :] + words[:k]
                 if "of" not in swapped:
-                    readings.append((swapped, quality * 0.9))
+                    readings.append((swapped, quality * _W.gloss_of_swap))
         out.extend((w, q, True) for w, q in readings)
         # Only the head: the tail of a name's gloss ("..., Jiangsu") is about something else.
         content = [w for w in head if w not in STOPWORDS and not w.isdigit()]
         if 2 <= len(content) <= 4:
-            quality = 0.5 / math.sqrt(len(content))
+            quality = _W.gloss_word / math.sqrt(len(content))
             out.extend(([w], quality, False) for w in content)
     return out
 
@@ -140,12 +145,10 @@ def _english_tables(
     idf_max = math.log(1.0 + n_docs)
     for word, word_entries in entries.items():
         df = words[word]
-        # Rare corpus words are more specific, but common ones are still right: keep it mild.
-        df_factor = 0.75 + 0.25 * math.log(1.0 + n_docs / df) / idf_max
-        # One character is usually a bound morpheme or a function word in running text.
-        char_factor = 0.8 if len(word) == 1 else 1.0
+        df_factor = _W.df_floor + _W.df_share * math.log(1.0 + n_docs / df) / idf_max
+        char_factor = _W.one_char if len(word) == 1 else 1.0
         senses = [s for _, ss, _ in word_entries for s in ss]
-        polysemy = 1.0 / (1.0 + 0.02 * len(senses))
+        polysemy = 1.0 / (1.0 + _W.per_sense * len(senses))
         rank = 0
         for proper, entry_senses, pinyin in word_entries:
             spelling = re.sub(r"[^a-z]", "", pinyin.lower()) if proper else None
@@ -153,8 +156,7 @@ def _english_tables(
                 readings = gloss_keys(sense, spelling)
                 if not readings:
                     continue
-                # Earlier senses are the main meanings.
-                sense_factor = max(0.6, 1.0 - 0.08 * rank)
+                sense_factor = max(_W.sense_floor, 1.0 - _W.sense_step * rank)
                 rank += 1
                 base = df_factor * char_factor * polysemy * sense_factor
                 for key_words, quality, is_exact in readings:
@@ -169,7 +171,7 @@ def _english_tables(
         key = " ".join(_gloss_words(english))
         for rank, word in enumerate(chinese):
             if word in words:
-                glossary[key][word] = 0.95 - 0.05 * rank
+                glossary[key][word] = _W.glossary_first - _W.glossary_step * rank
                 exact[key].setdefault(word, 0.0)
 
     def finish(
@@ -230,7 +232,7 @@ def _pinyin_table(
             if w in proper_words and syllables >= 2:
                 base = 1.0
             else:
-                base = 0.3 if syllables == 1 else 0.85 if syllables == 2 else 0.95
+                base = _W.pinyin_by_length[min(syllables, 3) - 1]
             scored[w] = base * math.sqrt(words[w] / top_df) * _spec(len(cands))
         limit = 2 if min(map(len, cands)) == 1 else MAX_TERMS_PER_SPAN
         table[key] = tuple(_top(scored, limit))
@@ -276,12 +278,11 @@ def _number_table(words: Mapping[str, int]) -> dict[str, dict[str, _Cands]]:
     for value in range(1, _MAX_NUMBER + 1):
         num = _numeral(value)
         heads = (num, "两") if value == 2 else (num,)
-        # "one" is mostly grammar in English ("one of the", "number one"): keep it faint.
         card: dict[str, float] = {}
         if num in words:
-            card[num] = 0.3 if value == 1 else 0.5
+            card[num] = _W.number_one if value == 1 else _W.number
         if value == 2 and "两" in words:
-            card["两"] = 0.45
+            card["两"] = _W.number_liang
         compounds = {
             h + cl: words[h + cl] for h in heads for cl in _CN_CLASSIFIERS if h + cl in words
         }
@@ -290,10 +291,19 @@ def _number_table(words: Mapping[str, int]) -> dict[str, dict[str, _Cands]]:
                 (t for t in compounds if t[len(t) - 1 :] in _LIST_CLASSIFIERS),
                 key=lambda t: -compounds[t],
             )
-            card.update(dict.fromkeys(listing[:2], 0.35))
-        ordinal = {t: w for t, w in (("第" + num, 0.75), (num + "是", 0.5)) if t in words}
-        mult = {t: 0.8 for t in ("两次" if value == 2 else "", num + "次") if t in words}
-        kinds = {"card": card, "ord": ordinal, "mult": mult, "cls": dict.fromkeys(compounds, 0.9)}
+            card.update(dict.fromkeys(listing[:2], _W.number_listing))
+        ordinal = {
+            t: w
+            for t, w in (("第" + num, _W.ordinal_di), (num + "是", _W.ordinal_shi))
+            if t in words
+        }
+        mult = {t: _W.times for t in ("两次" if value == 2 else "", num + "次") if t in words}
+        kinds = {
+            "card": card,
+            "ord": ordinal,
+            "mult": mult,
+            "cls": dict.fromkeys(compounds, _W.classifier),
+        }
         kept = {k: tuple(_top(v, 8)) for k, v in kinds.items() if v}
         if kept:
             table[str(value)] = kept
