@@ -6,10 +6,11 @@ from __future__ import annotations
 import logging
 import re
 import threading
+import weakref
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING
 
 from qa.errors import QuestionError
 from qa.ingest.textnorm import normalize
@@ -17,6 +18,9 @@ from qa.query.translate import content_words, lexicon_of
 from qa.store.index import Index
 from qa.text import HAN_BMP, HAN_BMP_CHAR
 from qa.tuning import WIDENING
+
+if TYPE_CHECKING:  # numpy-heavy, loaded when first used
+    from qa.query.wordvec import Neighbours
 
 logger = logging.getLogger(__name__)
 
@@ -168,6 +172,9 @@ _CJK_CHAR = HAN_BMP_CHAR
 _CJK_WORD = re.compile(f"[{HAN_BMP}]{{2,4}}")
 
 _neighbours_lock = threading.Lock()
+#: Each loaded index's nearest-word table, or None when the word vectors are not installed;
+#: dropped with the index.
+_NEIGHBOURS: weakref.WeakKeyDictionary[Index, Neighbours | None] = weakref.WeakKeyDictionary()
 
 
 def attach_neighbours(index: Index, cache_dir: Path) -> None:
@@ -180,23 +187,23 @@ def attach_neighbours(index: Index, cache_dir: Path) -> None:
     from qa.query import wordvec
 
     with _neighbours_lock:
-        if index.neighbours is None:
+        if index not in _NEIGHBOURS:
             vectors = wordvec.load_word_vectors(cache_dir)
-            index.neighbours = (
+            _NEIGHBOURS[index] = (
                 wordvec.Neighbours(vectors, _content_words(index.bm25.vocab_dict))
                 if vectors
-                else False
+                else None
             )
 
 
-def neighbours_for(index: Index) -> Any | None:
+def neighbours_for(index: Index) -> Neighbours | None:
     """The index's nearest-word table; made with the default cache folder if the service
     did not attach one. None when the word vectors are not installed."""
-    if index.neighbours is None:
+    if index not in _NEIGHBOURS:
         from qa.settings import default_cache_dir
 
         attach_neighbours(index, default_cache_dir())
-    return index.neighbours or None
+    return _NEIGHBOURS.get(index)
 
 
 #: jieba tags of words that carry no topic of their own (conjunctions, prepositions, adverbs,

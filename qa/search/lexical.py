@@ -6,6 +6,7 @@ from __future__ import annotations
 import logging
 import math
 import threading
+import weakref
 from collections.abc import Iterator
 from typing import Any
 
@@ -195,6 +196,8 @@ def keyword_scores(index: Index, query: Query) -> tuple[np.ndarray, TermScores]:
 CHAR_INDEX_MAX_CHUNKS = 20_000
 
 _char_lock = threading.Lock()
+#: Each loaded index's character-level BM25 (bm25s), made on first use; dropped with the index.
+_CHAR_INDEXES: weakref.WeakKeyDictionary[Index, Any] = weakref.WeakKeyDictionary()
 
 
 def _char_index(index: Index) -> Any | None:
@@ -203,10 +206,11 @@ def _char_index(index: Index) -> Any | None:
     It is small and quick to build (a fraction of a second for thousands of chunks), so it is
     kept in memory with the loaded index rather than saved with it.
     """
-    if index.char_bm25 is not None or len(index.chunks) > CHAR_INDEX_MAX_CHUNKS:
-        return index.char_bm25
+    if len(index.chunks) > CHAR_INDEX_MAX_CHUNKS:
+        return None
     with _char_lock:
-        if index.char_bm25 is None:
+        model = _CHAR_INDEXES.get(index)
+        if model is None:
             import bm25s
 
             from qa.store.build import index_text
@@ -217,8 +221,8 @@ def _char_index(index: Index) -> Any | None:
             ]
             model = bm25s.BM25()
             model.index(corpus, show_progress=False)
-            index.char_bm25 = model
-    return index.char_bm25
+            _CHAR_INDEXES[index] = model
+    return model
 
 
 def char_scores(index: Index, query: Query) -> np.ndarray | None:

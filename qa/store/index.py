@@ -23,7 +23,7 @@ from qa.store.tokenize import Tokenizer
 logger = logging.getLogger(__name__)
 
 
-@dataclass
+@dataclass(eq=False)
 class Index:
     """A loaded index, held in memory."""
 
@@ -43,14 +43,6 @@ class Index:
     #: What :data:`VocabularyTables` made at build time (JSON data; None when the build was given
     #: none). The store keeps them and does not read them.
     lexicon_tables: dict | None
-    #: The query stage's reading of ``lexicon_tables``, made on first use (not saved).
-    lexicon: Any = None
-    #: Character-level BM25, derived from the chunks on first use by qa.search.lexical (not saved).
-    char_bm25: Any = None
-    #: Nearest corpus words by word vectors (qa.query.wordvec.Neighbours), attached by the
-    #: service or made on first use by qa.query.prepare; False when the vectors are not
-    #: installed (not saved).
-    neighbours: Any = None
 
     @property
     def model(self) -> str:

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import logging
 import threading
+import weakref
 from collections.abc import Container, Iterable, Mapping
 from dataclasses import dataclass, replace
 from itertools import product
@@ -557,12 +558,17 @@ def _merge(found: list[QueryTerm]) -> list[QueryTerm]:
 
 
 _LEXICON_LOCK = threading.Lock()
+#: Each loaded index's tables as a Lexicon, made once; dropped with the index.
+_LEXICONS: weakref.WeakKeyDictionary[Index, Lexicon] = weakref.WeakKeyDictionary()
 
 
 def lexicon_of(index: Index) -> Lexicon | None:
-    """The index's translation tables as a :class:`Lexicon`, read on first use and kept on the
-    index; None when the index was built without tables."""
+    """The index's translation tables as a :class:`Lexicon`, read on first use and kept for
+    as long as the index is; None when the index was built without tables."""
+    if index.lexicon_tables is None:
+        return None
     with _LEXICON_LOCK:
-        if index.lexicon is None and index.lexicon_tables is not None:
-            index.lexicon = Lexicon.from_dict(index.lexicon_tables)
-        return index.lexicon
+        lexicon = _LEXICONS.get(index)
+        if lexicon is None:
+            lexicon = _LEXICONS[index] = Lexicon.from_dict(index.lexicon_tables)
+        return lexicon
