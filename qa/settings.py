@@ -152,10 +152,32 @@ class Settings:
             "prompt and the answer fit in it."
         },
     )
+    examples_file: str = field(
+        default="",
+        metadata={
+            "help": "Example questions for the page, one a line ('#' starts a comment). Empty: "
+            "examples.txt beside the seeds folder if there is one, else questions drawn from "
+            "the documents' headings and titles."
+        },
+    )
+    status_refresh_ms: int = field(
+        default=3000,
+        metadata={
+            "help": "Milliseconds between refreshes of the status table on every open page, "
+            "so that each sees a rebuild start and end."
+        },
+    )
+    feedback_file: Path = field(
+        default_factory=lambda: _root() / "feedback.jsonl",
+        metadata={
+            "help": "JSONL file the page's 👍/👎 votes are appended to (question, answer, "
+            "passages, vote), for turning into eval questions."
+        },
+    )
 
     def __post_init__(self) -> None:
         # Accept str for folders from any caller (CLI, tests, the page).
-        for name in ("seeds_dir", "index_dir", "cache_dir"):
+        for name in ("seeds_dir", "index_dir", "cache_dir", "feedback_file"):
             object.__setattr__(self, name, Path(getattr(self, name)).expanduser())
 
     def replace(self, **changes: Any) -> Settings:
@@ -211,6 +233,10 @@ def load_settings(env: dict[str, str] | None = None, **overrides: Any) -> Settin
     settings = Settings(**values)
     if settings.mode not in SEARCH_MODES:
         raise ValueError(f"unknown search mode {settings.mode!r}; choose one of {SEARCH_MODES}")
+    if settings.status_refresh_ms < 100:
+        raise ValueError(
+            f"QA_STATUS_REFRESH_MS must be at least 100, not {settings.status_refresh_ms}"
+        )
     if settings.ask_concurrency < 1:
         raise ValueError(f"QA_ASK_CONCURRENCY must be at least 1, not {settings.ask_concurrency}")
     if settings.llm_timeout <= 0 or settings.llm_max_context < 256:

@@ -15,6 +15,7 @@ import sys
 import time
 import urllib.error
 import urllib.request
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -60,6 +61,11 @@ class AppServer:
     process: subprocess.Popen[bytes]
     log: Path
 
+    @property
+    def feedback(self) -> Path:
+        """The JSONL file the page's votes go to."""
+        return self.log.parent / "feedback.jsonl"
+
     def log_tail(self, chars: int = 3000) -> str:
         """The end of the server's log, for failure messages."""
         try:
@@ -85,17 +91,24 @@ def make_seeds(dest: Path) -> Path:
     return dest
 
 
-def spawn_app(workdir: Path) -> AppServer:
+def spawn_app(workdir: Path, examples: Sequence[str] = (), **env_extra: str) -> AppServer:
     """Start ``app.py`` on a free port with seeds and index under ``workdir``; don't wait.
+
+    Votes go to ``workdir/feedback.jsonl`` (:attr:`AppServer.feedback`).
 
     Args:
         workdir: A private temporary folder.
+        examples: Questions for an ``examples.txt`` beside the seeds (none: no such file, the
+            page draws its examples from the documents).
+        **env_extra: More environment variables for the app (``QA_STATUS_REFRESH_MS``...).
 
     Returns:
         The server, possibly still loading (see :func:`wait_ready`).
     """
     port = free_port()
     seeds = make_seeds(workdir / "seeds")
+    if examples:
+        (workdir / "examples.txt").write_text("\n".join(examples) + "\n", encoding="utf-8")
     env = dict(os.environ)
     env.update(
         QA_SEEDS_DIR=str(seeds),
@@ -105,8 +118,10 @@ def spawn_app(workdir: Path) -> AppServer:
         GRADIO_ANALYTICS_ENABLED="False",
         HF_HUB_OFFLINE="1",
         TRANSFORMERS_OFFLINE="1",
+        QA_FEEDBACK_FILE=str(workdir / "feedback.jsonl"),
         PYTHONPATH=os.pathsep.join(filter(None, [str(ROOT), env.get("PYTHONPATH", "")])),
     )
+    env.update(env_extra)
     env.pop("QA_AUTH", None)
     env.pop("GRADIO_SERVER_PORT", None)
     log = workdir / "app.log"
@@ -161,3 +176,63 @@ def launch_chromium(playwright: object) -> object:
     return playwright.chromium.launch(  # type: ignore[attr-defined]
         executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True
     )
+
+
+#: Measures, in the page, the WCAG contrast of every visible element that holds text of its
+#: own under the given selectors: its computed colour against the background it is drawn on
+#: (its own and its ancestors' background colours composited from the page's base up, each
+#: scaled by its ancestors' opacity). Returns ``[{kind, text, color, background, ratio}]``.
+CONTRAST_JS = """
+(groups) => {
+  const parse = (c) => {
+    const m = c.match(/rgba?\\(([^)]+)\\)/);
+    if (!m) { return null; }
+    const p = m[1].split(/[ ,\\/]+/).filter(Boolean).map(Number);
+    return [p[0], p[1], p[2], p.length > 3 ? p[3] : 1];
+  };
+  const over = (top, under) =>
+    [0, 1, 2].map(i => top[i] * top[3] + under[i] * (1 - top[3])).concat([1]);
+  const channel = (v) => {
+    v /= 255;
+    return v <= 0.03928 ? v / 12.92 : Math.pow((v + 0.055) / 1.055, 2.4);
+  };
+  const lum = (c) => 0.2126 * channel(c[0]) + 0.7152 * channel(c[1]) + 0.0722 * channel(c[2]);
+  const ratio = (a, b) => {
+    const x = lum(a), y = lum(b);
+    return (Math.max(x, y) + 0.05) / (Math.min(x, y) + 0.05);
+  };
+  const background = (el) => {
+    const chain = [];
+    for (let e = el; e; e = e.parentElement) { chain.push(e); }
+    let bg = [255, 255, 255, 1];
+    for (const e of chain.reverse()) {
+      const c = parse(getComputedStyle(e).backgroundColor);
+      if (c && c[3] > 0) { bg = over(c, bg); }
+    }
+    return bg;
+  };
+  const out = [];
+  for (const [kind, selector] of groups) {
+    for (const root of document.querySelectorAll(selector)) {
+      for (const el of [root, ...root.querySelectorAll('*')]) {
+        const own = [...el.childNodes].some(n => n.nodeType === 3 && n.textContent.trim());
+        // gradio's own progress overlay (fading in and out) is not the page's text
+        if (!own || el.closest('[data-testid="status-tracker"]')) { continue; }
+        const r = el.getBoundingClientRect();
+        const st = getComputedStyle(el);
+        if (!r.width || !r.height || st.visibility === 'hidden') { continue; }
+        let alpha = 1;
+        for (let e = el; e; e = e.parentElement) { alpha *= Number(getComputedStyle(e).opacity); }
+        const bg = background(el);
+        const c = parse(st.color);
+        const fg = over([c[0], c[1], c[2], c[3] * alpha], bg);
+        out.push({kind, text: el.textContent.trim().slice(0, 40),
+                  cls: String(el.className || el.tagName).split(' ')[0], color: st.color,
+                  background: 'rgb(' + bg.slice(0, 3).map(Math.round).join(',') + ')',
+                  ratio: Math.round(ratio(fg, bg) * 100) / 100});
+      }
+    }
+  }
+  return out;
+}
+"""

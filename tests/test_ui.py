@@ -114,7 +114,7 @@ def test_citation_markers_name_their_passage_escaped(svc: Any) -> None:
     out = answer_html(answer)
     first = answer.passages[0]
     title = answer.documents[first.chunk.doc_id].title
-    tips = re.findall(r'<span title="([^"]*)" class="qa-cite">\[(\d)\]', out)
+    tips = re.findall(r'<span title="([^"]*)" class="qa-cite[^"]*"[^>]*>\[(\d)\]', out)
     assert tips and all(tip.startswith(f"[{n}] ") for tip, n in tips)
     assert any(tip.startswith(f"[1] {html.escape(title)}: ") for tip, _ in tips)
     hostile = dataclasses.replace(
@@ -123,7 +123,7 @@ def test_citation_markers_name_their_passage_escaped(svc: Any) -> None:
     bad = dataclasses.replace(answer, passages=[hostile, *answer.passages[1:]])
     out = answer_html(bad)
     assert "<img" not in out and "&quot;&gt;&lt;img src=x" in out
-    tip = re.findall(r'title="([^"]*)" class="qa-cite"', out)[0]
+    tip = re.findall(r'title="([^"]*)" class="qa-cite', out)[0]
     assert tip.endswith("…") and len(html.unescape(tip)) < 100 + len(title) + 10
 
 
@@ -660,7 +660,7 @@ def test_the_time_asked_for_is_marked_in_the_answer() -> None:
     # The marks carry their own text colour: readable on their background in either theme.
     from qa.app.ui import CSS
 
-    assert "mark.qa-term, mark.qa-span {" in CSS and "color: #111827" in CSS
+    assert "mark.qa-term, mark.qa-span {" in CSS and "--qa-term-fg: #111827" in CSS
 
 
 def _plain(html_text: str) -> str:

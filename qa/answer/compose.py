@@ -216,6 +216,7 @@ def compose_answer(
             lead=lead,
             documents=cited,
             kind=kind,
+            widened=result.widened,
         )
 
     kind = answer_kind(asked)

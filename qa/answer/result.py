@@ -74,6 +74,9 @@ class Answer:
     #: An English question's answer: each item's and sentence's text → its word-by-word
     #: dictionary gloss (:func:`qa.answer.gloss.gloss_text`).
     glosses: Mapping[str, str] = field(default_factory=dict)
+    #: The terms of :attr:`terms` that widening added
+    #: (:attr:`qa.search.search.SearchResult.widened`), folded behind "more" on the page.
+    widened: tuple[str, ...] = ()
 
 
 def answer_json(answer: Answer, documents: Mapping[str, Document]) -> dict[str, Any]:

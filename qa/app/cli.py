@@ -364,6 +364,12 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("serve", parents=[common], help="start the web page")
     p.add_argument("--host", default=None, help="address to bind (QA_HOST)")
     p.add_argument("--port", type=int, default=None, help="port (QA_PORT)")
+    p.add_argument(
+        "--examples-file", default=None, help="example questions, one a line (QA_EXAMPLES_FILE)"
+    )
+    p.add_argument(
+        "--feedback-file", default=None, help="JSONL file votes are appended to (QA_FEEDBACK_FILE)"
+    )
     p.set_defaults(func=cmd_serve)
     return parser
 
@@ -415,6 +421,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             port=getattr(args, "port", None),
             llm_url=getattr(args, "llm_url", None),
             llm_model=getattr(args, "llm_model", None),
+            examples_file=getattr(args, "examples_file", None),
+            feedback_file=getattr(args, "feedback_file", None),
         )
     except ValueError as exc:  # a QA_* variable that does not parse
         print(f"error: {exc}", file=sys.stderr)

@@ -12,17 +12,35 @@ without a browser; :func:`build_app` wires them to components.
 from __future__ import annotations
 
 import html
+import json
 import logging
 import re
 import sys
 import threading
 import time
+from collections import Counter
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
 from qa.answer.gloss import word_notes
 from qa.answer.result import Answer, AnswerSentence, answer_json
 from qa.answer.spans import kind_spans
+from qa.app.conversation import add_turn, append_feedback, export_file, turn_at
+from qa.app.examples import page_examples
+from qa.app.page import (
+    COPY_JS,
+    HEAD,
+    OPEN_REQUEST_JS,
+    SCROLL_JS,
+    answer_markdown,
+    bilingual,
+    copy_source_html,
+    documents_html,
+    open_class,
+    short,
+    terms_html,
+)
+from qa.app.page import CSS as PAGE_CSS
 from qa.app.service import QAService, Status
 from qa.errors import QAError, RequestError
 from qa.ingest.corpus import Document
@@ -38,13 +56,6 @@ logger = logging.getLogger(__name__)
 
 FONT_NAMES = ("Noto Sans CJK SC", "PingFang SC", "Microsoft YaHei")
 FONT_STACK = ", ".join(f'"{name}"' for name in FONT_NAMES) + ", system-ui, sans-serif"
-
-EXAMPLES = (
-    "诸城作风建设年活动分为哪五个阶段",
-    "what are the five phases in Zhucheng",
-    "泰興市委書記孫耀燦強調了什麼",
-    "“三个年”行动是哪三个年",
-)
 
 NOT_FOUND = "未找到相关段落 / No relevant passage found"
 
@@ -68,9 +79,8 @@ _STAGE_LABELS = {
 
 CSS = f"""
 body, .gradio-container, .qa-answer, .qa-card, .qa-doc {{ font-family: {FONT_STACK}; }}
-.qa-cite {{ color: var(--color-accent); font-weight: 600; white-space: nowrap; cursor: help; }}
-.qa-terms, .qa-meta, .qa-query {{ color: var(--body-text-color-subdued); font-size: 0.9em; }}
-.qa-notice {{ color: var(--color-accent); }}
+.qa-cite {{ font-weight: 600; white-space: nowrap; cursor: help; }}
+.qa-terms, .qa-meta, .qa-query {{ font-size: 0.9em; }}
 .qa-gloss {{ display: block; font-size: 0.9em; font-style: italic; }}
 .qa-w {{ cursor: help; }}
 .qa-label {{ font-weight: 600; }}
@@ -78,16 +88,15 @@ body, .gradio-container, .qa-answer, .qa-card, .qa-doc {{ font-family: {FONT_STA
 .qa-notfound {{ font-weight: 600; }}
 .qa-answer ol.qa-items {{ padding-left: 1.8em; margin: 4px 0; list-style: decimal outside; }}
 .qa-answer p {{ margin: 4px 0; }}
-.qa-error {{ color: #b42318; font-weight: 600; }}
+.qa-error {{ font-weight: 600; }}
 .qa-card {{ border: 1px solid var(--border-color-primary); border-radius: 8px;
   padding: 8px 10px; }}
 .qa-card-title {{ font-weight: 600; }}
-.qa-num {{ color: var(--color-accent); font-weight: 700; margin-right: 4px; }}
+.qa-num {{ font-weight: 700; margin-right: 4px; }}
 .qa-passage-text {{ margin-top: 6px; line-height: 1.6; white-space: pre-wrap; }}
-mark.qa-term, mark.qa-span {{ background: #fde68a; color: #111827; padding: 0 1px; }}
+mark.qa-term, mark.qa-span {{ padding: 0 1px; }}
 mark.qa-span {{ font-weight: 600; }}
-mark.qa-passage {{ background: #bfdbfe !important; color: #111827; border-radius: 2px;
-  box-shadow: 0 0 0 1px #93c5fd; }}
+mark.qa-passage {{ border-radius: 2px; }}
 .qa-doc-body {{ max-height: 60vh; overflow-y: auto; white-space: pre-wrap; line-height: 1.7;
   border: 1px solid var(--border-color-primary); border-radius: 8px; padding: 10px; }}
 .qa-status td {{ padding: 2px 10px 2px 0; vertical-align: top; }}
@@ -95,20 +104,7 @@ mark.qa-passage {{ background: #bfdbfe !important; color: #111827; border-radius
 .qa-unsupported {{ font-size: 0.9em; font-style: italic; }}
 .qa-extractive {{ border-top: 1px solid var(--border-color-primary); margin-top: 6px; }}
 """
-
-# Run after the document view is filled: the passage's <mark> may not be in the DOM yet
-# when the event's js runs, so retry for a moment.
-SCROLL_JS = """
-() => {
-  let tries = 0;
-  const go = () => {
-    const m = document.querySelector('#qa-doc mark.qa-passage');
-    if (m) { m.scrollIntoView({block: 'center'}); }
-    else if (tries++ < 20) { setTimeout(go, 50); }
-  };
-  setTimeout(go, 30);
-}
-"""
+CSS += PAGE_CSS  # colours (both schemes), the document panel and phones: qa/app/page.py
 
 
 # --------------------------------------------------------------------------- formatting
@@ -143,13 +139,14 @@ def _cites(sentence: AnswerSentence, answer: Answer) -> str:
     for n in sentence.citations:
         tip = _cite_tip(answer, int(n))
         title = f' title="{esc(tip)}"' if tip else ""
-        out.append(f' <span{title} class="qa-cite">[{int(n)}]</span>')
+        cls, opens = "qa-cite", ""
+        if 0 < int(n) <= len(answer.passages):  # a click opens the passage beside the chat
+            hit = answer.passages[int(n) - 1]
+            chunk = hit.chunk
+            target = open_class(chunk.doc_id, chunk.start, chunk.end, hit.terms or answer.terms)
+            cls, opens = f"qa-cite {target}", ' role="button" tabindex="0"'
+        out.append(f' <span{title} class="{cls}"{opens}>[{int(n)}]</span>')
     return "".join(out)
-
-
-def _terms_line(terms: Sequence[str]) -> str:
-    shown = " ".join(terms) if terms else "—"
-    return f'<p class="qa-terms">检索词 / searched for: {esc(shown)}</p>'
 
 
 def answer_html(answer: Answer) -> str:
@@ -164,9 +161,9 @@ def answer_html(answer: Answer) -> str:
     out = ['<div class="qa-answer">']
     query = getattr(answer, "query", "") or ""
     if query and query.strip() != (answer.question or "").strip():
-        out.append(f'<p class="qa-query">理解为 / understood as: {esc(query)}</p>')
+        out.append(f'<p class="qa-query">理解为 / understood as: {esc(short(query))}</p>')
     if answer.notice:
-        out.append(f'<p class="qa-notice">{esc(answer.notice)}</p>')
+        out.append(f'<p class="qa-notice">{esc(bilingual(answer.notice))}</p>')
     if not answer.found:
         out.append(f'<p class="qa-notfound">{NOT_FOUND}</p>')
         if answer.passages:
@@ -190,7 +187,7 @@ def answer_html(answer: Answer) -> str:
         )
     else:
         out.append('<p class="qa-meta">见右侧段落 / see the passages beside the chat</p>')
-    out.append(_terms_line(answer.terms))
+    out.append(terms_html(answer.terms, getattr(answer, "widened", ())))
     out.append("</div>")
     return "".join(out)
 
@@ -220,7 +217,7 @@ def _gloss(part: AnswerSentence, answer: Answer) -> str:
 
 def error_html(exc: BaseException | str) -> str:
     """An error, or a message saying what went wrong, as escaped HTML."""
-    return f'<p class="qa-error">出错 / Error: {esc(exc)}</p>'
+    return f'<p class="qa-error">出错 / Error: {esc(bilingual(str(exc), fallback=""))}</p>'
 
 
 # --------------------------------------------------------------------------- written answers
@@ -583,7 +580,7 @@ class Page:
         """What the passage panel renders: one entry per card, or the folded weak passages."""
         if not answer.found:
             weak = weak_html(answer, documents) if answer.passages else f"<p>{NOT_FOUND}</p>"
-            return {"found": False, "cards": [], "weak": weak}
+            return {"found": False, "cards": [], "weak": weak, **Page._kept(answer, documents)}
         cards = []
         for n, hit in enumerate(answer.passages, start=1):
             cards.append(
@@ -596,7 +593,92 @@ class Page:
                     "html": card_html(n, hit, documents.get(hit.chunk.doc_id), answer.terms),
                 }
             )
-        return {"found": True, "cards": cards, "weak": ""}
+        return {"found": True, "cards": cards, "weak": "", **Page._kept(answer, documents)}
+
+    @staticmethod
+    def _kept(answer: Answer, documents: Mapping[str, Document]) -> dict[str, Any]:
+        """What the conversation keeps of an answer: its Markdown and its /ask JSON."""
+        return {"md": answer_markdown(answer), "record": answer_json(answer, documents)}
+
+    def open_request(self, request: str) -> str:
+        """The document the page's script asked for (a citation marker or a title clicked).
+
+        Args:
+            request: JSON ``{"doc", "start", "end", "terms"}`` from the clicked element.
+        """
+        try:
+            data = json.loads(request or "")
+            doc_id, start, end = str(data["doc"]), int(data["start"]), int(data["end"])
+            terms = [str(t) for t in data.get("terms", [])][:100]
+        except (ValueError, KeyError, TypeError):
+            logger.info("document request refused: %r", str(request)[:80])
+            return error_html("无法打开这篇文档 / cannot open that document")
+        return self.open_document(doc_id, start, end, terms)
+
+    def documents(self) -> str:
+        """The documents panel: each document's title, date, source, script and passages."""
+        try:
+            index = self.service.index
+        except QAError as exc:
+            return error_html(exc)
+        counts = Counter(chunk.doc_id for chunk in index.chunks)
+        return documents_html(list(index.documents.values()), counts)
+
+    def examples(self) -> list[str]:
+        """The example questions: from the examples file, else from the documents."""
+        index = self.service.index
+        return page_examples(self.service.settings, index.documents, index.chunks)
+
+    def keep(
+        self,
+        chat: list[dict[str, Any]] | None,
+        history: list[str] | None,
+        cards: dict[str, Any] | None,
+        turns: list[dict[str, Any]] | None,
+    ) -> tuple[list[dict[str, Any]], dict[str, Any], str, str | None]:
+        """Keep the turn just answered: the turns, what local storage keeps, the Markdown the
+        copy button copies and the exported conversation's file."""
+        cards = dict(cards or {})
+        turns = add_turn(turns, len(chat or []), cards)
+        shown = {k: v for k, v in cards.items() if k not in ("md", "record")}
+        saved = {"chat": chat or [], "history": history or [], "turns": turns, "cards": shown}
+        latest = turns[-1]["md"] if turns else ""
+        return turns, saved, copy_source_html(latest), str(export_file(turns)) if turns else None
+
+    @staticmethod
+    def restore(saved: Any) -> tuple[Any, ...]:
+        """The conversation local storage kept: chat, history, cards, turns, copy, export."""
+        saved = saved if isinstance(saved, dict) else {}
+
+        def kept(name: str, kind: type) -> list[Any]:  # what the browser sent may be anything
+            value = saved.get(name)
+            return [v for v in value if isinstance(v, kind)] if isinstance(value, list) else []
+
+        chat, history, turns = kept("chat", dict), kept("history", str), kept("turns", dict)
+        cards = saved.get("cards") if isinstance(saved.get("cards"), dict) else None
+        latest = turns[-1].get("md", "") if turns else ""
+        return (
+            chat,
+            history,
+            cards or {"found": True, "cards": [], "weak": ""},
+            turns,
+            copy_source_html(str(latest)),
+            str(export_file(turns)) if turns else None,
+        )
+
+    def vote(self, turns: list[dict[str, Any]] | None, index: Any, liked: Any) -> str:
+        """Record a 👍/👎 on the answer at chat position ``index``; a line saying so."""
+        position = index[0] if isinstance(index, list | tuple) else index
+        turn = turn_at(turns or [], int(position)) if isinstance(position, int) else None
+        if turn is None:
+            return error_html("这条消息不是回答 / that message is not an answer")
+        vote = "up" if liked is True else "down" if liked is False else str(liked)
+        try:
+            append_feedback(self.service.settings.feedback_file, turn, vote)
+        except OSError as exc:
+            logger.warning("feedback not recorded: %s", exc)
+            return error_html(f"反馈未能保存 / feedback not saved: {exc}")
+        return '<p class="qa-meta">已记录反馈，谢谢 / feedback recorded, thank you</p>'
 
     def open_document(self, doc_id: str, start: int, end: int, terms: Sequence[str]) -> str:
         """The whole document with the passage marked, or an error message."""
@@ -736,12 +818,25 @@ def build_app(service: QAService) -> Any:
     with gr.Blocks(title="文档问答 Document QA", analytics_enabled=False) as demo:
         gr.HTML(
             "<h1>文档问答 · Document QA</h1>"
-            f'<p class="qa-meta" id="qa-model">模型 / model: {esc(model)}</p>'
+            f'<p class="qa-meta" id="qa-model">模型 / model: {esc(model)} · '
+            "可问的文档见「文档」/ what can be asked about: see Documents</p>"
         )
         history = gr.State([])
         cards = gr.State({"found": True, "cards": [], "weak": ""})
-        with gr.Row(equal_height=False):
-            with gr.Column(scale=3, min_width=380):
+        turns = gr.State([])
+        # The conversation, kept in this browser's local storage across reloads (the key only
+        # scrambles it there; it never leaves the browser).
+        saved = gr.BrowserState(
+            {"chat": [], "history": [], "turns": [], "cards": {}},
+            storage_key="qa-conversation",
+            secret="qa-conversation",
+        )
+        examples = page.examples()
+        with gr.Row(elem_id="qa-examples"):
+            gr.HTML('<span class="qa-meta">示例 / Examples:</span>', elem_id="qa-examples-label")
+            example_buttons = [gr.Button(q, size="sm", elem_classes="qa-example") for q in examples]
+        with gr.Row(equal_height=False, elem_id="qa-main"):
+            with gr.Column(scale=3, min_width=380, elem_id="qa-left"):
                 chat = gr.Chatbot(
                     label="对话 / Conversation",
                     elem_id="qa-chat",
@@ -751,10 +846,10 @@ def build_app(service: QAService) -> Any:
                     render_markdown=False,
                     sanitize_html=True,
                     latex_delimiters=[],
-                    feedback_options=None,
+                    feedback_options=("Like", "Dislike"),
                     buttons=["copy"],
                 )
-                with gr.Row():
+                with gr.Row(elem_id="qa-question-row"):
                     question = gr.Textbox(
                         label="问题 / Question",
                         placeholder="用中文或英文提问，回车发送 / Ask in Chinese or English, Enter",
@@ -763,50 +858,70 @@ def build_app(service: QAService) -> Any:
                         max_lines=4,
                     )
                     ask = gr.Button("提问 / Ask", variant="primary", elem_id="qa-ask", scale=1)
-                clear = gr.Button("清除 / Clear", elem_id="qa-clear", size="sm")
+                with gr.Row(elem_id="qa-actions"):
+                    clear = gr.Button("清除 / Clear", elem_id="qa-clear", size="sm")
+                    copy = gr.Button(
+                        "复制答案及出处 / Copy answer with sources", elem_id="qa-copy", size="sm"
+                    )
+                    export = gr.DownloadButton(
+                        "导出对话 / Export (Markdown)", value=None, elem_id="qa-export", size="sm"
+                    )
                 llm = _model_controls(settings) if settings.llm_url else None
-                gr.Examples(
-                    examples=[[q] for q in EXAMPLES], inputs=[question], label="示例 / Examples"
+                notes = gr.HTML(
+                    '<span id="qa-copy-note" class="qa-meta"></span>', elem_id="qa-notes"
                 )
-                with gr.Accordion("设置 / Settings", open=True), gr.Row():
-                    k = gr.Slider(
-                        K_MIN, K_MAX, value=settings.top_k, step=1,
-                        label="段落数 / Passages", elem_id="qa-k",
-                    )  # fmt: skip
-                    mode = gr.Radio(
-                        list(SEARCH_MODES), value=settings.mode,
-                        label="检索方式 / Search mode", elem_id="qa-mode",
-                    )  # fmt: skip
-            with gr.Column(scale=2, min_width=380, elem_id="qa-side"):
-                gr.HTML("<h3>引用段落 / Cited passages</h3>")
+                copy_src = gr.HTML("", elem_id="qa-copy-src")
+            with (
+                gr.Column(scale=2, min_width=380, elem_id="qa-side"),
+                gr.Tabs(elem_id="qa-side-tabs"),
+            ):
+                with gr.Tab("引用段落 / Cited passages", elem_id="qa-tab-cards"):
 
-                @gr.render(inputs=cards)
-                def _cards(state: dict[str, Any]) -> None:
-                    if not state.get("found", True):
-                        gr.HTML(state.get("weak", ""), elem_id="qa-weak")
-                        return
-                    if not state.get("cards"):
-                        gr.HTML('<p class="qa-meta">提问后在此显示 / passages appear here</p>')
-                        return
-                    for card in state["cards"]:
-                        with gr.Group():
-                            gr.HTML(card["html"], elem_classes="qa-card-box")
-                            button = gr.Button(
-                                "在文档中打开 / Open in document",
-                                size="sm",
-                                elem_classes="qa-open",
-                                key=f"open-{card['n']}",
-                            )
-                        button.click(
-                            lambda c=card: page.open_document(
-                                c["doc_id"], c["start"], c["end"], c["terms"]
-                            ),
-                            None,
-                            doc_view,
-                            api_visibility="private",
-                        ).then(None, None, None, js=SCROLL_JS)
+                    @gr.render(inputs=cards)
+                    def _cards(state: dict[str, Any]) -> None:
+                        if not state.get("found", True):
+                            gr.HTML(state.get("weak", ""), elem_id="qa-weak")
+                            return
+                        if not state.get("cards"):
+                            gr.HTML('<p class="qa-meta">提问后在此显示 / passages appear here</p>')
+                            return
+                        for card in state["cards"]:
+                            with gr.Group():
+                                gr.HTML(card["html"], elem_classes="qa-card-box")
+                                button = gr.Button(
+                                    "在文档中打开 / Open in document",
+                                    size="sm",
+                                    elem_classes="qa-open",
+                                    key=f"open-{card['n']}",
+                                )
+                            button.click(
+                                lambda c=card: page.open_document(
+                                    c["doc_id"], c["start"], c["end"], c["terms"]
+                                ),
+                                None,
+                                doc_view,
+                                api_visibility="private",
+                            ).then(None, None, None, js=SCROLL_JS)
 
-                doc_view = gr.HTML("", elem_id="qa-doc")
+                with gr.Tab("文档 / Documents", elem_id="qa-tab-docs"):
+                    docs = gr.HTML(page.documents(), elem_id="qa-docs")
+
+        # The document, beside the chat (a dialog on phones): shown while it holds one.
+        with gr.Column(elem_id="qa-doc-panel"):
+            close = gr.Button("关闭 / Close", elem_id="qa-doc-close", size="sm")
+            doc_view = gr.HTML("", elem_id="qa-doc")
+        open_req = gr.Textbox("", elem_id="qa-open-req")  # hidden by the CSS
+        open_go = gr.Button("open", elem_id="qa-open-go")
+
+        with gr.Accordion("设置 / Settings", open=True), gr.Row():
+            k = gr.Slider(
+                K_MIN, K_MAX, value=settings.top_k, step=1,
+                label="段落数 / Passages", elem_id="qa-k",
+            )  # fmt: skip
+            mode = gr.Radio(
+                list(SEARCH_MODES), value=settings.mode,
+                label="检索方式 / Search mode", elem_id="qa-mode",
+            )  # fmt: skip
 
         with gr.Accordion("索引与模型 / Index and model", open=True):
             status = gr.HTML(page.status(), elem_id="qa-status")
@@ -819,6 +934,7 @@ def build_app(service: QAService) -> Any:
         if llm is not None:
             ask_fn: Callable[..., Any] = _streaming_respond(page)
             ask_inputs, ask_outputs = [*ask_inputs, *llm[:2]], [*ask_outputs, llm[1]]
+        kept = [turns, saved, copy_src, export]
         gr.on(
             triggers=[question.submit, ask.click],
             fn=page.respond if llm is None else ask_fn,
@@ -830,7 +946,18 @@ def build_app(service: QAService) -> Any:
             # events, so the API below names the same limit.
             concurrency_id="ask",
             concurrency_limit=settings.ask_concurrency,
-        )
+        ).then(page.keep, [chat, history, cards, turns], kept, api_visibility="private")
+        # An example is asked as if typed: into the box, then whatever Ask does.
+        for button, text in zip(example_buttons, examples, strict=True):
+            button.click(lambda q=text: q, None, question, api_visibility="private").then(
+                None, None, None, js="() => document.querySelector('#qa-ask').click()"
+            )
+        open_go.click(
+            page.open_request, open_req, doc_view, js=OPEN_REQUEST_JS, api_visibility="private"
+        ).then(None, None, None, js=SCROLL_JS)
+        close.click(lambda: "", None, doc_view, api_visibility="private")
+        copy.click(None, None, None, js=COPY_JS)
+        empty: dict[str, Any] = {"chat": [], "history": [], "turns": [], "cards": {}}
         clear.click(
             lambda: ([], [], {"found": True, "cards": [], "weak": ""}, "", "", [])[
                 : len(ask_outputs)
@@ -838,17 +965,23 @@ def build_app(service: QAService) -> Any:
             None,
             ask_outputs,
             api_visibility="private",
-        )
+        ).then(lambda: ([], empty, "", None), None, kept, api_visibility="private")
         if llm is not None:
             llm[2].click(_stop(page), None, None, queue=False, api_visibility="private")
         # The chat's own trash icon empties only the chat; forget the conversation too, or
         # the next question would be read as a follow-up of questions no longer shown.
         chat.clear(
-            lambda: ([], {"found": True, "cards": [], "weak": ""}, ""),
+            lambda: ([], {"found": True, "cards": [], "weak": ""}, "", [], empty, "", None),
             None,
-            [history, cards, doc_view],
+            [history, cards, doc_view, *kept],
             api_visibility="private",
         )
+
+        def _vote(turns_: list[dict[str, Any]], data: gr.LikeData) -> str:
+            return page.vote(turns_, data.index, data.liked)
+
+        _vote.__annotations__ = {"turns_": list, "data": gr.LikeData, "return": str}
+        chat.like(_vote, [turns], notes, api_visibility="private")
 
         def _rebuild(
             request: gr.Request,
@@ -873,8 +1006,18 @@ def build_app(service: QAService) -> Any:
             # error instead of silently queueing a second rebuild.
             concurrency_id="rebuild",
             concurrency_limit=2,
+        ).then(page.documents, None, docs, api_visibility="private")
+        demo.load(page.status, None, status, show_progress="hidden", api_visibility="private")
+        demo.load(
+            page.restore,
+            saved,
+            [chat, history, cards, turns, copy_src, export],
+            api_visibility="private",
         )
-        demo.load(page.status, None, status, api_visibility="private")
+        # Every open page follows a rebuild started anywhere (its start and its end).
+        gr.Timer(settings.status_refresh_ms / 1000).tick(
+            page.status, None, status, show_progress="hidden", api_visibility="private"
+        )
 
         def ask_api(question: str, k: int = 5, mode: str = "hybrid") -> dict:
             """Answer a question: the answer sentences/items with citations and passages."""
@@ -987,6 +1130,7 @@ def launch(settings: Settings | None = None) -> None:
         auth=auth,
         theme=make_theme(),
         css=CSS,
+        head=HEAD,
         footer_links=["api", "settings"],
         ssr_mode=False,
         show_error=True,

@@ -51,6 +51,7 @@ class Query:
     translated: tuple[str, ...]  # the terms that came from English or pinyin words
     concepts: tuple[Concept, ...] = ()  # what coverage (the weak flag) is measured on
     chars: tuple[str, ...] = ()  # Chinese characters of the question's words, for char BM25
+    widened: tuple[str, ...] = ()  # the terms widening added (near-synonyms), not asked for
 
 
 #: Lexicon term sources switched off with each widening stage.
@@ -146,6 +147,7 @@ def prepare_query(
         understood = set()
     understood.update(known_latin)
     concepts += [Concept(w, ()) for w in content_words(normalized) if w not in understood]
+    asked = set(weights)
     if widen and "neighbours" not in without:
         concepts = _widen(index, concepts, weights)
     if not weights and not latin:
@@ -164,6 +166,7 @@ def prepare_query(
         tuple(translated),
         tuple(concepts),
         chars,
+        tuple(t for t in weights if t not in asked),
     )
 
 

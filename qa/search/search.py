@@ -48,6 +48,9 @@ class SearchResult:
     mode: str
     weak: bool
     coverage: float
+    #: The terms of :attr:`terms` that widening added (word-vector near-synonyms of the
+    #: question's words), which the page folds behind "more".
+    widened: tuple[str, ...] = ()
 
 
 #: Nearest chunks an HNSW index is asked for; the rest get the lowest of their scores.
@@ -154,4 +157,5 @@ def search(
         mode=mode,
         weak=weak,
         coverage=round(covered, 3),
+        widened=query.widened,
     )
