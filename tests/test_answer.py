@@ -701,3 +701,39 @@ def test_a_place_s_requirement_comes_from_that_place_s_document(real_service: An
     assert answer.found and answer.sentences
     docs = {answer.passages[n - 1].chunk.doc_id for s in answer.sentences for n in s.citations}
     assert docs == {"003_c0f4a98959c315b4.txt"}  # 泰兴's report, not 诸城's interview
+
+
+@pytest.mark.parametrize(
+    ("question", "noun"),
+    [
+        ("诸城作风建设年活动的主题是什么？", "主题"),
+        ("泰興思想再解放要弘揚的主旋律是什麼？", "主旋律"),
+        ("整改的衡量标准是什么", "衡量标准"),
+        ("泰兴开展教育实践活动有什么要求", ""),
+        ("诸城作风建设年活动分为哪五个阶段", ""),
+    ],
+)
+def test_the_thing_a_what_is_question_asks_for(question: str, noun: str) -> None:
+    from qa.query.question import asked_attribute
+
+    assert asked_attribute(question) == noun
+
+
+def test_a_name_in_quotes_is_told_from_a_mention() -> None:
+    from qa.answer.score import names_in_quotes
+
+    assert names_in_quotes("突出“实干担当、激情创业”这一主题,引导广大党员干部", "主题")
+    assert names_in_quotes("进一步弘扬“全面领先苏中、加快融入苏南”主旋律。", "主旋律")
+    assert names_in_quotes("活动的主题是“实干担当”。", "主题")
+    assert not names_in_quotes("一定要紧扣这个主题来谋划和部署。", "主题")
+    assert not names_in_quotes("开展“作风建设年”活动,一定要紧扣这个主题。", "主题")
+
+
+def test_what_is_the_theme_answers_with_the_quoted_theme(real_service) -> None:
+    # Three sentences of the passages speak of the campaign's 主题; one names it.
+    answer = real_service.ask("诸城作风建设年活动的主题是什么？")
+    assert answer.found
+    text = "".join(s.text for s in answer.sentences)
+    assert "实干担当、激情创业" in text
+    for s in answer.sentences:
+        assert all(s.text in answer.passages[n - 1].chunk.text for n in s.citations)

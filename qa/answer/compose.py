@@ -33,12 +33,19 @@ from qa.answer.result import (
     Answer,
     AnswerSentence,
 )
-from qa.answer.score import defines, rank_factor, term_match, term_weights
+from qa.answer.score import defines, names_in_quotes, rank_factor, term_match, term_weights
 from qa.answer.spans import POSTS, carries
 from qa.ingest.chunk import Chunk, heading_of, split_sentences
 from qa.ingest.corpus import Document
 from qa.ingest.textnorm import clip, normalize
-from qa.query.question import LAST, ListRequest, answer_kind, list_request, proper_names
+from qa.query.question import (
+    LAST,
+    ListRequest,
+    answer_kind,
+    asked_attribute,
+    list_request,
+    proper_names,
+)
 from qa.search.search import Hit, SearchResult
 from qa.tuning import COMPOSING
 
@@ -264,6 +271,7 @@ def compose_answer(
     if kind in SPAN_KINDS:
         posts = [p for p in POSTS.split("|") if p in normalize(asked) or p in result.terms]
         need = lambda text: carries(kind, text, posts)  # noqa: E731
+    attribute = asked_attribute(asked) if kind == "other" else ""
     # A follow-up's search carries its topic's words; only the question as typed counts.
     own_terms = result.terms if asked.strip() == result.question.strip() else ()
     names = proper_names(asked, own_terms)
@@ -279,7 +287,13 @@ def compose_answer(
             within=among,
         )
 
-    sentences = pick(within)
+    sentences = []
+    if attribute:
+        # The sentences that give the thing asked for its name in quotes, when any do.
+        need = lambda text: names_in_quotes(normalize(text), attribute)  # noqa: E731
+        sentences = pick(within)
+        need = None
+    sentences = sentences or pick(within)
     if need is not None and not sentences:
         # "潍坊市长是谁": passages about 市长 and 潍坊, none naming one. Closest passages only.
         logger.debug("no sentence carries the %s asked for", kind)

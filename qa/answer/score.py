@@ -53,6 +53,15 @@ def defines(key: str, weights: Mapping[str, float]) -> float:
     )
 
 
+def names_in_quotes(key: str, term: str) -> bool:
+    """Whether a sentence gives ``term`` its name in quotes: “实干担当、激情创业”这一主题,
+    弘扬“全面领先苏中、加快融入苏南”主旋律, 以“…”为主题, 主题是“…”."""
+    t = re.escape(term)
+    return bool(
+        re.search(rf"[“「][^“”「」]{{2,40}}[”」](?:这一|这个|这项|的)?{t}|{t}(?:是|为|:)[“「]", key)
+    )
+
+
 def rank_factor(rank: int) -> float:
     """What a sentence's score keeps for coming from the passage ranked ``rank`` (1-based)."""
     return 1.0 / (1.0 + 0.15 * (rank - 1))

@@ -212,6 +212,22 @@ def answer_kind(question: str) -> str:
     return "other"
 
 
+# "诸城作风建设年活动的主题是什么": the thing asked is the 主题, the rest says whose.
+_ASKS_ATTRIBUTE = re.compile(
+    f"的([{HAN_BASIC}]{{2,4}}?)(?:是什么样的?|是什么|是啥|是哪个|是哪一个|是哪项|是怎样的)[?？。!]*$"
+)
+
+
+def asked_attribute(question: str) -> str:
+    """The noun a "…的N是什么" question asks for (主题, 口号, 目标), or "".
+
+    The words before it say whose N it is; an answer that does not name N answers something
+    else.
+    """
+    m = _ASKS_ATTRIBUTE.search(normalize(question or "").strip())
+    return m[1] if m else ""
+
+
 def proper_names(question: str, terms: Sequence[str] = ()) -> list[str]:
     """The proper names (places, people) a question asks about: 诸城, 常州, 孙耀灿.
 
