@@ -45,6 +45,7 @@ from qa.corpus import Document, Skipped, boundary_reason, load_corpus
 from qa.embed import Embedder, model_name
 from qa.errors import IndexUnavailable, QAError, SeedsError
 from qa.files import Busy, exclusive_lock, sha256_file, sha256_mapped, write_atomic
+from qa.ingest.readers import extensions
 from qa.manifest import Counts, DamagedManifest, Manifest, ModelInfo
 from qa.settings import Settings
 from qa.textnorm import normalize
@@ -56,7 +57,10 @@ FORMAT_VERSION = 2
 
 # The modules whose code decides what goes into an index: when any of them changes, an index
 # built by the old code is stale (chunks, tokens or lexicon may differ) and is rebuilt.
-_PIPELINE_MODULES = ("text", "corpus", "textnorm", "chunk", "tokenize", "translate", "index")
+_PIPELINE_MODULES = (
+    "text", "corpus", "textnorm", "chunk", "tokenize", "translate", "index",
+    *(f"ingest/readers/{name}" for name in ("__init__", "text", "pdf", "docx", "html", "markdown")),
+)  # fmt: skip
 
 
 def pipeline_version() -> str:
@@ -166,7 +170,8 @@ def dense_texts(doc: Document, chunk: Chunk, window: int) -> list[str]:
 def seed_hashes(
     seeds_dir: Path, *, remember: bool = False, follow_symlinks: bool = False
 ) -> dict[str, str]:
-    """SHA-256 of every ``*.txt`` under the seeds folder, keyed by relative path.
+    """SHA-256 of every document file (``*.txt``, ``*.pdf`` ...) under the seeds folder, keyed
+    by relative path.
 
     A symlink that leads out of the folder (unless followed) or in a loop is not read: its
     entry is the hash of where it points, prefixed ``link:``, so that changing it still makes
@@ -186,7 +191,8 @@ def seed_hashes(
         raise SeedsError(f"seeds folder {seeds_dir} does not exist; set QA_SEEDS_DIR or --seeds")
     out = {}
     root = seeds_dir.resolve()
-    for p in sorted(seeds_dir.rglob("*.txt")):
+    known = extensions()
+    for p in sorted(q for q in seeds_dir.rglob("*") if q.suffix.lower() in known):
         if boundary_reason(p, root, follow_symlinks=follow_symlinks) is not None:
             try:
                 target = os.readlink(p)
@@ -469,7 +475,12 @@ def _build(
     # before the encoding (build folders no pointer names go when this one is switched in).
     _remove_leftovers(index_dir)
 
-    corpus = load_corpus(settings.seeds_dir, follow_symlinks=settings.follow_symlinks)
+    corpus = load_corpus(
+        settings.seeds_dir,
+        settings.max_file_bytes,
+        follow_symlinks=settings.follow_symlinks,
+        ocr=settings.ocr,
+    )
     docs = corpus.documents
     progress("read", len(docs), len(docs))
     chunks = chunk_documents(docs, **_chunk_settings(settings))

@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from qa.answer import NOTICE_NEEDS_CONTEXT, Answer, compose_answer
-from qa.corpus import Document
+from qa.corpus import DOCUMENT_FILES, Document
 from qa.embed import Embedder, load_embedder, model_name
 from qa.errors import IndexUnavailable, QAError, QuestionError, SeedsError
 from qa.followup import analyze_followup
@@ -150,7 +150,7 @@ class QAService:
         # A missing or empty seeds folder fails before the model loads (seconds for nothing).
         hashes = seed_hashes(self.settings.seeds_dir, follow_symlinks=self.settings.follow_symlinks)
         if not hashes:
-            raise SeedsError(f"seeds folder {self.settings.seeds_dir} holds no *.txt files")
+            raise SeedsError(f"seeds folder {self.settings.seeds_dir} holds no {DOCUMENT_FILES}")
         if not self._building.acquire(blocking=False):
             raise QAError("a rebuild is already running; try again when it has finished")
         try:
