@@ -240,7 +240,7 @@ def read(data: bytes, name: str, options: Options) -> Extracted:
     if not text.strip():
         why = "" if not options.ocr else "" if _ocr_engine() else " (no OCR installed)"
         raise SeedsError(f"{name}: {_NO_TEXT}{why}")
-    notes = ()
+    notes: tuple[str, ...] = ()
     if unread:
         shown = ", ".join(map(str, unread[:10])) + (" …" if len(unread) > 10 else "")
         notes = (f"pages without text left out / 无文字的页已略过: {shown}",)
