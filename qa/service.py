@@ -247,6 +247,44 @@ class QAService:
             )
         return answer
 
+    def add_documents(
+        self, files: Sequence[tuple[Path, str | None]], *, progress: Progress | None = None
+    ) -> tuple[list[str], list[str], BuildReport | None]:
+        """Add files to the seeds folder (:func:`qa.ingest.library.add_file`), then rebuild.
+
+        Args:
+            files: ``(path, name)`` pairs; ``name`` is what the file should be called (an
+                upload's original name), None for its own.
+            progress: Build progress.
+
+        Returns:
+            The names added, one bilingual line per file refused, and the rebuild's report
+            (None when nothing was added).
+        """
+        from qa.ingest.library import add_file
+
+        added: list[str] = []
+        refused: list[str] = []
+        for path, name in files:
+            try:
+                added.append(add_file(self.settings, Path(path), name).name)
+            except QAError as exc:
+                logger.info("%s", exc)
+                refused.append(str(exc))
+        report = self.rebuild(progress=progress) if added else None
+        return added, refused, report
+
+    def remove_document(self, doc_id: str, *, progress: Progress | None = None) -> BuildReport:
+        """Move a document to the trash folder beside the seeds, then rebuild.
+
+        Raises:
+            DocumentError: No such document.
+        """
+        from qa.ingest.library import remove_file
+
+        remove_file(self.settings, doc_id)
+        return self.rebuild(progress=progress)
+
     def document(self, doc_id: str) -> Document:
         """A cleaned document by id.
 

@@ -215,10 +215,17 @@ def error_html(exc: BaseException | str) -> str:
     return f'<p class="qa-error">出错 / Error: {esc(exc)}</p>'
 
 
+def page_label(page: int | None) -> str:
+    """"第 3 页 / p. 3" for a passage of a paged document (PDF), "" otherwise."""
+    return f"第 {page} 页 / p. {page}" if page else ""
+
+
 def _meta_line(doc: Document | None, hit: Hit | None = None) -> str:
     parts = []
     if doc is not None:
         parts += [doc.date, doc.source, doc.doc_id]
+        if hit is not None:
+            parts.append(page_label(doc.page_at(hit.chunk.start)))
     if hit is not None:
         parts.append(f"得分 / score {hit.score:.3f}")
     return " · ".join(esc(p) for p in parts if p)
@@ -275,10 +282,11 @@ def document_html(doc: Document, start: int, end: int, terms: Sequence[str] = ()
     spans = [(s, e) for s, e in term_spans(doc.text[start:end], terms)]
     spans = [(s + start, e + start) for s, e in spans]
     body = highlight_html(doc.text, spans, passage=(start, end), passage_id="qa-doc-passage")
+    page = page_label(doc.page_at(start))
     return (
         '<div class="qa-doc">'
         f'<div class="qa-card-title">{esc(doc.title or doc.doc_id)}</div>'
-        f'<div class="qa-meta">{_meta_line(doc)}</div>'
+        f'<div class="qa-meta">{_meta_line(doc)}{" · " + esc(page) if page else ""}</div>'
         f'<div class="qa-doc-body">{body}</div></div>'
     )
 
