@@ -15,21 +15,26 @@ from qa.errors import SeedsError
 from qa.ingest.readers import EXTRA_HINT, Extracted, Options
 
 _LATIN_END = re.compile(r"[A-Za-z0-9,.;:!?]$")
+_LATIN_START = re.compile(r"^[A-Za-z0-9]")
 
 
 def _inline(token: object) -> str:
     """The text of an inline token: its children's text, breaks resolved."""
     out = ""
+    pending = False  # a soft line break waits for the text after it
     for child in getattr(token, "children", None) or []:
         kind = child.type
-        if kind in ("text", "code_inline", "html_inline"):
-            out += child.content if kind != "html_inline" else ""
-        elif kind == "softbreak":
-            out += " " if _LATIN_END.search(out) else ""
-        elif kind == "hardbreak":
+        if kind == "softbreak":
+            pending = True
+            continue
+        if kind == "hardbreak":
             out += "\n"
-        elif kind == "image":
-            out += child.content
+        elif kind in ("text", "code_inline", "image"):
+            text = child.content
+            if pending and _LATIN_END.search(out) and _LATIN_START.match(text):
+                out += " "
+            out += text
+        pending = False
     return out
 
 
