@@ -253,7 +253,8 @@ def _settings(tmp_path: Path, **kw) -> Settings:
         ("报告 2024.PDF", "报告 2024.pdf"),
         ("a\x00b\u202e.txt", "ab.txt"),
         ("..hidden.md", "hidden.md"),
-        ("what?*<>.docx", "what.docx"), ("a?b.md", "a_b.md"),
+        ("what?*<>.docx", "what.docx"),
+        ("a?b.md", "a_b.md"),
     ],
 )
 def test_clean_name(name, clean):

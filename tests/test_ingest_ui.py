@@ -4,6 +4,7 @@ card, and removing it takes it out again (headless Debian Chromium, the real mod
 from __future__ import annotations
 
 import os
+import re
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -11,7 +12,7 @@ from typing import Any
 import pytest
 
 from bench import docgen
-from tests.browser import AppServer, launch_chromium, spawn_app, wait_ready
+from tests.browser import SCREENSHOTS, AppServer, launch_chromium, spawn_app, wait_ready
 
 pytest.importorskip("pypdfium2")
 pytest.importorskip("fpdf")
@@ -67,14 +68,19 @@ def test_upload_then_remove_in_the_browser(upload_app: AppServer, tmp_path: Path
             pg.locator("#qa-upload input[type=file]").set_input_files(str(pdf))
             pg.locator("#qa-rebuild-msg .qa-added").wait_for()
             assert "青蛙博物馆.pdf" in pg.locator("#qa-rebuild-msg").inner_text()
-            assert "6" in pg.locator("#qa-status-table").inner_text()  # five seeds + 1
+            # Five seeds, the markup seed the page tests add, and the PDF.
+            playwright_api.expect(pg.locator("#qa-status-table")).to_contain_text(
+                re.compile(r"文档 / documents\s*7")
+            )
 
-            _ask(pg, QUESTION)
+            assert "每周三闭馆" in _ask(pg, QUESTION).inner_text()
             card = pg.locator("#qa-side .qa-card").first
-            card.wait_for()
+            playwright_api.expect(card).to_contain_text("青蛙博物馆.pdf")
             assert "青蛙博物馆.pdf" in card.inner_text()
             assert "第 1 页 / p. 1" in card.inner_text()
             assert "每周三闭馆" in card.inner_text()
+            SCREENSHOTS.mkdir(exist_ok=True)
+            pg.screenshot(path=str(SCREENSHOTS / "upload.png"), full_page=True)
 
             pg.locator("#qa-remove-doc input").click()
             pg.locator("#qa-remove-doc input").fill("青蛙博物馆")
@@ -82,9 +88,11 @@ def test_upload_then_remove_in_the_browser(upload_app: AppServer, tmp_path: Path
             pg.locator("#qa-remove").click()
             pg.locator("#qa-rebuild-msg .qa-removed").wait_for()
 
-            _ask(pg, QUESTION)
-            side = pg.locator("#qa-side").inner_text()
-            assert "青蛙博物馆.pdf" not in side
+            answer = _ask(pg, QUESTION)
+            assert "每周三闭馆" not in answer.inner_text()
+            # The cards beside the chat are drawn after the answer.
+            playwright_api.expect(pg.locator("#qa-side")).not_to_contain_text("青蛙博物馆.pdf")
+            assert "青蛙博物馆.pdf" not in pg.locator("#qa-status-table").inner_text()
         finally:
             browser.close()  # type: ignore[attr-defined]
     seeds = Path(upload_app.log).parent / "seeds"
