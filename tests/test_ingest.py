@@ -360,3 +360,28 @@ def test_every_format_finds_the_same_passages_as_txt(formats, tmp_path):
         found = {q for q, r in ranks.items() if r and r <= 5}
         # R@5 within one question of the .txt seeds'.
         assert len(top5 ^ found) <= 1, (fmt, sorted(top5 ^ found))
+
+
+@pytest.mark.slow
+def test_cli_add_and_remove(formats, tmp_path, capsys):
+    from qa.cli import main
+
+    seeds = tmp_path / "seeds"
+    seeds.mkdir()
+    first = next(SEEDS.glob("000_*.txt"))
+    (seeds / first.name).write_bytes(first.read_bytes())
+    flags = ["--seeds", str(seeds), "--index", str(tmp_path / "index")]
+    assert main([*flags, "build"]) == 0
+    pdf = next((formats / "pdf").glob("002_*.pdf"))
+    empty = tmp_path / "empty.docx"
+    empty.write_bytes(b"")
+    assert main([*flags, "add", str(pdf), str(empty)]) == 1  # one refused
+    out, err = capsys.readouterr()
+    assert f"added: {pdf.name}" in out and "index rebuilt: 2 documents" in out
+    assert "refused: empty.docx: empty file" in err
+    assert (seeds / pdf.name).exists()
+    assert main([*flags, "remove", pdf.name]) == 0
+    out, _ = capsys.readouterr()
+    assert f"removed: {pdf.name}" in out and "index rebuilt: 1 documents" in out
+    assert not (seeds / pdf.name).exists()
+    assert main([*flags, "remove", "../" + first.name]) == 2
