@@ -385,3 +385,42 @@ def test_cli_add_and_remove(formats, tmp_path, capsys):
     assert f"removed: {pdf.name}" in out and "index rebuilt: 1 documents" in out
     assert not (seeds / pdf.name).exists()
     assert main([*flags, "remove", "../" + first.name]) == 2
+
+
+def test_a_folder_mixing_every_format_builds(formats, tmp_path, fake_embedder):
+    from qa.index import build_index
+
+    seeds = tmp_path / "seeds"
+    (seeds / "sub").mkdir(parents=True)
+    picks = {"txt": "000", "pdf": "001", "docx": "002", "html": "003", "md": "004"}
+    for fmt, prefix in picks.items():
+        source = next((formats / fmt).glob(f"{prefix}_*.{fmt}"))
+        dest = seeds / ("sub" if fmt == "html" else "") / source.name
+        dest.write_bytes(source.read_bytes())
+    (seeds / "sub" / "page.htm").write_bytes(next((formats / "html").glob("000_*")).read_bytes())
+    settings = Settings(
+        seeds_dir=seeds, index_dir=tmp_path / "index", embed_model=fake_embedder.name
+    )
+    report = build_index(settings, fake_embedder)
+    assert report.documents == 6 and report.skipped == []
+    # The .htm copy of 000 is read too (its bytes differ from the .txt's).
+    corpus = load_corpus(seeds)
+    assert {Path(d.doc_id).suffix for d in corpus.documents} == {
+        ".txt", ".pdf", ".docx", ".html", ".htm", ".md",
+    }  # fmt: skip
+
+
+def test_cards_and_document_view_show_the_page(formats):
+    from qa.chunk import Chunk
+    from qa.search import Hit
+    from qa.ui import card_html, document_html, page_label
+
+    doc = read_document(next((formats / "pdf").glob("002_*.pdf")), ocr=False)
+    start = doc.pages[1] + 5
+    chunk = Chunk(0, doc.doc_id, start, start + 20, doc.text[start : start + 20], "")
+    hit = Hit(chunk, 1.0, 1, 1.0, 1.0, ())
+    assert page_label(2) == "第 2 页 / p. 2" and page_label(None) == ""
+    assert "第 2 页 / p. 2" in card_html(1, hit, doc)
+    assert "第 2 页 / p. 2" in document_html(doc, chunk.start, chunk.end)
+    txt = read_document(next(SEEDS.glob("002_*.txt")))
+    assert "页 / p." not in card_html(1, Hit(chunk, 1.0, 1, 1.0, 1.0, ()), txt)
