@@ -165,23 +165,31 @@ def write_pdf(lines: Sequence[str], path: Path, font: Path, *, columns: int = 1)
     return pdf.page_no()
 
 
-def write_scan(pdf_path: Path, out: Path, *, page: int = 0, scale: float = 2.0) -> None:
-    """A PDF holding one page of ``pdf_path`` as a picture only (no text layer): a scan."""
+def write_scan(pdf_path: Path, out: Path, *, page: int | None = 0, scale: float = 2.0) -> None:
+    """A PDF of pages of ``pdf_path`` as pictures only (no text layer): a scan.
+
+    Args:
+        pdf_path: The PDF to "scan".
+        out: The scanned PDF.
+        page: The page to scan (0-based), or None for every page.
+        scale: Pixels per PDF point (2: 144 dpi).
+    """
     import pypdfium2 as pdfium
     from fpdf import FPDF
 
     doc = pdfium.PdfDocument(str(pdf_path))
+    scan = FPDF(format="A4")
     try:
-        image = doc[page].render(scale=scale, grayscale=True).to_pil()
+        for number in range(len(doc)) if page is None else [page]:
+            image = doc[number].render(scale=scale, grayscale=True).to_pil()
+            png = out.with_name(f"{out.stem}-{number}.png")
+            image.save(png)
+            scan.add_page()
+            scan.image(str(png), x=0, y=0, w=210, h=297)
+            png.unlink()
     finally:
         doc.close()
-    png = out.with_suffix(".png")
-    image.save(png)
-    scan = FPDF(format="A4")
-    scan.add_page()
-    scan.image(str(png), x=0, y=0, w=210, h=297)
     scan.output(str(out))
-    png.unlink()
 
 
 def write_docx(lines: Sequence[str], path: Path) -> None:
