@@ -31,3 +31,8 @@ class RequestError(QuestionError):
 
     Its message is one line, in Chinese and English, and safe to send back to the client.
     """
+
+
+class DocumentError(QAError):
+    """A document cannot be added to the seeds folder or removed from it (the message, in
+    Chinese and English, names the file and why)."""

@@ -57,7 +57,7 @@ class Settings:
 
     seeds_dir: Path = field(
         default_factory=lambda: _root() / "seeds",
-        metadata={"help": "Folder of *.txt documents to index."},
+        metadata={"help": "Folder of documents to index: .txt, .pdf, .docx, .html, .md."},
     )
     index_dir: Path = field(
         default_factory=lambda: _root() / "index",
@@ -109,6 +109,29 @@ class Settings:
             "help": "Read seed files whose real path lies outside the seeds folder (symlinks "
             "leading out of it). Off by default: such a file is skipped and named as skipped, "
             "so that a link such as passwd.txt -> /etc/passwd is never indexed or served."
+        },
+    )
+    max_file_bytes: int = field(
+        default=20_000_000,
+        metadata={
+            "help": "Size cap of one document file, in bytes: a larger seed is skipped and "
+            "named, and an upload is refused (a .docx is also refused when it would unpack to "
+            "more than ten times this)."
+        },
+    )
+    ocr: bool = field(
+        default=True,
+        metadata={
+            "help": "Read PDF pages that have no text layer (scans) by OCR, when "
+            "rapidocr-onnxruntime is installed (its models ship in its wheel; nothing is "
+            "downloaded). Off, or not installed: such a PDF is skipped as 'no text layer'."
+        },
+    )
+    allow_upload: bool = field(
+        default=False,
+        metadata={
+            "help": "Let the page add documents (upload) and remove them (to a trash folder "
+            "beside the seeds), each followed by a rebuild; behind QA_AUTH when that is set."
         },
     )
     ask_concurrency: int = field(

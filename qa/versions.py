@@ -7,9 +7,10 @@ it rebuilds nothing; changing what a stage writes must bump its number in the sa
 
 from __future__ import annotations
 
-#: Reading and cleaning seed files into documents (qa/ingest/corpus.py, qa/ingest/textnorm.py,
-#: the character classes of qa/text.py).
-DOCUMENTS = 1
+#: Reading and cleaning seed files into documents (qa/ingest/readers/, decode, clean, meta,
+#: corpus and textnorm in qa/ingest/, the character classes of qa/text.py). 2: documents carry
+#: their page starts, and formats other than .txt are read.
+DOCUMENTS = 2
 #: Cutting documents into chunks and sentence windows (qa/ingest/chunk.py).
 CHUNKS = 1
 #: The keyword side: jieba tokens and their user dictionary (qa/store/tokenize.py).

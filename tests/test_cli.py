@@ -89,7 +89,8 @@ def test_search_jsonl_contract(real_service, real_settings):
         scores = [p["score"] for p in row["passages"]]
         assert scores == sorted(scores, reverse=True)
         for p in row["passages"]:
-            assert set(p) == {"doc", "title", "text", "start", "end", "score"}
+            assert set(p) == {"doc", "title", "text", "start", "end", "page", "score"}
+            assert p["page"] is None  # .txt seeds have no pages
             assert docs[p["doc"]].text[p["start"] : p["end"]] == p["text"]
             assert p["title"] == docs[p["doc"]].title
         assert "宣传发动" in row["passages"][0]["text"]

@@ -491,7 +491,7 @@ def test_load_corpus_skips_bad_files_and_names_them(
     (tmp_path / "noise.txt").write_bytes(os.urandom(2048))
     (tmp_path / "image.txt").write_bytes(PNG_HEADER)
     (tmp_path / "copy.txt").write_text(_raw("001"), encoding="utf-8")
-    (tmp_path / "notes.md").write_text("not a seed", encoding="utf-8")
+    (tmp_path / "notes.rtf").write_text("not a seed", encoding="utf-8")
 
     with caplog.at_level(logging.WARNING, logger="qa.ingest.corpus"):
         corpus = load_corpus(tmp_path)
@@ -527,15 +527,15 @@ def test_load_corpus_missing_folder(tmp_path: Path) -> None:
 
 
 def test_load_corpus_folder_without_txt(tmp_path: Path) -> None:
-    (tmp_path / "readme.md").write_text("x", encoding="utf-8")
-    with pytest.raises(SeedsError, match="holds no \\*.txt files"):
+    (tmp_path / "readme.rtf").write_text("x", encoding="utf-8")
+    with pytest.raises(SeedsError, match="holds no \\*.txt, \\*.pdf, .* files"):
         load_corpus(tmp_path)
 
 
 def test_load_corpus_folder_with_only_bad_files(tmp_path: Path) -> None:
     (tmp_path / "empty.txt").write_bytes(b"")
     (tmp_path / "image.txt").write_bytes(PNG_HEADER)
-    with pytest.raises(SeedsError, match="none of the 2 \\*.txt files") as info:
+    with pytest.raises(SeedsError, match="none of the 2 document files") as info:
         load_corpus(tmp_path)
     assert "empty.txt" in str(info.value)
 

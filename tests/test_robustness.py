@@ -309,7 +309,7 @@ def test_bad_seeds_folder_is_one_line_and_exit_2(tmp_path, monkeypatch, capsys, 
         seeds.write_text("not a folder")
     elif kind == "no txt":
         seeds.mkdir()
-        (seeds / "a.pdf").write_bytes(b"%PDF-1.4")
+        (seeds / "a.rtf").write_bytes(b"{\\rtf1 not a format the readers know}")
     loaded = []
     monkeypatch.setattr(
         "qa.app.service.load_embedder", lambda name: loaded.append(name) or FakeEmbedder()

@@ -112,6 +112,8 @@ def answer_json(answer: Answer, documents: Mapping[str, Document]) -> dict[str, 
                 "text": hit.chunk.text,
                 "start": hit.chunk.start,
                 "end": hit.chunk.end,
+                # The page the passage starts on, for documents with pages (PDF); else None.
+                "page": doc.page_at(hit.chunk.start) if doc else None,
                 "score": round(float(hit.score), 6),
                 "terms": list(hit.terms),
             }

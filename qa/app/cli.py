@@ -1,4 +1,4 @@
-"""Command line: ``qa build | search | ask | info | eval | serve``.
+"""Command line: ``qa build | search | ask | info | eval | add | remove | serve``.
 
 Errors the user can act on are printed as one line, with a non-zero exit; never a traceback.
 """
@@ -93,6 +93,7 @@ def _passage_json(hit: Any, documents: dict[str, Any]) -> dict[str, Any]:
         "text": hit.chunk.text,
         "start": hit.chunk.start,
         "end": hit.chunk.end,
+        "page": doc.page_at(hit.chunk.start),
         "score": round(hit.score, 6),
     }
 
@@ -253,6 +254,42 @@ def cmd_info(settings: Settings, args: argparse.Namespace) -> int:
     return 0
 
 
+def _print_build(report: Any) -> None:
+    if report is None or not report.rebuilt:
+        return
+    print(
+        f"index rebuilt: {report.documents} documents, {report.chunks} chunks "
+        f"(vectors: {report.encoded} encoded, {report.reused} reused)"
+    )
+    for s in report.skipped:
+        print(f"  skipped {s.name}: {s.reason}")
+
+
+def cmd_add(settings: Settings, args: argparse.Namespace) -> int:
+    """``qa add FILE...``: copy checked files into the seeds folder, then rebuild once."""
+    service = _service(settings)
+    added, refused, report = service.add_documents(
+        [(Path(f), None) for f in args.files], progress=_progress_bars()
+    )
+    for name in added:
+        print(f"added: {name}")
+    for line in refused:
+        print(f"refused: {line}", file=sys.stderr)
+    _print_build(report)
+    return 1 if refused else 0
+
+
+def cmd_remove(settings: Settings, args: argparse.Namespace) -> int:
+    """``qa remove DOC``: move a document to the trash folder beside the seeds, rebuild."""
+    from qa.ingest.library import trash_dir
+
+    service = _service(settings)
+    report = service.remove_document(args.doc, progress=_progress_bars())
+    print(f"removed: {args.doc} (moved to {trash_dir(settings)})")
+    _print_build(report)
+    return 0
+
+
 def cmd_serve(settings: Settings, args: argparse.Namespace) -> int:
     from qa.app.ui import launch
 
@@ -360,6 +397,18 @@ def build_parser() -> argparse.ArgumentParser:
         + ", ".join(WIDENING_STAGES),
     )
     p.set_defaults(func=cmd_eval)
+
+    p = sub.add_parser(
+        "add", parents=[common], help="add documents to the seeds folder, then rebuild"
+    )
+    p.add_argument("files", nargs="+", type=Path, help=".txt, .pdf, .docx, .html, .md files")
+    p.set_defaults(func=cmd_add)
+
+    p = sub.add_parser(
+        "remove", parents=[common], help="move a document to the trash beside the seeds, rebuild"
+    )
+    p.add_argument("doc", help="the document's id (its path in the seeds folder)")
+    p.set_defaults(func=cmd_remove)
 
     p = sub.add_parser("serve", parents=[common], help="start the web page")
     p.add_argument("--host", default=None, help="address to bind (QA_HOST)")

@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING
 from qa.answer.compose import compose_answer
 from qa.answer.result import NOTICE_NEEDS_CONTEXT, Answer
 from qa.errors import IndexUnavailable, QAError, QuestionError, SeedsError
-from qa.ingest.corpus import Document
+from qa.ingest.corpus import DOCUMENT_FILES, Document
 from qa.query.followup import analyze_followup
 from qa.query.prepare import attach_neighbours, clean_question
 from qa.query.translate import lexicon_of, vocabulary_tables
@@ -155,7 +155,7 @@ class QAService:
         # A missing or empty seeds folder fails before the model loads (seconds for nothing).
         hashes = seed_hashes(self.settings.seeds_dir, follow_symlinks=self.settings.follow_symlinks)
         if not hashes:
-            raise SeedsError(f"seeds folder {self.settings.seeds_dir} holds no *.txt files")
+            raise SeedsError(f"seeds folder {self.settings.seeds_dir} holds no {DOCUMENT_FILES}")
         if not self._building.acquire(blocking=False):
             raise QAError("a rebuild is already running; try again when it has finished")
         try:
@@ -290,6 +290,44 @@ class QAService:
             tokens=index.tokenizer.tokens,
             english_terms=english_terms,
         )
+
+    def add_documents(
+        self, files: Sequence[tuple[Path, str | None]], *, progress: Progress | None = None
+    ) -> tuple[list[str], list[str], BuildReport | None]:
+        """Add files to the seeds folder (:func:`qa.ingest.library.add_file`), then rebuild.
+
+        Args:
+            files: ``(path, name)`` pairs; ``name`` is what the file should be called (an
+                upload's original name), None for its own.
+            progress: Build progress.
+
+        Returns:
+            The names added, one bilingual line per file refused, and the rebuild's report
+            (None when nothing was added).
+        """
+        from qa.ingest.library import add_file
+
+        added: list[str] = []
+        refused: list[str] = []
+        for path, name in files:
+            try:
+                added.append(add_file(self.settings, Path(path), name).name)
+            except QAError as exc:
+                logger.info("%s", exc)
+                refused.append(str(exc))
+        report = self.rebuild(progress=progress) if added else None
+        return added, refused, report
+
+    def remove_document(self, doc_id: str, *, progress: Progress | None = None) -> BuildReport:
+        """Move a document to the trash folder beside the seeds, then rebuild.
+
+        Raises:
+            DocumentError: No such document.
+        """
+        from qa.ingest.library import remove_file
+
+        remove_file(self.settings, doc_id)
+        return self.rebuild(progress=progress)
 
     def document(self, doc_id: str) -> Document:
         """A cleaned document by id.

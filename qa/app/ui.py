@@ -20,6 +20,7 @@ import threading
 import time
 from collections import Counter
 from collections.abc import Callable, Iterator, Mapping, Sequence
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from qa.answer.gloss import word_notes
@@ -281,10 +282,17 @@ def written_html(written: WrittenAnswer) -> str:
     return "".join(out)
 
 
+def page_label(page: int | None) -> str:
+    """The label "第 3 页 / p. 3" for a passage of a paged document (PDF), "" otherwise."""
+    return f"第 {page} 页 / p. {page}" if page else ""
+
+
 def _meta_line(doc: Document | None, hit: Hit | None = None) -> str:
     parts = []
     if doc is not None:
         parts += [doc.date, doc.source, doc.doc_id]
+        if hit is not None:
+            parts.append(page_label(doc.page_at(hit.chunk.start)))
     if hit is not None:
         parts.append(f"得分 / score {hit.score:.3f}")
     return " · ".join(esc(p) for p in parts if p)
@@ -341,10 +349,11 @@ def document_html(doc: Document, start: int, end: int, terms: Sequence[str] = ()
     spans = [(s, e) for s, e in term_spans(doc.text[start:end], terms)]
     spans = [(s + start, e + start) for s, e in spans]
     body = highlight_html(doc.text, spans, passage=(start, end), passage_id="qa-doc-passage")
+    page = page_label(doc.page_at(start))
     return (
         '<div class="qa-doc">'
         f'<div class="qa-card-title">{esc(doc.title or doc.doc_id)}</div>'
-        f'<div class="qa-meta">{_meta_line(doc)}</div>'
+        f'<div class="qa-meta">{_meta_line(doc)}{" · " + esc(page) if page else ""}</div>'
         f'<div class="qa-doc-body">{body}</div></div>'
     )
 
@@ -785,6 +794,114 @@ class Page:
         return answer_json(answer, answer.documents)
 
 
+def document_controls(page: Page, status: Any, message: Any) -> None:
+    """Upload and removal of documents, for ``QA_ALLOW_UPLOAD=1`` only (call inside the Blocks).
+
+    Dropped files go through :meth:`QAService.add_documents` (extension, size cap, cleaned
+    name, duplicate by hash, a trial read, an atomic write into the seeds folder) and a rebuild
+    with progress; 移除 / Remove moves the chosen document to the trash folder beside the seeds
+    (:meth:`QAService.remove_document`) and rebuilds. Behind ``QA_AUTH``'s user when set.
+
+    Args:
+        page: The page's callbacks.
+        status: The status table to refresh (and show the progress on).
+        message: Where the outcome is written.
+    """
+    import gradio as gr
+
+    from qa.ingest.readers import extensions
+
+    service = page.service
+
+    def names() -> list[str]:
+        try:
+            return sorted(service.index.documents)
+        except QAError:
+            return []
+
+    def progress_of(bar: Any) -> Callable[[str, int, int], None]:
+        def progress(stage: str, done: int, total: int) -> None:
+            idx = _STAGES.index(stage) if stage in _STAGES else len(_STAGES) - 1
+            frac = (idx + (done / total if total else 1.0)) / len(_STAGES)
+            bar(min(frac, 1.0), desc=_STAGE_LABELS.get(stage, stage))
+
+        return progress
+
+    def add(
+        files: list[str] | None,
+        request: gr.Request,
+        bar: gr.Progress = gr.Progress(),  # noqa: B008
+    ) -> tuple[str, str, Any, None]:
+        if not page.may_rebuild(getattr(request, "username", None)):
+            logger.warning("upload refused: not logged in as QA_AUTH's user")
+            refused = error_html("请先登录再添加 / log in to add documents")
+            return page.status(), refused, gr.update(), None
+        pairs = [(Path(f), Path(f).name) for f in files or []]
+        try:
+            added, refused_lines, _ = service.add_documents(pairs, progress=progress_of(bar))
+        except QAError as exc:
+            return page.status(), error_html(exc), gr.update(choices=names()), None
+        out = [f'<p class="qa-added">已添加 / added: {esc(n)}</p>' for n in added]
+        out += [error_html(line) for line in refused_lines]
+        return page.status(), "".join(out), gr.update(choices=names()), None
+
+    def remove(
+        doc_id: str | None,
+        request: gr.Request,
+        bar: gr.Progress = gr.Progress(),  # noqa: B008
+    ) -> tuple[str, str, Any]:
+        if not page.may_rebuild(getattr(request, "username", None)):
+            logger.warning("removal refused: not logged in as QA_AUTH's user")
+            refused = error_html("请先登录再移除 / log in to remove documents")
+            return page.status(), refused, gr.update()
+        if not doc_id:
+            return page.status(), error_html("请选择文档 / choose a document"), gr.update()
+        try:
+            service.remove_document(doc_id, progress=progress_of(bar))
+        except QAError as exc:
+            return page.status(), error_html(exc), gr.update(choices=names())
+        done = f'<p class="qa-removed">已移到回收站 / moved to the trash: {esc(doc_id)}</p>'
+        return page.status(), done, gr.update(choices=names(), value=None)
+
+    # See _rebuild in build_app: gradio needs the types themselves, not strings.
+    add.__annotations__ = {"files": list, "request": gr.Request, "bar": gr.Progress}
+    remove.__annotations__ = {"doc_id": str, "request": gr.Request, "bar": gr.Progress}
+
+    with gr.Accordion("添加或移除文档 / Add or remove documents", open=True):
+        files = gr.File(
+            label="拖放文件到这里 / drop files here (" + " ".join(extensions()) + ")",
+            file_count="multiple",
+            file_types=list(extensions()),
+            type="filepath",
+            elem_id="qa-upload",
+        )
+        with gr.Row():
+            choice = gr.Dropdown(
+                choices=names(), value=None, label="文档 / Document", elem_id="qa-remove-doc",
+                scale=4,
+            )  # fmt: skip
+            drop = gr.Button("移除 / Remove", elem_id="qa-remove", variant="stop", scale=1)
+    # Uploads and removals take the rebuild's slots: one build at a time, questions go on.
+    files.upload(
+        add,
+        [files],
+        [status, message, choice, files],
+        show_progress_on=status,
+        api_visibility="private",
+        concurrency_id="rebuild",
+        concurrency_limit=2,
+    )
+    drop.click(
+        remove,
+        [choice],
+        [status, message, choice],
+        show_progress_on=status,
+        api_visibility="private",
+        concurrency_id="rebuild",
+        concurrency_limit=2,
+    )
+
+
 # --------------------------------------------------------------------------- layout
 
 
@@ -928,6 +1045,8 @@ def build_app(service: QAService) -> Any:
             with gr.Row():
                 rebuild = gr.Button("重建索引 / Rebuild index", elem_id="qa-rebuild", scale=0)
                 rebuild_msg = gr.HTML("", elem_id="qa-rebuild-msg")
+            if settings.allow_upload:
+                document_controls(page, status, rebuild_msg)
 
         ask_inputs = [question, chat, history, k, mode]
         ask_outputs = [chat, history, cards, question, doc_view]
@@ -1132,6 +1251,7 @@ def launch(settings: Settings | None = None) -> None:
         css=CSS,
         head=HEAD,
         footer_links=["api", "settings"],
+        max_file_size=settings.max_file_bytes if settings.allow_upload else None,
         ssr_mode=False,
         show_error=True,
     )

@@ -4,6 +4,7 @@
 
 from __future__ import annotations
 
+import bisect
 import dataclasses
 import errno
 import hashlib
@@ -16,6 +17,7 @@ from qa.errors import SeedsError
 from qa.ingest.clean import clean
 from qa.ingest.decode import decode
 from qa.ingest.meta import extract_meta
+from qa.ingest.readers import Extracted, Options, extensions, reader_for
 from qa.ingest.textnorm import is_traditional, normalize
 
 logger = logging.getLogger(__name__)
@@ -34,8 +36,21 @@ class Document:
     source: str  # e.g. "诸城新闻网", or ""
     text: str  # cleaned text, original script (what chunks' spans refer to)
     sha256: str  # of the raw file bytes
-    encoding: str  # "utf-8", "utf-8-sig", "gb18030", "big5"
+    encoding: str  # "utf-8", "utf-8-sig", "gb18030", "big5"; or the format: "pdf", "docx" ...
     script: str  # "traditional" | "simplified"
+    #: Where each page starts in :attr:`text` (first 0), for formats with pages; else empty.
+    pages: tuple[int, ...] = ()
+
+    def __post_init__(self) -> None:
+        # Read back from JSON, the pages are a list.
+        object.__setattr__(self, "pages", tuple(self.pages))
+
+    def page_at(self, offset: int) -> int | None:
+        """The 1-based page that the character at ``offset`` of :attr:`text` is on, or None
+        for a document without pages."""
+        if not self.pages:
+            return None
+        return max(1, bisect.bisect_right(self.pages, offset))
 
     @cached_property
     def key(self) -> str:
@@ -60,12 +75,19 @@ class Corpus:
     skipped: list[Skipped]
 
 
-def read_document(path: Path, max_bytes: int = DEFAULT_MAX_BYTES) -> Document:
-    """Read, decode and clean one seed file.
+def _cleaned_pages(pages: tuple[int, ...], offsets: tuple[int, ...]) -> tuple[int, ...]:
+    """Page starts in the raw text carried over to the cleaned text (whose characters came
+    from ``offsets`` of the raw text, in order)."""
+    return tuple(bisect.bisect_left(offsets, start) for start in pages)
+
+
+def read_document(path: Path, max_bytes: int = DEFAULT_MAX_BYTES, *, ocr: bool = True) -> Document:
+    """Read, decode and clean one seed file, of any format :mod:`qa.ingest.readers` reads.
 
     Args:
         path: The file.
         max_bytes: Larger files are refused without being read.
+        ocr: Read PDF pages without a text layer by OCR, where OCR is installed.
 
     Returns:
         The document; its ``doc_id`` is the file name.
@@ -87,7 +109,17 @@ def read_document(path: Path, max_bytes: int = DEFAULT_MAX_BYTES) -> Document:
     if len(data) > max_bytes:
         raise SeedsError(f"{path}: too large (over {max_bytes:,} bytes, the limit)")
 
-    text, encoding = decode(data, str(path))
+    reader = reader_for(path)
+    if reader is None or path.suffix.lower() == ".txt":
+        text, encoding = decode(data, str(path))
+        extracted = Extracted(text, encoding)
+    elif not data:
+        raise SeedsError(f"{path}: empty file (0 bytes) / 空文件")
+    else:
+        extracted = reader.read(data, str(path), Options(max_bytes=max_bytes, ocr=ocr))
+        text, encoding = extracted.text, extracted.encoding
+        for note in extracted.notes:
+            logger.warning("%s: %s", path, note)
     cleaned = clean(text)
     if not cleaned.text.strip():
         raise SeedsError(f"{path}: nothing left after cleaning (only page furniture)")
@@ -101,8 +133,12 @@ def read_document(path: Path, max_bytes: int = DEFAULT_MAX_BYTES) -> Document:
         sha256=hashlib.sha256(data).hexdigest(),
         encoding=encoding,
         script="traditional" if is_traditional(cleaned.text) else "simplified",
+        pages=_cleaned_pages(extracted.pages, cleaned.offsets),
     )
 
+
+#: What a seeds folder holds, for messages: "*.txt, *.pdf, ... files".
+DOCUMENT_FILES = ", ".join(f"*{ext}" for ext in extensions()) + " files"
 
 #: Why a file under the seeds folder is not read although its name is that of a seed.
 OUTSIDE = "symlink out of the folder"
@@ -142,7 +178,8 @@ def boundary_reason(path: Path, root: Path, *, follow_symlinks: bool = False) ->
 def _seed_files(
     seeds_dir: Path, *, follow_symlinks: bool = False
 ) -> tuple[list[tuple[str, Path]], list[Skipped]]:
-    """``(relative posix path, path)`` of every ``*.txt`` file, sorted; hidden paths skipped.
+    """``(relative posix path, path)`` of every document file (``*.txt`` and the other formats
+    :func:`qa.ingest.readers.extensions` names), sorted; hidden paths skipped.
 
     Also returns the files that are not read because of where they lead (see
     :func:`boundary_reason`); folders that are symlinks are never entered.
@@ -150,9 +187,10 @@ def _seed_files(
     found: list[tuple[str, Path]] = []
     refused: list[Skipped] = []
     root = seeds_dir.resolve()
+    known = extensions()
     for path in seeds_dir.rglob("*"):
         relative = path.relative_to(seeds_dir)
-        if path.suffix.lower() != ".txt" or any(part.startswith(".") for part in relative.parts):
+        if path.suffix.lower() not in known or any(part.startswith(".") for part in relative.parts):
             continue
         reason = boundary_reason(path, root, follow_symlinks=follow_symlinks)
         if reason is not None:
@@ -163,9 +201,14 @@ def _seed_files(
 
 
 def load_corpus(
-    seeds_dir: Path, max_bytes: int = DEFAULT_MAX_BYTES, *, follow_symlinks: bool = False
+    seeds_dir: Path,
+    max_bytes: int = DEFAULT_MAX_BYTES,
+    *,
+    follow_symlinks: bool = False,
+    ocr: bool = True,
 ) -> Corpus:
-    """Read every ``*.txt`` file under a folder (recursively) into a corpus.
+    """Read every document file under a folder (recursively) into a corpus: ``*.txt``, and
+    PDF, Word, HTML and Markdown files (:mod:`qa.ingest.readers`).
 
     A file that cannot be used is skipped with a logged warning and recorded in
     :attr:`Corpus.skipped`; it never stops the others. So is a file whose bytes repeat an
@@ -175,13 +218,14 @@ def load_corpus(
         seeds_dir: The seeds folder.
         max_bytes: Per-file size limit.
         follow_symlinks: Read files whose real path lies outside the folder too.
+        ocr: Read PDF pages without a text layer by OCR, where OCR is installed.
 
     Returns:
         The documents, sorted by path relative to ``seeds_dir`` (their ``doc_id``), and
         the skipped files.
 
     Raises:
-        SeedsError: If the folder does not exist, holds no ``*.txt`` file, or none of them
+        SeedsError: If the folder does not exist, holds no document file, or none of them
             could be read.
     """
     seeds_dir = Path(seeds_dir)
@@ -193,14 +237,14 @@ def load_corpus(
     for item in refused:
         logger.warning("skipping %s: %s", item.name, item.reason)
     if not files and not refused:
-        raise SeedsError(f"seeds folder {seeds_dir} holds no *.txt files")
+        raise SeedsError(f"seeds folder {seeds_dir} holds no {DOCUMENT_FILES}")
 
     documents: list[Document] = []
     skipped: list[Skipped] = list(refused)
     first_with_hash: dict[str, str] = {}
     for doc_id, path in files:
         try:
-            document = read_document(path, max_bytes)
+            document = read_document(path, max_bytes, ocr=ocr)
         except SeedsError as exc:
             reason = str(exc)
         else:
@@ -215,7 +259,7 @@ def load_corpus(
     if not documents:
         reasons = "; ".join(item.reason for item in skipped[:3])
         raise SeedsError(
-            f"none of the {len(files) + len(refused)} *.txt files in {seeds_dir} is readable: "
+            f"none of the {len(files) + len(refused)} document files in {seeds_dir} is readable: "
             f"{reasons}"
         )
     logger.info("read %d documents from %s (%d skipped)", len(documents), seeds_dir, len(skipped))

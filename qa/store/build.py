@@ -260,7 +260,12 @@ def _build(
     # before the encoding (build folders no pointer names go when this one is switched in).
     _remove_leftovers(index_dir)
 
-    corpus = load_corpus(settings.seeds_dir, follow_symlinks=settings.follow_symlinks)
+    corpus = load_corpus(
+        settings.seeds_dir,
+        settings.max_file_bytes,
+        follow_symlinks=settings.follow_symlinks,
+        ocr=settings.ocr,
+    )
     docs = corpus.documents
     progress("read", len(docs), len(docs))
     chunks = chunk_documents(docs, **_chunk_settings(settings))

@@ -38,6 +38,7 @@ from pathlib import Path
 from qa.errors import QAError, SeedsError
 from qa.files import Busy, exclusive_lock, sha256_file, write_atomic
 from qa.ingest.corpus import boundary_reason
+from qa.ingest.readers import extensions
 from qa.settings import Settings
 from qa.store.embed import model_name
 from qa.store.manifest import DamagedManifest, Manifest
@@ -53,7 +54,8 @@ CURRENT = "CURRENT"
 def seed_hashes(
     seeds_dir: Path, *, remember: bool = False, follow_symlinks: bool = False
 ) -> dict[str, str]:
-    """SHA-256 of every ``*.txt`` under the seeds folder, keyed by relative path.
+    """SHA-256 of every document file (``*.txt``, ``*.pdf`` ...) under the seeds folder, keyed
+    by relative path.
 
     A symlink that leads out of the folder (unless followed) or in a loop is not read: its
     entry is the hash of where it points, prefixed ``link:``, so that changing it still makes
@@ -73,7 +75,8 @@ def seed_hashes(
         raise SeedsError(f"seeds folder {seeds_dir} does not exist; set QA_SEEDS_DIR or --seeds")
     out = {}
     root = seeds_dir.resolve()
-    for p in sorted(seeds_dir.rglob("*.txt")):
+    known = extensions()
+    for p in sorted(q for q in seeds_dir.rglob("*") if q.suffix.lower() in known):
         if boundary_reason(p, root, follow_symlinks=follow_symlinks) is not None:
             try:
                 target = os.readlink(p)
