@@ -1,4 +1,5 @@
-"""Files written whole or not at all, their SHA-256, and a lock held across processes."""
+"""Files written whole or not at all, read up to a size limit, their SHA-256, and a lock held
+across processes."""
 
 from __future__ import annotations
 
@@ -88,3 +89,36 @@ def exclusive_lock(path: Path) -> Iterator[None]:
         yield
     finally:
         lock.release()
+
+
+class TooLarge(Exception):
+    """A file is over a size limit: ``size`` is its size, or None when it grew past the
+    limit while it was read."""
+
+    def __init__(self, size: int | None) -> None:
+        super().__init__(size)
+        self.size = size
+
+    def describe(self, name: object, cap: int) -> str:
+        """The message naming the file: "<name>: too large (…)"."""
+        if self.size is None:
+            return f"{name}: too large (over {cap:,} bytes, the limit)"
+        return f"{name}: too large ({self.size:,} bytes; the limit is {cap:,})"
+
+
+def read_capped(path: Path, cap: int) -> bytes:
+    """A file's bytes, refused without being read whole when there are more than ``cap``.
+
+    Raises:
+        TooLarge: The file is over ``cap`` bytes.
+        OSError: It cannot be read.
+    """
+    size = path.stat().st_size
+    if size > cap:
+        raise TooLarge(size)
+    with path.open("rb") as handle:
+        # One byte more than allowed tells a file that grew since stat() apart.
+        data = handle.read(cap + 1)
+    if len(data) > cap:
+        raise TooLarge(None)
+    return data

@@ -16,7 +16,7 @@ pytest.importorskip("openai")
 def _stream(gen_svc: Any, use_model: bool = True) -> list[tuple[Any, ...]]:
     import copy
 
-    from qa.app.ui import Page
+    from qa.app.ui.callbacks import Page
 
     # Each step as gradio would send it then (the callback updates one chat list in place).
     steps = Page(gen_svc).respond_stream(FIVE_PHASES, [], [], 5, "hybrid", use_model, [])
@@ -46,7 +46,7 @@ def test_cards_come_first_then_the_reply_streams_then_the_checked_answer(
 def test_follow_up_sends_the_earlier_turn_to_the_model(
     gen_svc: Any, llm: llm_server.ScriptedServer
 ) -> None:
-    from qa.app.ui import Page
+    from qa.app.ui.callbacks import Page
 
     page = Page(gen_svc)
     *_, last = page.respond_stream(FIVE_PHASES, [], [], 5, "hybrid", True, [])
@@ -107,7 +107,7 @@ def test_api_engine_llm_returns_the_checked_written_answer(
 ) -> None:
     import gradio as gr
 
-    from qa.app.ui import Page
+    from qa.app.ui.callbacks import Page
 
     llm.script.text = llm_server.OUT_OF_RANGE
     page = Page(gen_svc)
@@ -126,7 +126,7 @@ def test_api_engine_llm_returns_the_checked_written_answer(
 def test_api_engine_llm_without_a_model_is_refused(svc: Any) -> None:
     import gradio as gr
 
-    from qa.app.ui import Page
+    from qa.app.ui.callbacks import Page
 
     with pytest.raises(gr.Error, match="no language model is configured"):
         Page(svc).api_ask(FIVE_PHASES, 5, "hybrid", "llm")

@@ -412,7 +412,7 @@ def test_a_folder_mixing_every_format_builds(formats, tmp_path, fake_embedder):
 
 
 def test_cards_and_document_view_show_the_page(formats):
-    from qa.app.ui import card_html, document_html, page_label
+    from qa.app.render import card_html, document_html, page_label
     from qa.ingest.chunk import Chunk
     from qa.search.search import Hit
 

@@ -81,7 +81,7 @@ def test_every_notice_and_error_is_bilingual() -> None:
 
 
 def test_a_long_question_is_echoed_short() -> None:
-    from qa.app.ui import answer_html
+    from qa.app.render import answer_html
 
     long = FIVE_PHASES * 200
     answer = Answer(long[:100], [AnswerSentence("一是宣传发动。", ())], [], [], (), True)
@@ -132,7 +132,7 @@ def test_examples_come_from_a_file_or_the_documents(svc: Any, tmp_path: Path) ->
 
 def test_a_kept_turn_exports_and_votes(svc: Any, tmp_path: Path) -> None:
     from qa.app.conversation import add_turn, append_feedback, export_file, turn_at
-    from qa.app.ui import Page
+    from qa.app.ui.callbacks import Page
 
     page = Page(svc)
     chat, history, cards, *_ = page.respond(FIVE_PHASES, [], [], 3, "keyword")
@@ -153,7 +153,7 @@ def test_a_kept_turn_exports_and_votes(svc: Any, tmp_path: Path) -> None:
 
 
 def test_the_page_s_callbacks_refuse_what_they_cannot_use(svc: Any, tmp_path: Path) -> None:
-    from qa.app.ui import Page
+    from qa.app.ui.callbacks import Page
 
     page = Page(svc.__class__(svc.settings.replace(feedback_file=tmp_path / "f.jsonl"),
                               embedder=svc.embedder))  # fmt: skip

@@ -935,7 +935,7 @@ def test_qa_follow_symlinks_lets_a_link_out_be_read(copy, tmp_path):
 
 
 def _page(service: QAService):
-    from qa.app.ui import Page
+    from qa.app.ui.callbacks import Page
 
     return Page(service)
 
@@ -1028,7 +1028,7 @@ def test_the_chat_drops_lone_surrogates_too(service):
 
 
 def test_rebuild_is_refused_to_a_visitor_not_logged_in_when_qa_auth_is_set(service, caplog):
-    from qa.app.ui import Page
+    from qa.app.ui.callbacks import Page
 
     rebuilt = []
 

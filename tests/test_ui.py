@@ -20,19 +20,14 @@ from urllib.parse import urlparse
 import pytest
 
 from qa.answer.result import Answer, AnswerSentence, answer_json
-from qa.app.ui import (
-    FONT_NAMES,
-    NOT_FOUND,
-    Page,
-    answer_html,
-    card_html,
-    document_html,
-    status_html,
-)
+from qa.app.render import NOT_FOUND, answer_html, card_html, document_html, status_html
+from qa.app.ui.callbacks import Page
+from qa.app.ui.layout import FONT_NAMES
 from qa.errors import QAError
 from tests.browser import (
     LOCAL_HOSTS,
     MARKUP_QUESTION,
+    MARKUP_SEED_NAME,
     SCREENSHOTS,
     AppServer,
     launch_chromium,
@@ -540,11 +535,24 @@ def test_clear_starts_over(page: tuple[Any, Watch]) -> None:
 
 @pytest.mark.browser
 @pytest.mark.slow
-def test_rebuild_with_progress_while_a_question_is_answered(page: tuple[Any, Watch]) -> None:
+def test_rebuild_with_progress_while_a_question_is_answered(
+    page: tuple[Any, Watch], app_server: AppServer
+) -> None:
     pg, _ = page
     table = pg.locator("#qa-status-table")
+    assert "use-multilingual" in table.inner_text()  # the model in use is named
+    # New text to embed, so that the rebuild lasts long enough to ask during it on any machine
+    # (an unchanged corpus rebuilds from its stored vectors in about a second).
+    seed = app_server.log.parent / "seeds" / MARKUP_SEED_NAME
+    seed.write_text(
+        seed.read_text(encoding="utf-8")
+        + "".join(f"第{i}段：燕子第{i}次飞过山岗，带回第{i}粒种子。\n" for i in range(600)),
+        encoding="utf-8",
+    )
+    pg.wait_for_function(
+        "() => (document.querySelector('#qa-status-table') || {}).innerText.includes('已过期')"
+    )
     before = table.inner_text()
-    assert "use-multilingual" in before  # the model in use is named
     pg.locator("#qa-rebuild").click()
     pg.locator("#qa-status .progress-level, #qa-status .progress-text").first.wait_for()
     ask(pg, "“三个年”行动是哪三个年")

@@ -14,6 +14,7 @@ from functools import cached_property
 from pathlib import Path
 
 from qa.errors import SeedsError
+from qa.files import TooLarge, read_capped
 from qa.ingest.clean import clean
 from qa.ingest.decode import decode
 from qa.ingest.meta import extract_meta
@@ -98,16 +99,11 @@ def read_document(path: Path, max_bytes: int = DEFAULT_MAX_BYTES, *, ocr: bool =
     """
     path = Path(path)
     try:
-        size = path.stat().st_size
-        if size > max_bytes:
-            raise SeedsError(f"{path}: too large ({size:,} bytes; the limit is {max_bytes:,})")
-        with path.open("rb") as handle:
-            # One byte more than allowed tells a file that grew since stat() apart.
-            data = handle.read(max_bytes + 1)
+        data = read_capped(path, max_bytes)
+    except TooLarge as exc:
+        raise SeedsError(exc.describe(path, max_bytes)) from None
     except OSError as exc:
         raise SeedsError(f"{path}: cannot be read ({exc.strerror or exc})") from exc
-    if len(data) > max_bytes:
-        raise SeedsError(f"{path}: too large (over {max_bytes:,} bytes, the limit)")
 
     reader = reader_for(path)
     if reader is None or path.suffix.lower() == ".txt":

@@ -21,7 +21,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from qa.errors import DocumentError, SeedsError
-from qa.files import sha256_file, write_atomic
+from qa.files import TooLarge, read_capped, sha256_file, write_atomic
 from qa.ingest.readers import extensions
 from qa.settings import Settings
 
@@ -115,17 +115,11 @@ def add_file(settings: Settings, source: Path, name: str | None = None) -> Added
         )
     cap = settings.max_file_bytes
     try:
-        size = source.stat().st_size
-        if size > cap:
-            raise DocumentError(
-                f"{wanted}: too large ({size:,} bytes; the limit is {cap:,}) / 文件过大"
-            )
-        with source.open("rb") as fh:
-            data = fh.read(cap + 1)
+        data = read_capped(source, cap)
+    except TooLarge as exc:
+        raise DocumentError(exc.describe(wanted, cap) + " / 文件过大") from None
     except OSError as exc:
         raise DocumentError(f"{wanted}: cannot be read ({exc.strerror or exc}) / 无法读取") from exc
-    if len(data) > cap:
-        raise DocumentError(f"{wanted}: too large (over {cap:,} bytes) / 文件过大")
     if not data:
         raise DocumentError(f"{wanted}: empty file (0 bytes) / 空文件")
     seeds = settings.seeds_dir
