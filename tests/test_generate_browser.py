@@ -56,7 +56,7 @@ def chromium() -> Iterator[Any]:
 def pg(llm_page_url: str, chromium: Any) -> Iterator[Any]:
     context = chromium.new_context(viewport={"width": 1400, "height": 1000}, locale="zh-CN")
     page = context.new_page()
-    page.set_default_timeout(30_000)
+    page.set_default_timeout(90_000)
     page.goto(llm_page_url)
     page.locator("#qa-question textarea").wait_for()
     try:

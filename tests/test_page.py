@@ -207,7 +207,7 @@ def open_page(app_server: AppServer, browser: Any) -> Iterator[Any]:
         context = browser.new_context(viewport=viewport, color_scheme=scheme, locale="zh-CN", **kw)
         contexts.append(context)
         pg = context.new_page()
-        pg.set_default_timeout(30_000)
+        pg.set_default_timeout(90_000)
         pg.goto(app_server.url)
         pg.locator("#qa-question textarea").wait_for()
         return pg

@@ -419,7 +419,7 @@ def page(app_server: AppServer, browser: Any) -> Iterator[tuple[Any, Watch]]:
 
     pg.on("dialog", on_dialog)
     pg.on("request", on_request)
-    pg.set_default_timeout(30_000)
+    pg.set_default_timeout(90_000)
     pg.goto(app_server.url)
     pg.locator("#qa-question textarea").wait_for()
     try:
