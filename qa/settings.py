@@ -175,6 +175,13 @@ class Settings:
             "prompt and the answer fit in it."
         },
     )
+    llm_max_reply: int = field(
+        default=0,
+        metadata={
+            "help": "Tokens the model may write per answer (and kept free for it in the "
+            "context). 0: a quarter of QA_LLM_MAX_CONTEXT, at most 768."
+        },
+    )
     examples_file: str = field(
         default="",
         metadata={
@@ -264,4 +271,9 @@ def load_settings(env: dict[str, str] | None = None, **overrides: Any) -> Settin
         raise ValueError(f"QA_ASK_CONCURRENCY must be at least 1, not {settings.ask_concurrency}")
     if settings.llm_timeout <= 0 or settings.llm_max_context < 256:
         raise ValueError("QA_LLM_TIMEOUT must be above 0 and QA_LLM_MAX_CONTEXT at least 256")
+    if not 0 <= settings.llm_max_reply <= settings.llm_max_context - 128:
+        raise ValueError(
+            f"QA_LLM_MAX_REPLY must be from 0 to QA_LLM_MAX_CONTEXT - 128 "
+            f"({settings.llm_max_context - 128}), not {settings.llm_max_reply}"
+        )
     return settings

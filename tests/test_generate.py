@@ -56,6 +56,29 @@ def test_llm_settings_from_environment_and_the_key_never_shown() -> None:
         load_settings(env={"QA_LLM_TIMEOUT": "0"})
 
 
+def test_the_reply_length_is_a_quarter_of_the_context_unless_set(
+    gen_svc: Any, llm: llm_server.ScriptedServer
+) -> None:
+    from qa.answer.generate import WrittenRun, build_messages, estimate_tokens
+
+    assert load_settings(env={"QA_LLM_MAX_REPLY": "3000"}).llm_max_reply == 3000
+    with pytest.raises(ValueError, match="QA_LLM_MAX_REPLY"):
+        load_settings(env={"QA_LLM_MAX_CONTEXT": "1024", "QA_LLM_MAX_REPLY": "1000"})
+    answer = gen_svc.ask(FIVE_PHASES, k=10)
+    sent = []
+    for context, reply in ((4096, 0), (1024, 0), (4096, 3000)):
+        settings = gen_svc.settings.replace(llm_max_context=context, llm_max_reply=reply)
+        WrittenRun(settings, answer).run()
+        sent.append(llm.requests[-1]["max_tokens"])
+        messages = build_messages(
+            FIVE_PHASES, answer.passages, answer.documents,
+            max_context=context, max_reply=reply,
+        )  # fmt: skip
+        # The prompt leaves the reply its room.
+        assert sum(estimate_tokens(m["content"]) for m in messages) + sent[-1] <= context
+    assert sent == [768, 256, 3000]
+
+
 def test_the_key_is_not_logged_when_the_model_fails(
     gen_svc: Any, llm: llm_server.ScriptedServer, caplog: pytest.LogCaptureFixture
 ) -> None:

@@ -3,9 +3,6 @@ written at test time: the real path, not the content (the model's text is gibber
 
 from __future__ import annotations
 
-import os
-import subprocess
-import sys
 import time
 from collections.abc import Iterator
 from typing import Any
@@ -26,32 +23,18 @@ MODEL_FILE = "tiny.gguf"
 @pytest.fixture(scope="module")
 def llama(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]:
     """The tiny model served by llama.cpp's server in a subprocess on 127.0.0.1."""
-    from tests.tiny_llama import write_tiny_gguf
+    from tests.tiny_llama import running, write_tiny_gguf
 
     folder = tmp_path_factory.mktemp("llama")
     t0 = time.perf_counter()
     model = write_tiny_gguf(folder / MODEL_FILE)
     written = time.perf_counter() - t0
     port = free_port()
-    env = dict(os.environ, PYTHONPATH=str(ROOT))
-    proc = subprocess.Popen(
-        # Run beside the model: the server names it by the path it was given.
-        [sys.executable, "-m", "tests.tiny_llama", model.name, str(port), str(N_CTX)],
-        cwd=folder, env=env, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True,
-    )  # fmt: skip
-    try:
-        assert proc.stdout is not None
-        line = proc.stdout.readline()
-        assert line.startswith("READY "), f"the server did not start: {line!r}"
-        _, url, load_s = line.split()
+    with running(model, port, N_CTX, ROOT) as (url, load_s, proc):
         yield {
-            "url": url + "/v1", "port": port, "proc": proc, "size": model.stat().st_size,
-            "written_s": written, "load_s": float(load_s),
+            "url": url, "port": port, "proc": proc, "size": model.stat().st_size,
+            "written_s": written, "load_s": load_s,
         }  # fmt: skip
-    finally:
-        if proc.poll() is None:
-            proc.terminate()
-            proc.wait(timeout=10)
 
 
 @pytest.fixture(scope="module")

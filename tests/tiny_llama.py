@@ -8,17 +8,23 @@ the content. Nothing is downloaded.
 
 ``python -m tests.tiny_llama MODEL PORT N_CTX`` serves it with ``xllamacpp`` (llama.cpp's own
 OpenAI-compatible server, in a wheel) on 127.0.0.1 and prints ``READY <url>``; the tests run it
-in a subprocess so that they can kill it. :class:`CutProxy` forwards to it and closes the
-connection after a few bytes of the reply: the server gone mid-stream.
+in a subprocess so that they can kill it (:func:`running` starts one). A wider, deeper model
+(``n_embd=512, n_layer=4``, about 43 MB, still written in under a second) writes some 120
+tokens a second on one thread: slow enough for the browser test to press Stop.
+:class:`CutProxy` forwards to it and closes the connection after a few bytes of the reply:
+the server gone mid-stream.
 """
 
 from __future__ import annotations
 
 import contextlib
+import os
 import socket
+import subprocess
 import sys
 import threading
 import time
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -127,6 +133,30 @@ class CutProxy:
 
     def close(self) -> None:
         self.sock.close()
+
+
+@contextlib.contextmanager
+def running(model: Path, port: int, n_ctx: int, root: Path) -> Iterator[tuple[str, float, Any]]:
+    """Serve ``model`` in a subprocess; yield its base URL (``.../v1``), load time and process.
+
+    The server runs beside the model (it names the model by the path it was given), with
+    ``root`` on its ``PYTHONPATH``; it is stopped on leaving.
+    """
+    env = dict(os.environ, PYTHONPATH=str(root))
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "tests.tiny_llama", model.name, str(port), str(n_ctx)],
+        cwd=model.parent, env=env, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True,
+    )  # fmt: skip
+    try:
+        assert proc.stdout is not None
+        line = proc.stdout.readline()
+        assert line.startswith("READY "), f"the server did not start: {line!r}"
+        _, url, load_s = line.split()
+        yield url + "/v1", float(load_s), proc
+    finally:
+        if proc.poll() is None:
+            proc.terminate()
+            proc.wait(timeout=10)
 
 
 def serve(model: str, port: int, n_ctx: int) -> Any:

@@ -46,6 +46,13 @@ REPLY_TOKENS = 768
 #: Tokens a passage gets at least when passages are cut to fit the context.
 MIN_PASSAGE_TOKENS = 80
 
+
+def reply_tokens(max_context: int, max_reply: int = 0) -> int:
+    """Tokens the reply may take: ``max_reply`` if set, else a quarter of the context, at
+    most :data:`REPLY_TOKENS`."""
+    return max_reply or min(REPLY_TOKENS, max_context // 4)
+
+
 SYSTEM_PROMPT = (
     "You answer questions about a collection of documents. Answer ONLY from the numbered "
     "passages given with the question; never use outside knowledge. Put the passage number "
@@ -103,6 +110,7 @@ def build_messages(
     *,
     turns: Sequence[Turn] = (),
     max_context: int = 4096,
+    max_reply: int = 0,
 ) -> list[dict[str, str]]:
     """The chat messages for one question.
 
@@ -114,6 +122,7 @@ def build_messages(
             :data:`HISTORY_TURNS` go in.
         max_context: The model's context in tokens; passages are cut (each to an equal share,
             the later ones dropped when no room is left) so that prompt and reply fit.
+        max_reply: Tokens kept for the reply (0: see :func:`reply_tokens`).
 
     Returns:
         OpenAI-style messages: system, earlier turns, then the passages and the question.
@@ -126,7 +135,7 @@ def build_messages(
             messages.append({"role": "assistant", "content": turn.answer[:HISTORY_ANSWER_CHARS]})
     tail = f"\n\nQuestion: {question}\n{language}"
     used = sum(estimate_tokens(m["content"]) + 4 for m in messages) + estimate_tokens(tail) + 16
-    budget = max_context - min(REPLY_TOKENS, max_context // 4) - used
+    budget = max_context - reply_tokens(max_context, max_reply) - used
     blocks: list[str] = []
     if passages and budget > 0:
         # An equal share each, but never so little that a passage says nothing: with a small
@@ -350,6 +359,7 @@ class WrittenRun:
                 self.answer.documents,
                 turns=self.turns,
                 max_context=self.settings.llm_max_context,
+                max_reply=self.settings.llm_max_reply,
             )
             timings["prompt_s"] = time.perf_counter() - tp
             self._stream = client.chat.completions.create(
@@ -357,7 +367,9 @@ class WrittenRun:
                 messages=messages,
                 stream=True,
                 temperature=0.2,
-                max_tokens=min(REPLY_TOKENS, self.settings.llm_max_context // 4),
+                max_tokens=reply_tokens(
+                    self.settings.llm_max_context, self.settings.llm_max_reply
+                ),
             )
             for chunk in self._stream:
                 if self._stop.is_set():
