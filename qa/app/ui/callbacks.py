@@ -185,6 +185,9 @@ class Page:
         try:
             text, last = "", 0.0
             for piece in run:
+                if not text:
+                    # The run asks the server for its model's name before the first piece.
+                    name = model_label(self.service.settings)
                 text += piece
                 if time.perf_counter() - last > 0.05:
                     last = time.perf_counter()
