@@ -9,13 +9,12 @@ import json
 import time
 import urllib.request
 from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
 import pytest
 
 from tests import llm_server
-from tests.browser import SCREENSHOTS, free_port, launch_chromium
+from tests.browser import SCREENSHOTS, free_port
 from tests.conftest import FIVE_PHASES, ROOT
 
 pytest.importorskip("openai")
@@ -88,26 +87,13 @@ def llama_page_url(gen_svc: Any, slow_llama: str) -> Iterator[str]:
 
 
 @pytest.fixture
-def llama_pg(llama_page_url: str, chromium: Any) -> Iterator[Any]:
-    yield from _open(chromium, llama_page_url)
-
-
-@pytest.fixture(scope="module")
-def chromium() -> Iterator[Any]:
-    playwright_api = pytest.importorskip("playwright.sync_api")
-    if not Path("/usr/bin/chromium").exists():
-        pytest.skip("Debian's chromium is not installed (make test installs it)")
-    with playwright_api.sync_playwright() as pw:
-        browser = launch_chromium(pw)
-        try:
-            yield browser
-        finally:
-            browser.close()  # type: ignore[attr-defined]
+def llama_pg(llama_page_url: str, browser: Any) -> Iterator[Any]:
+    yield from _open(browser, llama_page_url)
 
 
 @pytest.fixture
-def pg(llm_page_url: str, chromium: Any) -> Iterator[Any]:
-    yield from _open(chromium, llm_page_url)
+def pg(llm_page_url: str, browser: Any) -> Iterator[Any]:
+    yield from _open(browser, llm_page_url)
 
 
 def _open(chromium: Any, url: str) -> Iterator[Any]:

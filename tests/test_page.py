@@ -27,7 +27,6 @@ from tests.browser import (
     MARKUP_SEED_NAME,
     SCREENSHOTS,
     AppServer,
-    launch_chromium,
     spawn_app,
     wait_ready,
 )
@@ -182,20 +181,6 @@ def app_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[AppServer]:
         yield wait_ready(server)
     finally:
         server.stop()
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Any]:
-    """Headless Debian Chromium driven by Playwright."""
-    playwright_api = pytest.importorskip("playwright.sync_api")
-    if not Path("/usr/bin/chromium").exists():
-        pytest.skip("Debian's chromium is not installed (make test installs it)")
-    with playwright_api.sync_playwright() as pw:
-        chromium = launch_chromium(pw)
-        try:
-            yield chromium
-        finally:
-            chromium.close()  # type: ignore[attr-defined]
 
 
 @pytest.fixture

@@ -13,7 +13,6 @@ import logging
 import re
 import time
 from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 from urllib.parse import urlparse
 
@@ -30,7 +29,6 @@ from tests.browser import (
     MARKUP_SEED_NAME,
     SCREENSHOTS,
     AppServer,
-    launch_chromium,
     spawn_app,
     wait_ready,
 )
@@ -375,20 +373,6 @@ def app_server(
     finally:
         if early_app is None:
             server.stop()
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Any]:
-    """Headless Debian Chromium driven by Playwright."""
-    playwright_api = pytest.importorskip("playwright.sync_api")
-    if not Path("/usr/bin/chromium").exists():
-        pytest.skip("Debian's chromium is not installed (make test installs it)")
-    with playwright_api.sync_playwright() as pw:
-        chromium = launch_chromium(pw)
-        try:
-            yield chromium
-        finally:
-            chromium.close()  # type: ignore[attr-defined]
 
 
 class Watch:

@@ -208,6 +208,9 @@ def _char_index(index: Index) -> Any | None:
     """
     if len(index.chunks) > CHAR_INDEX_MAX_CHUNKS:
         return None
+    model = _CHAR_INDEXES.get(index)
+    if model is not None:  # every keyword search comes here: no lock once it is made
+        return model
     with _char_lock:
         model = _CHAR_INDEXES.get(index)
         if model is None:

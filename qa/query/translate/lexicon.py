@@ -567,6 +567,9 @@ def lexicon_of(index: Index) -> Lexicon | None:
     as long as the index is; None when the index was built without tables."""
     if index.lexicon_tables is None:
         return None
+    lexicon = _LEXICONS.get(index)
+    if lexicon is not None:  # every question comes here: no lock once it is read
+        return lexicon
     with _LEXICON_LOCK:
         lexicon = _LEXICONS.get(index)
         if lexicon is None:
