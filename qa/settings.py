@@ -30,6 +30,7 @@ WIDENING_STAGES: dict[str, str] = {
     "compounds": "adjacent English words spelling a corpus word part by part (morphemes)",
     "neighbours": "word-vector near-synonyms of each Chinese question word",
     "translation-chars": "the characters of English questions' translations, for char BM25",
+    "rendering": "the question with its translated spans in corpus words, embedded beside it",
 }
 
 

@@ -101,3 +101,11 @@ def test_hnsw_index_is_recorded_loaded_and_searched(settings, fake_embedder, mon
     assert [h.chunk.chunk_id for h in got.hits][:3] == list(np.argsort(-exact)[:3])
     hybrid = search(index, question, embedder=fake_embedder, mode="hybrid", k=5)
     assert hybrid.hits and not hybrid.weak
+    # Two query vectors (the question and its rendering in corpus words): each chunk scores
+    # as the nearer of the two, among the candidates of both.
+    english = "what are the five phases in Zhucheng"
+    rendered = search(index, english, embedder=fake_embedder, mode="semantic", k=5)
+    vecs = fake_embedder.encode_queries([english, prepare_query(english, index).rendered])
+    rows = (np.asarray(index.embeddings) @ vecs.T).max(axis=1)
+    both = np.maximum.reduceat(rows, index.dense_starts)
+    assert [h.chunk.chunk_id for h in rendered.hits][:3] == list(np.argsort(-both)[:3])

@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 
 from qa.errors import QuestionError
+from qa.query.prepare import prepare_query, render_spans
 from qa.search.fusion import STRATEGIES
 
 from .conftest import FIVE_PHASES
@@ -227,3 +228,43 @@ def test_a_quantity_nobody_gives_is_weak(svc) -> None:
     assert unanswered.weak and unanswered.coverage >= 0.5  # every word found, no "…户"
     answered = svc.search("泰州市委督导组前期给泰兴提出了多少个问题")
     assert not answered.weak, answered.coverage
+
+
+# --- The question in corpus words (Query.rendered), for the dense ranking ------------------
+
+
+def test_render_spans_replaces_longest_span_first_case_blind():
+    spans = {"five phases": "五个阶段", "phases": "阶段", "zhucheng": "诸城"}
+    assert render_spans("What are the Five Phases in Zhucheng?", spans) == (
+        "What are the 五个阶段 in 诸城?"
+    )
+    assert render_spans("诸城的五个阶段", {}) == ""
+    assert render_spans("no span here", {"zhucheng": "诸城"}) == ""
+
+
+def test_english_and_pinyin_questions_are_rendered_and_chinese_ones_not(svc):
+    english = prepare_query("what are the five phases in Zhucheng", svc.index)
+    assert "诸城" in english.rendered and "Zhucheng" not in english.rendered
+    assert "诸城" in prepare_query("zhucheng de wu ge jieduan", svc.index).rendered
+    assert prepare_query("诸城的五个阶段是什么", svc.index).rendered == ""
+    off = prepare_query(
+        "what are the five phases in Zhucheng", svc.index, without=frozenset({"rendering"})
+    )
+    assert off.rendered == ""
+
+
+def test_only_semantic_search_embeds_the_rendering(svc, monkeypatch):
+    seen: list[list[str]] = []
+    encode = svc.embedder.encode_queries
+
+    def recording(texts):
+        seen.append(list(texts))
+        return encode(texts)
+
+    monkeypatch.setattr(svc.embedder, "encode_queries", recording)
+    svc.search("what are the five phases in Zhucheng", mode="semantic")
+    assert len(seen[-1]) == 2 and "诸城" in seen[-1][1]
+    svc.search("what are the five phases in Zhucheng", mode="hybrid")
+    assert len(seen[-1]) == 1
+    svc.search("诸城的五个阶段", mode="semantic")
+    assert len(seen[-1]) == 1

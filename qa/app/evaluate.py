@@ -36,6 +36,9 @@ FOLLOWUPS_FILE = DEFAULT_FILE.parent / "followups.jsonl"
 CONFIGS: tuple[tuple[str, str, bool], ...] = (
     ("keyword", "keyword", False),
     ("semantic", "semantic", False),
+    # What the page's semantic mode searches: the dense ranking of the question and of its
+    # rendering in corpus words (English and pinyin spans translated).
+    ("semantic+translate", "semantic", True),
     ("hybrid", "hybrid", False),
     ("hybrid+translate", "hybrid", True),
 )

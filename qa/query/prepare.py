@@ -7,7 +7,7 @@ import logging
 import re
 import threading
 import weakref
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -52,6 +52,10 @@ class Query:
     concepts: tuple[Concept, ...] = ()  # what coverage (the weak flag) is measured on
     chars: tuple[str, ...] = ()  # Chinese characters of the question's words, for char BM25
     widened: tuple[str, ...] = ()  # the terms widening added (near-synonyms), not asked for
+    #: The question with each translated English or pinyin span replaced by its best corpus
+    #: word ("five phases in Zhucheng" → "五 阶段 in 诸城"), embedded beside it; "" when
+    #: nothing was translated.
+    rendered: str = ""
 
 
 #: Lexicon term sources switched off with each widening stage.
@@ -129,14 +133,20 @@ def prepare_query(
     concepts = [Concept(h, ((h, 1.0), *parts[h])) for h in heads]
     concepts += [Concept(t, ((t, 1.0),)) for t in dict.fromkeys(known_latin)]
     translated: list[str] = []
+    rendered = ""
     if translate and lexicon is not None:
         by_origin: dict[str, list[tuple[str, float]]] = {}
         # One entry per term, from its best span.
         off = {src for stage in without for src in _STAGE_SOURCES.get(stage, ())}
+        spans: dict[str, tuple[str, float]] = {}
         for qt in lexicon.translate(normalized, index.bm25.vocab_dict):
             if qt.source in off:
                 continue
             by_origin.setdefault(qt.origin.lower(), []).append((qt.term, qt.weight))
+            if qt.origin not in spans or qt.weight > spans[qt.origin][1]:
+                spans[qt.origin] = (qt.term, qt.weight)
+        if "rendering" not in without:
+            rendered = render_spans(normalized, {o: t for o, (t, _) in spans.items()})
         for alternatives in by_origin.values():
             new = [(t, w) for t, w in alternatives if t not in weights]
             translated.extend(t for t, _ in new)
@@ -167,7 +177,26 @@ def prepare_query(
         tuple(concepts),
         chars,
         tuple(t for t in weights if t not in asked),
+        rendered,
     )
+
+
+def _literal(word: str) -> Callable[[re.Match[str]], str]:
+    return lambda _match: word
+
+
+def render_spans(text: str, spans: dict[str, str]) -> str:
+    """``text`` with each span replaced by its word, longest span first; "" if none was.
+
+    A sentence vector of "What are the five phases in Zhucheng?" knows little of 诸城; with
+    the spans in corpus words it lies near the passage (``docs/retrieval.md``, "The question
+    in corpus words").
+    """
+    out = text
+    for origin in sorted(spans, key=len, reverse=True):
+        # Replaced by a function, so that a backslash in the word is no group reference.
+        out = re.sub(re.escape(origin), _literal(spans[origin]), out, flags=re.IGNORECASE)
+    return out if out != text else ""
 
 
 _CJK_CHAR = HAN_BMP_CHAR

@@ -57,25 +57,36 @@ class SearchResult:
 _HNSW_CANDIDATES = 200
 
 
-def dense_scores(index: Index, embedder: Embedder, query: Query) -> np.ndarray:
+def dense_scores(
+    index: Index, embedder: Embedder, query: Query, *, rendered: bool = False
+) -> np.ndarray:
     """Cosine similarity of every chunk to the question: of its nearest sentence window.
+
+    With ``rendered``, a chunk scores as the nearer of the question and its rendering in
+    corpus words (:attr:`Query.rendered`), when there is one.
 
     Small indexes multiply all the embeddings (exact, and cheap below HNSW_MIN_CHUNKS). An
     HNSW index (large corpora) scores only its nearest candidates; every other chunk gets the
     lowest candidate score, which bounds its own from above, so the top of the ranking is kept.
     """
-    # In Simplified script, as the passages were embedded (qa.store.build.build_index).
-    qvec = embedder.encode_queries([query.normalized])
+    # In Simplified script, as the passages were embedded (qa.store.build.build_index); the
+    # question in corpus words beside it, a chunk scoring as the nearer of the two.
+    texts = [query.normalized]
+    if rendered and query.rendered:
+        texts.append(query.rendered)
+    qvecs = np.ascontiguousarray(embedder.encode_queries(texts), dtype=np.float32)
     # A chunk scores as its best sentence window (qa.store.build.dense_texts).
     if index.manifest.hnsw:
         k = min(_HNSW_CANDIDATES, index.dense.ntotal)
-        sims, ids = index.dense.search(np.ascontiguousarray(qvec[:1], dtype=np.float32), k)
-        found = ids[0] >= 0
-        floor = float(sims[0][found].min()) if found.any() else 0.0
+        sims, ids = index.dense.search(qvecs, k)
+        found = ids >= 0
+        # A chunk among no query's candidates is below each query's lowest candidate.
+        lows = [float(row[ok].min()) for row, ok in zip(sims, found, strict=True) if ok.any()]
+        floor = max(lows, default=0.0)
         out = np.full(len(index.chunks), floor, dtype=np.float32)
-        np.maximum.at(out, index.dense_chunk[ids[0][found]], sims[0][found])
+        np.maximum.at(out, index.dense_chunk[ids[found]], sims[found])
         return out
-    rows = (index.embeddings @ qvec[0]).astype(np.float32)
+    rows = (index.embeddings @ qvecs.T).max(axis=1).astype(np.float32)
     return np.maximum.reduceat(rows, index.dense_starts)
 
 
@@ -118,8 +129,13 @@ def search(
     query = prepare_query(question, index, max_chars, translate, without=frozenset(without))
     fusion = fusion or fusion_for(index.model)
     kw, per_term = lexical_scores(index, query, fusion)
+    # The rendering serves the dense ranking only where it stands alone: in hybrid search the
+    # keyword side already searches the translations, and the rendering there cost a held-out
+    # question at rank 5 (docs/retrieval.md, "The question in corpus words").
     dense = (
-        dense_scores(index, embedder, query) if embedder is not None and mode != "keyword" else None
+        dense_scores(index, embedder, query, rendered=mode == "semantic")
+        if embedder is not None and mode != "keyword"
+        else None
     )
     final = STRATEGIES[mode](kw, dense, fusion)
     k = max(1, min(k, len(index.chunks)))
