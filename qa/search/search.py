@@ -64,30 +64,34 @@ def dense_scores(
 
     With ``rendered``, a chunk scores as the nearer of the question and its rendering in
     corpus words (:attr:`Query.rendered`), when there is one.
+    """
+    return _dense_rows(index, embedder, _dense_texts(query, rendered)).max(axis=0)
+
+
+def _dense_texts(query: Query, rendered: bool) -> list[str]:
+    # In Simplified script, as the passages were embedded (qa.store.build.build_index).
+    return [query.normalized, query.rendered] if rendered and query.rendered else [query.normalized]
+
+
+def _dense_rows(index: Index, embedder: Embedder, texts: list[str]) -> np.ndarray:
+    """Each chunk's similarity to each text (one row per text), of its nearest window.
 
     Small indexes multiply all the embeddings (exact, and cheap below HNSW_MIN_CHUNKS). An
     HNSW index (large corpora) scores only its nearest candidates; every other chunk gets the
     lowest candidate score, which bounds its own from above, so the top of the ranking is kept.
     """
-    # In Simplified script, as the passages were embedded (qa.store.build.build_index); the
-    # question in corpus words beside it, a chunk scoring as the nearer of the two.
-    texts = [query.normalized]
-    if rendered and query.rendered:
-        texts.append(query.rendered)
     qvecs = np.ascontiguousarray(embedder.encode_queries(texts), dtype=np.float32)
     # A chunk scores as its best sentence window (qa.store.build.dense_texts).
     if index.manifest.hnsw:
         k = min(_HNSW_CANDIDATES, index.dense.ntotal)
         sims, ids = index.dense.search(qvecs, k)
-        found = ids >= 0
-        # A chunk among no query's candidates is below each query's lowest candidate.
-        lows = [float(row[ok].min()) for row, ok in zip(sims, found, strict=True) if ok.any()]
-        floor = max(lows, default=0.0)
-        out = np.full(len(index.chunks), floor, dtype=np.float32)
-        np.maximum.at(out, index.dense_chunk[ids[found]], sims[found])
+        out = np.empty((len(texts), len(index.chunks)), dtype=np.float32)
+        for row, (sim, found) in enumerate(zip(sims, ids >= 0, strict=True)):
+            out[row] = float(sim[found].min()) if found.any() else 0.0
+            np.maximum.at(out[row], index.dense_chunk[ids[row][found]], sim[found])
         return out
-    rows = (index.embeddings @ qvecs.T).max(axis=1).astype(np.float32)
-    return np.maximum.reduceat(rows, index.dense_starts)
+    rows = (qvecs @ index.embeddings.T).astype(np.float32)
+    return np.maximum.reduceat(rows, index.dense_starts, axis=1)
 
 
 def search(
@@ -129,14 +133,18 @@ def search(
     query = prepare_query(question, index, max_chars, translate, without=frozenset(without))
     fusion = fusion or fusion_for(index.model)
     kw, per_term = lexical_scores(index, query, fusion)
-    # The rendering serves the dense ranking only where it stands alone: in hybrid search the
-    # keyword side already searches the translations, and the rendering there cost a held-out
-    # question at rank 5 (docs/retrieval.md, "The question in corpus words").
-    dense = (
-        dense_scores(index, embedder, query, rendered=mode == "semantic")
+    # The rendering ranks in semantic mode only; in hybrid mode the keyword side searches the
+    # translations already, and the rendering there cost a held-out question at rank 5
+    # (docs/retrieval.md, "The question in corpus words"). Its similarity still counts in the
+    # weak flag below.
+    per_text = (
+        _dense_rows(index, embedder, _dense_texts(query, rendered=True))
         if embedder is not None and mode != "keyword"
         else None
     )
+    dense = None
+    if per_text is not None:
+        dense = per_text.max(axis=0) if mode == "semantic" else per_text[0]
     final = STRATEGIES[mode](kw, dense, fusion)
     k = max(1, min(k, len(index.chunks)))
     top = _diversify(index.chunks, final, k, fusion.diversity)
@@ -161,8 +169,14 @@ def search(
     best_kw = int(np.argmax(kw)) if len(kw) else 0
     covered = coverage(index, query, per_term, {best_kw, *(int(i) for i in top[:3])})
     matched_any = any(per_term.max(t) > 0 for t in per_term)
+    # ... unless a passage is near it by meaning (the question or its rendering).
+    near = (
+        per_text is not None
+        and fusion.near_similarity is not None
+        and float(per_text.max()) >= fusion.near_similarity
+    )
     weak = (
-        covered < fusion.min_coverage
+        (covered < fusion.min_coverage and not near)
         or not matched_any
         or _quantity_missing(query.normalized, [index.chunks[int(i)] for i in top[:3]])
     )
