@@ -119,6 +119,10 @@ class Composing:
     #: Weight of a term by its length in characters (0 to 4 and more): a one-character term
     #: (上, 来, 四) matches inside unrelated words; longer terms are words.
     length_weight: tuple[float, ...] = (0.0, 0.3, 1.0, 1.3, 1.6)
+    #: An interview's question (问:…?) is quoted only for a question asking for a time,
+    #: person, place or number, when it carries one, with its score times this.
+    #: docs/retrieval.md, "Answers: an interviewer's question that carries the span".
+    interviewer_question: float = 0.5
 
 
 COMPOSING = Composing()

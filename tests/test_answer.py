@@ -9,7 +9,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from qa.answer.compose import compose_answer
+from qa.answer.compose import compose_answer, pick_sentences
 from qa.answer.enumerations import Enumeration, find_definition, find_enumerations
 from qa.answer.result import Answer
 from qa.answer.spans import _named_after, carries, kind_spans
@@ -737,3 +737,16 @@ def test_what_is_the_theme_answers_with_the_quoted_theme(real_service) -> None:
     assert "实干担当、激情创业" in text
     for s in answer.sentences:
         assert all(s.text in answer.passages[n - 1].chunk.text for n in s.citations)
+
+
+def test_an_interviewers_question_answers_only_a_span_question_it_carries() -> None:
+    question = "问:4月24日,市委以视频形式召开了动员大会,反响如何?"
+    text = f"{question}答:大家都很振奋。动员大会开得很成功。"
+    chunk = Chunk(0, "i.txt", 0, len(text), text)
+    hit = Hit(chunk=chunk, score=1.0, rank=1, keyword_score=1.0, dense_score=0.5, terms=())
+    terms = ("动员大会", "召开", "形式")
+    when = pick_sentences([hit], terms, require=lambda s: carries("time", s))
+    assert [s.text for s in when] == [question]
+    # A question about no span: the interview's question is never the answer.
+    what = pick_sentences([hit], terms)
+    assert what and all(not s.text.startswith("问") for s in what)

@@ -125,7 +125,12 @@ def pick_sentences(
             continue
         score = (term_match(c.key, weights) + defines(c.key, weights)) * rank_factor(c.rank)
         if _is_question(c.key):
-            continue  # the interviewer's question repeats the terms but answers nothing
+            # The interviewer's question repeats the terms but answers nothing, except where
+            # its preamble states the time or person asked for ("问:4月24日,诸城市委以视频
+            # 形式召开了…动员大会…?"): only then, and below a sentence that answers.
+            if require is None:
+                continue
+            score *= COMPOSING.interviewer_question
         elif c.start == 0 or heading_of(c.text):
             score *= 0.4  # a headline or section title names the topic but says little
         if score > 0:
