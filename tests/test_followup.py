@@ -150,3 +150,20 @@ def test_the_last_one_is_the_last_item() -> None:
     f = analyze_followup("最后一种呢?", ["诸城要强化的“六种意识”是哪些?"])
     assert f.ordinal == LAST and f.request is not None and f.request.ordinal == LAST
     assert "最后" not in f.query
+
+
+def test_a_followup_that_asks_nothing_of_its_own_asks_for_what_its_topic_asked() -> None:
+    assert analyze_followup("诸城的呢?", ["泰兴的市委书记是谁?"]).kind == "person"
+    assert analyze_followup("那诸城的动员大会呢?", ["常州的动员会是哪天召开的?"]).kind == "time"
+    # Its own question decides: a way, not the person of the topic.
+    own = analyze_followup("那大转变活动要建立什么样的工作机制?", ["常州的活动是谁作讲话?"])
+    assert own.kind == "other"
+    assert analyze_followup("泰兴的市委书记是谁?").kind == ""
+
+
+def test_the_inherited_kind_picks_the_sentence_with_the_time(real_service) -> None:
+    answer = real_service.ask(
+        "那诸城的作风建设年动员大会呢?", history=["常州“三大一实干”活动动员会是哪天召开的?"]
+    )
+    assert answer.found and answer.kind == "time"
+    assert any("4月24日" in s.text for s in answer.sentences)

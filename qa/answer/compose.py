@@ -179,6 +179,7 @@ def compose_answer(
     request: ListRequest | None = None,
     detect_list: bool = True,
     chunks: Sequence[Chunk] = (),
+    kind: str = "",
 ) -> Answer:
     """Compose the answer: sentences that match the question, and list items when asked.
 
@@ -194,6 +195,8 @@ def compose_answer(
         detect_list: Read a list request from the question when ``request`` is None.
         chunks: The index's chunks: an item or sentence that no passage holds brings in the
             one that does, as an extra passage (without them it is cited by nothing).
+        kind: What the answer must hold, when the caller knows (a follow-up's, which may be
+            its topic's); by default it is read from the question.
 
     Returns:
         The answer; ``found`` is False (and no sentences) when the search found nothing
@@ -231,7 +234,7 @@ def compose_answer(
             widened=result.widened,
         )
 
-    kind = answer_kind(asked)
+    kind = kind or answer_kind(asked)
     if result.weak or not result.hits:
         return answer([], [], False)
     if request is None and detect_list:

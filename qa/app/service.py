@@ -247,6 +247,7 @@ class QAService:
             question=question,
             request=followup.request if followup.is_followup else None,
             chunks=index.chunks,
+            kind=followup.kind,
         )
         if answer.found and is_english(question or ""):
             from qa.answer.gloss import gloss_text

@@ -30,7 +30,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from qa.ingest.textnorm import normalize
-from qa.query.question import ListRequest, list_request, ordinal_of
+from qa.query.question import ListRequest, answer_kind, list_request, ordinal_of
 from qa.text import HAN_A_TO_BASIC, is_english
 
 logger = logging.getLogger(__name__)
@@ -97,6 +97,10 @@ class Followup:
     #: An elliptical question with no conversation to continue and too little of its own
     #: to search ("那第三个呢?" as a first question): the user is asked for a full question.
     needs_context: bool = False
+    #: What the answer must hold (:func:`qa.query.question.answer_kind`): the question's own
+    #: kind, or the topic's when the follow-up asks nothing of its own ("那诸城的呢?" after
+    #: "泰兴的市委书记是谁?" asks for a person too); "" when it is not a follow-up.
+    kind: str = ""
 
 
 def _is_english(text: str) -> bool:
@@ -227,8 +231,11 @@ def analyze_followup(question: str, history: Sequence[str] = ()) -> Followup:
     else:
         # "那常州呢?" after a list question asks for the same list elsewhere.
         request = topic_request
-    logger.debug("follow-up %r searched as %r", question, query)
-    return Followup(question, query, True, topic, ordinal, request)
+    kind = answer_kind(question)
+    if kind == "other" and ordinal is None and not _ASKS.search(normalize(question)):
+        kind = answer_kind(topic)
+    logger.debug("follow-up %r searched as %r (%s)", question, query, kind)
+    return Followup(question, query, True, topic, ordinal, request, kind=kind)
 
 
 #: A question with no conversation before it names its own topic when what is left of it, less
