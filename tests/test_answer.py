@@ -750,3 +750,17 @@ def test_an_interviewers_question_answers_only_a_span_question_it_carries() -> N
     # A question about no span: the interview's question is never the answer.
     what = pick_sentences([hit], terms)
     assert what and all(not s.text.startswith("问") for s in what)
+
+
+@pytest.mark.parametrize(
+    ("text", "named"),
+    [
+        ("从桑福岭书记动员讲话和活动实施方案来看", True),  # the whole name before the post
+        ("市委书记费高云作重要讲话", True),
+        ("桑书记强调", True),
+        ("要求各级书记带头", False),
+        ("党委书记要负总责", False),
+    ],
+)
+def test_a_person_is_named_before_or_after_the_post(text: str, named: bool) -> None:
+    assert carries("person", text, ["书记"]) is named

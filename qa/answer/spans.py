@@ -41,6 +41,10 @@ def _named_after(key: str, post: str) -> bool:
     if re.search(rf"(?<![{HAN_BASIC}])(?!副){_CJK_ONE}{re.escape(post)}", key):
         return True
     for m in re.finditer(rf"(?<!副){re.escape(post)}", key):
+        # The whole name before the post (桑福岭书记).
+        before = list(posseg.cut(key[max(0, m.start() - 6) : m.start()]))
+        if before and before[-1].flag.startswith("nr") and 2 <= len(before[-1].word) <= 3:
+            return True
         tokens = list(posseg.cut(key[m.end() : m.end() + 6]))[:2]
         # jieba reads some names as a surname and a given name apart (费 高云).
         if tokens and tokens[0].flag.startswith("nr") and 2 <= len(tokens[0].word) <= 3:
