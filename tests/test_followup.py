@@ -167,3 +167,16 @@ def test_the_inherited_kind_picks_the_sentence_with_the_time(real_service) -> No
     )
     assert answer.found and answer.kind == "time"
     assert any("4月24日" in s.text for s in answer.sentences)
+
+
+def test_an_ordinal_that_names_no_list_continues_the_conversation() -> None:
+    topic = "常州“三大一实干”活动包括哪几项?"
+    history = [topic, "第一项要做到什么?"]
+    assert is_elliptical("第一项要做到什么?")
+    # Its topic is the list question, not the ordinal question before it.
+    info = analyze_followup("那第三项呢?", history)
+    assert info.topic == topic and info.ordinal == 3
+    # With nothing before it, it asks for a full question.
+    assert analyze_followup("第四个阶段具体做什么?").needs_context
+    # One that names its list stands alone.
+    assert not is_elliptical("诸城作风建设年活动的第三个阶段是什么")

@@ -12,7 +12,8 @@ A question counts as a follow-up when the history is not empty and the question
 * starts with "and", "what about", "how about", "and what about" (English);
 * is short (at most :data:`SHORT_CN` Chinese characters or :data:`SHORT_EN` English words)
   and refers back with a pronoun (它 / 它们 / 其 / 这些 / 那些 / 该 / 此; it / they / this / that
-  / these / those / one), or is little more than an ordinal ("第四种", "the third one").
+  / these / those / one), or is little more than an ordinal ("第四种", "the third one"), or
+  has an ordinal and nothing of its own that names the list ("第一项要做到什么?").
 
 Anything else is self-contained and searched as typed, even with a history.
 
@@ -134,7 +135,11 @@ def is_elliptical(question: str) -> bool:
     if _CN_PRONOUN.search(norm):
         return True
     bare = _CN_FILLER.sub("", norm).strip()
-    return bool(_ORDINAL_ONLY.match(bare)) or (ordinal_of(norm) is not None and len(bare) <= 5)
+    ordinal = ordinal_of(norm)
+    # "第一项要做到什么?": an ordinal with nothing of its own to say which list.
+    return bool(_ORDINAL_ONLY.match(bare)) or (
+        ordinal is not None and (len(bare) <= 5 or _says_little(norm, ordinal))
+    )
 
 
 def content_words(question: str) -> str:
