@@ -764,3 +764,18 @@ def test_an_interviewers_question_answers_only_a_span_question_it_carries() -> N
 )
 def test_a_person_is_named_before_or_after_the_post(text: str, named: bool) -> None:
     assert carries("person", text, ["书记"]) is named
+
+
+def test_a_followups_own_words_weigh_as_quoted_ones() -> None:
+    text = (
+        "比如健全干部激励关爱机制,就是加强干部激励关爱,落实容错纠错尽职免责办法。"
+        "比如健全宣传引导机制,就是坚持典型引路,及时总结交流经验做法。"
+    )
+    chunk = Chunk(0, "m.txt", 0, len(text), text)
+    hit = Hit(chunk=chunk, score=1.0, rank=1, keyword_score=1.0, dense_score=0.5, terms=())
+    # The topic's words ("诸城的干部激励关爱机制是怎么做的?" and its search) and the follow-up's.
+    terms = ("诸城", "干部激励关爱机制", "容错纠错", "尽职免责", "宣传引导机制")
+    plain = pick_sentences([hit], terms, max_sentences=1)
+    assert "干部激励关爱" in plain[0].text  # the topic's subject wins on its many words
+    moved = pick_sentences([hit], terms, max_sentences=1, focus="那宣传引导机制呢?")
+    assert "坚持典型引路" in moved[0].text

@@ -98,6 +98,7 @@ def pick_sentences(
     question: str = "",
     within: Collection[int] | None = None,
     require: Callable[[str], bool] | None = None,
+    focus: str = "",
 ) -> list[AnswerSentence]:
     """The sentences of the passages that best match the query terms, in reading order.
 
@@ -110,6 +111,7 @@ def pick_sentences(
         within: Chunk ids of the passages to quote from (all by default); citations still
             count every passage.
         require: A test each sentence must pass (it names a time, a person ...).
+        focus: A follow-up as typed: its terms weigh as quoted ones.
 
     Returns:
         Sentences with the numbers of every passage containing them.
@@ -117,7 +119,7 @@ def pick_sentences(
     candidates = _candidates([h for h in passages if within is None or h.chunk.chunk_id in within])
     if require is not None:
         candidates = [c for c in candidates if require(c.text)]
-    weights = term_weights(terms, [c.key for c in candidates], question)
+    weights = term_weights(terms, [c.key for c in candidates], question, focus)
     skip = {_bare(x) for x in exclude}
     scored = []
     for c in candidates:
@@ -283,6 +285,9 @@ def compose_answer(
     # A follow-up's search carries its topic's words; only the question as typed counts.
     own_terms = result.terms if asked.strip() == result.question.strip() else ()
     names = proper_names(asked, own_terms)
+    # A follow-up's own words say what it moves to ("那宣传引导机制呢?" after a question about
+    # 干部激励关爱机制): they weigh as quoted words.
+    focus = asked if asked.strip() != result.question.strip() else ""
 
     def pick(among: Collection[int] | None) -> list[AnswerSentence]:
         return pick_sentences(
@@ -293,6 +298,7 @@ def compose_answer(
             exclude=shown,
             question=asked,
             within=among,
+            focus=focus,
         )
 
     sentences = []

@@ -17,11 +17,17 @@ _QUOTED_RE = re.compile(r"[“「《\"']([^“”「」《》\"']{1,30})[”」�
 
 
 def term_weights(
-    terms: Sequence[str], keys: Sequence[str], question: str = ""
+    terms: Sequence[str], keys: Sequence[str], question: str = "", focus: str = ""
 ) -> dict[str, float]:
-    """Longer terms, terms found in fewer candidates and terms quoted in the question weigh more."""
+    """Longer terms, terms found in fewer candidates and terms quoted in the question weigh more.
+
+    ``focus``: the words a follow-up adds to its topic ("那宣传引导机制呢?"), which weigh as
+    quoted ones: the topic's own subject is what the follow-up moves away from.
+    """
     n = max(1, len(keys))
     quoted = [m[1] for m in _QUOTED_RE.finditer(normalize(question))]
+    if focus:
+        quoted.append(normalize(focus))
     weights = {}
     for term in dict.fromkeys(terms):
         df = sum(term in key for key in keys)
