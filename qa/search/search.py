@@ -53,30 +53,15 @@ class SearchResult:
     widened: tuple[str, ...] = ()
 
 
-#: Nearest chunks an HNSW index is asked for; the rest get the lowest of their scores.
-_HNSW_CANDIDATES = 200
-
-
 def dense_scores(index: Index, embedder: Embedder, query: Query) -> np.ndarray:
     """Cosine similarity of every chunk to the question: of its nearest sentence window.
 
-    Small indexes multiply all the embeddings (exact, and cheap below HNSW_MIN_CHUNKS). An
-    HNSW index (large corpora) scores only its nearest candidates; every other chunk gets the
-    lowest candidate score, which bounds its own from above, so the top of the ranking is kept.
+    The index's store computes them (:class:`qa.store.vectors.VectorStore`): exact products
+    for small local indexes, the nearest candidates of an HNSW graph or of Milvus otherwise.
     """
     # In Simplified script, as the passages were embedded (qa.store.build.build_index).
     qvec = embedder.encode_queries([query.normalized])
-    # A chunk scores as its best sentence window (qa.store.build.dense_texts).
-    if index.manifest.hnsw:
-        k = min(_HNSW_CANDIDATES, index.dense.ntotal)
-        sims, ids = index.dense.search(np.ascontiguousarray(qvec[:1], dtype=np.float32), k)
-        found = ids[0] >= 0
-        floor = float(sims[0][found].min()) if found.any() else 0.0
-        out = np.full(len(index.chunks), floor, dtype=np.float32)
-        np.maximum.at(out, index.dense_chunk[ids[0][found]], sims[0][found])
-        return out
-    rows = (index.embeddings @ qvec[0]).astype(np.float32)
-    return np.maximum.reduceat(rows, index.dense_starts)
+    return index.vectors.chunk_scores(qvec[0], len(index.chunks))
 
 
 def search(
