@@ -397,9 +397,9 @@ class QAService:
             manifest = read_manifest(self.settings.index_dir)
             rows = int(manifest.counts.dense_rows) if manifest else 0
             return StoreInfo(store="local", rows=rows)
-        from qa.store.milvus import alias_target, resolve_uri, row_count, safe_uri
+        from qa.store.milvus import loaded_target, resolve_uri, row_count, safe_uri
 
-        target = alias_target(self.settings)
+        target = loaded_target(self.settings)
         return StoreInfo(
             store="milvus",
             uri=safe_uri(resolve_uri(self.settings)),

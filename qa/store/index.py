@@ -158,7 +158,7 @@ class PendingIndex:
 
     def _read_milvus(self) -> tuple[np.ndarray, Any, Any]:
         """The keyword index from the folder, and a connection to Milvus, checked, meanwhile."""
-        from qa.store.milvus import alias_target, store_error
+        from qa.store.milvus import loaded_target, store_error
 
         try:
             import bm25s
@@ -167,7 +167,7 @@ class PendingIndex:
         except Exception as exc:  # any unreadable artifact means the same thing to the user
             raise _unreadable(self.build, exc) from exc
         settings = self._settings or load_settings()
-        if alias_target(settings) is None:
+        if loaded_target(settings) is None:
             raise store_error(Exception("collection not exist"), settings)
         dim = int(self.manifest.model.dim or 0)
         return np.zeros((0, dim), dtype=np.float32), None, bm25

@@ -87,9 +87,13 @@ def chunk_keys(documents: Iterable[Document], chunks: Sequence[Chunk]) -> list[s
     return out
 
 
-def _quiet_pymilvus() -> None:
+def _quiet_pymilvus(lite: bool) -> None:
     # pymilvus logs every failed call at ERROR with a traceback; the user gets one line instead.
     logging.getLogger("pymilvus").setLevel(logging.CRITICAL)
+    if lite:
+        # Milvus Lite is a gRPC server in this process: it logs a traceback for each call it
+        # does not implement (AllocTimestamp, asked by upserts, which then work without it).
+        logging.getLogger("grpc._server").setLevel(logging.CRITICAL)
 
 
 def store_error(exc: BaseException, settings: Settings, *, seconds: float = 0.0) -> StoreError:
@@ -159,7 +163,7 @@ def client(settings: Settings) -> Any:
             raise StoreError(
                 "未安装 pymilvus / QA_STORE=milvus needs pymilvus: pip install -e '.[milvus]'"
             ) from exc
-        _quiet_pymilvus()
+        _quiet_pymilvus(lite=not is_server(uri))
         if not is_server(uri):
             Path(uri).expanduser().parent.mkdir(parents=True, exist_ok=True)
         t0 = time.monotonic()
@@ -202,6 +206,23 @@ def alias_target(settings: Settings) -> str | None:
     if settings.milvus_collection not in aliases:
         return None
     return str(call(settings, c.describe_alias, settings.milvus_collection)["collection_name"])
+
+
+def loaded_target(settings: Settings) -> str | None:
+    """The collection the alias names, loaded for search (None when there is no alias).
+
+    A collection is searchable only once loaded: Milvus Lite loads none when a process opens
+    its file, and a server may have released it.
+    """
+    target = alias_target(settings)
+    if target is None:
+        return None
+    c = client(settings)
+    state = call(settings, c.get_load_state, target).get("state")
+    if "Loaded" not in str(state):
+        logger.info("loading Milvus collection %s", target)
+        call(settings, c.load_collection, target)
+    return target
 
 
 def row_count(settings: Settings, collection: str | None = None) -> int:
@@ -502,20 +523,3 @@ class MilvusVectors:
             n_chunks, np.asarray(ids, dtype=np.int64), np.asarray(sims, dtype=np.float32)
         )
 
-
-def open_vectors(
-    settings: Settings, documents: Iterable[Document], chunks: Sequence[Chunk], dense: dict
-) -> MilvusVectors:
-    """The Milvus side of a loaded index, checked to be there.
-
-    Raises:
-        StoreError: Milvus cannot be used, or the alias names no collection.
-    """
-    if alias_target(settings) is None:
-        raise store_error(Exception("collection not exist"), settings)
-    keys = chunk_keys(documents, chunks)
-    return MilvusVectors(
-        settings,
-        positions={k: i for i, k in enumerate(keys)},
-        index_type=str(dense.get("index", "FLAT")),
-    )
