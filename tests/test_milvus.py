@@ -296,6 +296,17 @@ def test_a_missing_collection_is_one_line_on_the_page_and_the_command_line(
     assert service.search(FIVE_PHASES).hits
 
 
+def test_a_milvus_lite_file_held_by_another_process_is_one_line(msettings) -> None:
+    QAService(msettings, embedder=FakeEmbedder()).ensure_index()  # this process holds it
+    env = dict(os.environ, PYTHONPATH=str(ROOT), **_env(msettings))
+    out = subprocess.run(
+        [sys.executable, "-m", "qa", "info"], capture_output=True, text=True, env=env, cwd=ROOT
+    )
+    assert out.returncode == 2 and "store:      milvus" in out.stdout
+    assert "is in use by another process" in out.stderr and "另一个进程" in out.stderr
+    _one_bilingual_line(out.stderr)
+
+
 def test_uri_credentials_are_never_shown() -> None:
     assert milvus.safe_uri("http://root:Milvus@host:19530/db?token=x") == "http://host:19530/db"
     assert milvus.safe_uri("/tmp/qa.db") == "/tmp/qa.db"

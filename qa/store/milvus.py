@@ -94,6 +94,9 @@ def _quiet_pymilvus(lite: bool) -> None:
         # Milvus Lite is a gRPC server in this process: it logs a traceback for each call it
         # does not implement (AllocTimestamp, asked by upserts, which then work without it).
         logging.getLogger("grpc._server").setLevel(logging.CRITICAL)
+        # It also logs a traceback when its file is locked by another process (said in one
+        # line by store_error).
+        logging.getLogger("milvus_lite").setLevel(logging.CRITICAL)
 
 
 def store_error(exc: BaseException, settings: Settings, *, seconds: float = 0.0) -> StoreError:
@@ -129,6 +132,12 @@ def store_error(exc: BaseException, settings: Settings, *, seconds: float = 0.0)
         return StoreError(
             f"无法连接 Milvus / cannot reach Milvus at {uri}; check QA_MILVUS_URI and that the "
             "server is running"
+        )
+    if "open local milvus failed" in text:
+        return StoreError(
+            f"Milvus Lite 文件正被另一个进程使用 / the Milvus Lite file {uri} is in use by "
+            "another process (a page or a build): Milvus Lite serves one process; stop it, or "
+            "use a Milvus server"
         )
     if ("collection" in text or "alias" in text) and (
         "not exist" in text or "not found" in text
