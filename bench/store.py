@@ -214,7 +214,8 @@ def scale_one(store: str, n: int, queries: int, uri: str) -> dict[str, Any]:
         batch = []
         for i, (t, v) in enumerate(zip(texts, vecs, strict=True)):
             batch.append(
-                {"pk": str(i), "chunk_key": str(i), "doc_key": str(i // 9), "doc_id": "d",
+                {"pk": str(i), "chunk_key": str(i), "doc_key": str(i // 9), "unit_key": str(i),
+                 "doc_id": "d",
                  "title": "", "date": "", "source": "", "start": 0, "end": len(t), "text": t,
                  "vector": v.tolist()}
             )

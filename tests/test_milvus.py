@@ -170,10 +170,30 @@ def test_a_full_build_switches_the_alias_and_drops_the_old_collection(msettings)
     _client(msettings).create_collection("qa_passages__dead", dimension=4)
     other = "someone_else"
     _client(msettings).create_collection(other, dimension=4)
-    service.rebuild(force=True)
+    rows = read_manifest(msettings.index_dir).counts.dense_rows
+    report = service.rebuild(force=True)
+    # The same model: every vector is copied from the old collection, none encoded.
+    assert report.encoded == 0 and report.reused == rows == milvus.row_count(msettings)
     second = milvus.alias_target(msettings)
     assert second != first and second.startswith("qa_passages__")
     assert _collections(msettings) == sorted([second, other])
+    assert _hits(service, FIVE_PHASES)
+
+
+def test_an_incremental_build_that_changes_the_index_type_builds_a_new_collection(
+    msettings, monkeypatch
+) -> None:
+    service = QAService(msettings, embedder=FakeEmbedder())
+    service.ensure_index()
+    first = milvus.alias_target(msettings)
+    assert read_manifest(msettings.index_dir).dense["index"] == "FLAT"
+    monkeypatch.setattr(milvus, "HNSW_MIN_CHUNKS", 10)
+    (msettings.seeds_dir / "000_50ee5dc811a7ea60.txt").unlink()
+    report = service.rebuild()
+    manifest = read_manifest(msettings.index_dir)
+    assert manifest.dense["index"] == "HNSW" and manifest.dense["collection"] != first
+    assert _collections(msettings) == [manifest.dense["collection"]]
+    assert report.encoded == 0 and milvus.row_count(msettings) == manifest.counts.dense_rows
     assert _hits(service, FIVE_PHASES)
 
 

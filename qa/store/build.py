@@ -379,10 +379,22 @@ def _build_into(
     else:
         from qa.store.milvus import Passage, chunk_keys, doc_key
 
+        per_chunk = iter(unit_keys)
         rows = zip(chunks, chunk_keys(docs, chunks), texts, windows, strict=True)
-        passages = [Passage(by_id[c.doc_id], c, key, text, ws) for c, key, text, ws in rows]
+        passages = [
+            Passage(by_id[c.doc_id], c, key, text, ws, [next(per_chunk) for _ in ws])
+            for c, key, text, ws in rows
+        ]
+        old = read_manifest(index_dir)
         encoded, _ = store.write(
-            passages, embedder, batch_size=settings.batch_size, progress=progress
+            passages,
+            embedder,
+            batch_size=settings.batch_size,
+            progress=progress,
+            # Vectors of the same model only (the old manifest names it).
+            reuse=old is not None
+            and old.model.name == embedder.name
+            and old.model.dim == embedder.dim,
         )
         dense_info = store.manifest_part()
 

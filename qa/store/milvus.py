@@ -180,7 +180,7 @@ def client(settings: Settings) -> Any:
             made = MilvusClient(
                 uri=uri, token=settings.milvus_token, timeout=settings.milvus_timeout
             )
-        except Exception as exc:  # pymilvus raises MilvusException, grpc errors, OSError
+        except _faults() as exc:
             raise store_error(exc, settings, seconds=time.monotonic() - t0) from exc
         _clients[key] = made
         logger.info("connected to Milvus at %s", safe_uri(uri))
@@ -197,14 +197,25 @@ def forget_clients() -> None:
         _clients.clear()
 
 
-def call(settings: Settings, fn: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
-    """Call one client method with the settings' time-out, its faults as :class:`StoreError`."""
+def _faults() -> tuple[type[BaseException], ...]:
+    """What Milvus's faults are raised as (anything else is a bug, and raised as it is)."""
+    import grpc
+    from pymilvus.exceptions import MilvusException
+
+    return (MilvusException, grpc.RpcError, OSError)
+
+
+def call(
+    settings: Settings, fn: Callable[..., Any], *args: Any, timeout: bool = True, **kwargs: Any
+) -> Any:
+    """Call one client method, with the settings' time-out unless ``timeout`` is False (the
+    method takes none), its faults as :class:`StoreError`."""
+    if timeout:
+        kwargs["timeout"] = settings.milvus_timeout
     t0 = time.monotonic()
     try:
-        return fn(*args, timeout=settings.milvus_timeout, **kwargs)
-    except StoreError:
-        raise
-    except Exception as exc:  # pymilvus raises MilvusException and its subclasses, grpc errors
+        return fn(*args, **kwargs)
+    except _faults() as exc:
         raise store_error(exc, settings, seconds=time.monotonic() - t0) from exc
 
 
@@ -265,6 +276,7 @@ def _create(settings: Settings, name: str, dim: int, rows: int) -> dict[str, Any
     schema.add_field("pk", DataType.VARCHAR, is_primary=True, max_length=64)
     schema.add_field("chunk_key", DataType.VARCHAR, max_length=40)
     schema.add_field("doc_key", DataType.VARCHAR, max_length=32)
+    schema.add_field("unit_key", DataType.VARCHAR, max_length=40)
     schema.add_field("doc_id", DataType.VARCHAR, max_length=1024)
     schema.add_field("title", DataType.VARCHAR, max_length=2048)
     schema.add_field("date", DataType.VARCHAR, max_length=64)
@@ -305,27 +317,31 @@ class Passage:
     key: str
     text: str
     windows: list[str]
+    #: SHA-1 of each window's text: a full build copies the old collection's vector of a text.
+    unit_keys: list[str]
+
+    @property
+    def doc_key(self) -> str:
+        """The hash of the passage's document (:func:`doc_key`)."""
+        return self.key.split(":")[0]
 
 
-def _rows(passages: Sequence[Passage], vectors: np.ndarray) -> Iterable[dict[str, Any]]:
-    """The collection's rows of passages, one per window; ``vectors`` aligned with windows."""
-    i = 0
-    for p in passages:
-        for w in range(len(p.windows)):
-            yield {
-                "pk": f"{p.key}:{w}",
-                "chunk_key": p.key,
-                "doc_key": p.key.split(":")[0],
-                "doc_id": p.doc.doc_id[:1024],
-                "title": p.doc.title[:600],
-                "date": p.doc.date[:64],
-                "source": p.doc.source[:160],
-                "start": p.chunk.start,
-                "end": p.chunk.end,
-                "text": p.text[: _MAX_TEXT // 4],  # VARCHAR counts bytes: 4 per character at most
-                "vector": vectors[i].tolist(),
-            }
-            i += 1
+def _row(p: Passage, w: int, vector: np.ndarray) -> dict[str, Any]:
+    """The collection's row of window ``w`` of a passage."""
+    return {
+        "pk": f"{p.key}:{w}",
+        "chunk_key": p.key,
+        "doc_key": p.doc_key,
+        "unit_key": p.unit_keys[w],
+        "doc_id": p.doc.doc_id[:1024],
+        "title": p.doc.title[:600],
+        "date": p.doc.date[:64],
+        "source": p.doc.source[:160],
+        "start": p.chunk.start,
+        "end": p.chunk.end,
+        "text": p.text[: _MAX_TEXT // 4],  # VARCHAR counts bytes: 4 per character at most
+        "vector": vector.tolist(),
+    }
 
 
 @dataclass
@@ -345,7 +361,6 @@ class MilvusBuild:
     collection: str = ""
     old: str | None = None
     inserted: set[str] = field(default_factory=set)
-    kept: set[str] = field(default_factory=set)
     info: dict[str, Any] = field(default_factory=dict)
     switched: bool = False
     committed: bool = False
@@ -367,8 +382,7 @@ class MilvusBuild:
         if self.old is None:
             self.incremental_from = None
         if self.incremental_from is None:
-            stamp = time.strftime("%Y%m%d%H%M%S")
-            self.collection = f"{prefix}{stamp}_{uuid.uuid4().hex[:6]}"
+            self.collection = f"{prefix}{_stamp()}"
         else:
             assert self.old is not None
             self.collection = self.old
@@ -380,25 +394,47 @@ class MilvusBuild:
         *,
         batch_size: int,
         progress: Callable[[str, int, int], None],
+        reuse: bool = False,
     ) -> tuple[int, int]:
         """Encode and write the rows this build needs: all of them into a new collection, or
         those of new documents into the live one.
 
+        Args:
+            passages: Every passage of the build.
+            embedder: The model to encode with.
+            batch_size: Its batch size.
+            progress: Called as the encoding and the writes advance.
+            reuse: The old collection's vectors are of this model: a full build copies those
+                of texts it still has instead of encoding them again.
+
         Returns:
             ``(encoded, reused)`` dense vectors.
         """
-        keys = {p.key.split(":")[0] for p in passages}
+        total = sum(len(p.windows) for p in passages)
         c = client(self.settings)
+        if self.incremental_from is not None:
+            kind = _index_kind(self.settings, total)["index_type"]
+            now = call(self.settings, c.describe_index, self.collection, "vector")
+            self.info = {"index": str(now.get("index_type", ""))}
+            if self.info["index"] != kind:
+                # Grown past (or shrunk below) HNSW_MIN_CHUNKS: the index type changes, which a
+                # collection cannot do in place.
+                logger.info("Milvus index type changes to %s: building a new collection", kind)
+                self.incremental_from = None
+                self.collection = f"{self.settings.milvus_collection}__{_stamp()}"
         if self.incremental_from is None:
             todo = list(passages)
-            rows = sum(len(p.windows) for p in todo)
-            self.info = _create(self.settings, self.collection, embedder.dim, rows)
+            self.info = _create(self.settings, self.collection, embedder.dim, total)
         else:
-            todo = [p for p in passages if p.key.split(":")[0] not in self.incremental_from]
-            self.kept = keys & self.incremental_from
-            described = call(self.settings, c.describe_index, self.collection, "vector")
-            self.info = {"index": str(described.get("index_type", ""))}
-        units = [w for p in todo for w in p.windows]
+            todo = [p for p in passages if p.doc_key not in self.incremental_from]
+        self.inserted = {p.doc_key for p in todo}
+        # Upserts: a row written by an incremental build that died is replaced, not doubled.
+        method = c.insert if self.incremental_from is None else c.upsert
+        wanted = [(p, w) for p in todo for w in range(len(p.windows))]
+        reused = 0
+        if reuse and self.incremental_from is None and self.old is not None:
+            wanted, reused = self._copy_vectors(wanted, method)
+        units = [p.windows[w] for p, w in wanted]
         vectors = np.zeros((0, embedder.dim), dtype=np.float32)
         if units:
             vectors = embedder.encode_passages(
@@ -407,22 +443,48 @@ class MilvusBuild:
                 progress=lambda done, total: progress("embed", done, total),
             )
         progress("embed", len(units), len(units))
-        self.inserted = {p.key.split(":")[0] for p in todo}
-        batch: list[dict[str, Any]] = []
-        done = 0
-        # Upserts: a row written by an incremental build that died is replaced, not doubled.
-        method = c.insert if self.incremental_from is None else c.upsert
-        for row in _rows(todo, vectors):
-            batch.append(row)
-            if len(batch) >= INSERT_BATCH:
-                call(self.settings, method, self.collection, batch)
-                done += len(batch)
-                progress("index", done, len(units))
-                batch = []
-        if batch:
-            call(self.settings, method, self.collection, batch)
-        total = sum(len(p.windows) for p in passages)
+        for lo in range(0, len(wanted), INSERT_BATCH):
+            part = wanted[lo : lo + INSERT_BATCH]
+            rows = [_row(p, w, vectors[lo + i]) for i, (p, w) in enumerate(part)]
+            call(self.settings, method, self.collection, rows)
+            progress("index", lo + len(part), len(wanted))
         return len(units), total - len(units)
+
+    def _copy_vectors(
+        self, wanted: list[tuple[Passage, int]], method: Callable[..., Any]
+    ) -> tuple[list[tuple[Passage, int]], int]:
+        """Write the rows whose window text the old collection holds, with its vector, read a
+        batch at a time (memory stays one batch); the rows still to encode, and how many were
+        copied. A failure while reading only means encoding more."""
+        by_key: dict[str, list[tuple[Passage, int]]] = {}
+        for p, w in wanted:
+            by_key.setdefault(p.unit_keys[w], []).append((p, w))
+        c = client(self.settings)
+        copied = 0
+        try:
+            it = call(
+                self.settings,
+                c.query_iterator,
+                self.old,
+                batch_size=INSERT_BATCH,
+                filter="",
+                output_fields=["unit_key", "vector"],
+            )
+            while batch := call(self.settings, it.next, timeout=False):
+                rows = [
+                    _row(p, w, np.asarray(r["vector"], dtype=np.float32))
+                    for r in batch
+                    for p, w in by_key.pop(r["unit_key"], [])
+                ]
+                if rows:
+                    call(self.settings, method, self.collection, rows)
+                    copied += len(rows)
+            it.close()
+        except StoreError as exc:
+            logger.warning("not reusing the old collection's vectors: %s", exc)
+        left = [pw for pws in by_key.values() for pw in pws]
+        logger.info("vectors copied from %s: %d; to encode: %d", self.old, copied, len(left))
+        return left, copied
 
     def manifest_part(self) -> dict[str, Any]:
         """What the manifest records of the store (never the token)."""
@@ -481,6 +543,10 @@ class MilvusBuild:
                 call(self.settings, c.delete, self.collection, filter=_key_filter(self.inserted))
         except StoreError as exc:
             logger.warning("could not undo the failed build in Milvus: %s", exc)
+
+
+def _stamp() -> str:
+    return f"{time.strftime('%Y%m%d%H%M%S')}_{uuid.uuid4().hex[:6]}"
 
 
 def _key_filter(keys: Iterable[str]) -> str:
