@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import json
 import os
-import shutil
 import socket
 import subprocess
 import sys
@@ -381,7 +380,6 @@ def test_the_real_model_on_the_real_seeds_answers_as_the_local_store(
         index_dir=tmp_path / "index",
         milvus_uri=str(tmp_path / "qa.db"),
     )
-    shutil.copytree(real_service.settings.index_dir, settings.index_dir)  # a warm cache only
     service = QAService(settings, embedder=real_service.embedder)
     report = service.ensure_index()
     assert report.rebuilt and report.chunks == len(real_service.index.chunks)
@@ -390,6 +388,14 @@ def test_the_real_model_on_the_real_seeds_answers_as_the_local_store(
         assert _hits(service, row["question"]) == _hits(real_service, row["question"]), row["id"]
     answer = service.ask(FIVE_PHASES)
     assert answer.found and answer.items
+    assert [p.chunk.start for p in answer.passages] == [
+        p.chunk.start for p in real_service.ask(FIVE_PHASES).passages
+    ]
+    # The page answers from it.
+    from qa.app.ui.callbacks import Page
+
+    chat, _, cards, *_ = Page(service).respond(FIVE_PHASES, [], [], 5, "hybrid")
+    assert "qa-error" not in chat[-1]["content"] and cards["found"] and cards["cards"]
     assert SEEDS.is_dir()
 
 
