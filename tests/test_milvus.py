@@ -170,6 +170,8 @@ def test_a_full_build_switches_the_alias_and_drops_the_old_collection(msettings)
     other = "someone_else"
     _client(msettings).create_collection(other, dimension=4)
     rows = read_manifest(msettings.index_dir).counts.dense_rows
+    # As in a fresh `qa build` process, which has not loaded the collection it copies from.
+    _client(msettings).release_collection(first)
     report = service.rebuild(force=True)
     # The same model: every vector is copied from the old collection, none encoded.
     assert report.encoded == 0 and report.reused == rows == milvus.row_count(msettings)

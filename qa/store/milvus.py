@@ -462,6 +462,8 @@ class MilvusBuild:
         c = client(self.settings)
         copied = 0
         try:
+            # Read only once loaded: a build's process may not have searched it yet.
+            call(self.settings, c.load_collection, self.old)
             it = call(
                 self.settings,
                 c.query_iterator,
