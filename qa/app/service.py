@@ -52,6 +52,21 @@ class Status:
     skipped: list[dict[str, str]] = field(default_factory=list)
     #: Folders and files left by builds that died (removed by the next build).
     leftovers: int = 0
+    #: Where the vectors are: "local" or "milvus" (``QA_STORE``).
+    store: str = "local"
+
+
+@dataclass(frozen=True)
+class StoreInfo:
+    """The store the vectors are in, for ``qa info``: never the token."""
+
+    store: str
+    #: The Milvus URI without credentials; "" for the local store.
+    uri: str = ""
+    #: The alias the app reads, and the collection it names now.
+    alias: str = ""
+    collection: str = ""
+    rows: int = 0
 
 
 def _check_k_and_mode(k: object, mode: object) -> None:
@@ -124,7 +139,7 @@ class QAService:
         # Checksums and binary artifacts are read in the background (no GIL needed) while
         # this thread imports and loads the model (~5 s of Python); the index's text
         # artifacts are parsed afterwards, here (docs/benchmarks.md, cold start).
-        pending = open_index(self.settings.index_dir)
+        pending = open_index(self.settings.index_dir, settings=self.settings)
         try:
             embedder = self.embedder
         except BaseException:
@@ -370,4 +385,26 @@ class QAService:
             reasons=reasons,
             skipped=list(manifest.skipped),
             leftovers=len(leftovers(self.settings.index_dir)),
+            store=self.settings.store,
+        )
+
+    def store_info(self) -> StoreInfo:
+        """The store in use and how many vector rows it holds (Milvus is asked).
+
+        Raises:
+            StoreError: Milvus cannot be used (unreachable, token refused, time-out).
+        """
+        if self.settings.store != "milvus":
+            manifest = read_manifest(self.settings.index_dir)
+            rows = int(manifest.counts.dense_rows) if manifest else 0
+            return StoreInfo(store="local", rows=rows)
+        from qa.store.milvus import loaded_target, resolve_uri, row_count, safe_uri
+
+        target = loaded_target(self.settings)
+        return StoreInfo(
+            store="milvus",
+            uri=safe_uri(resolve_uri(self.settings)),
+            alias=self.settings.milvus_collection,
+            collection=target or "",
+            rows=row_count(self.settings) if target else 0,
         )

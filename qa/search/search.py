@@ -53,10 +53,6 @@ class SearchResult:
     widened: tuple[str, ...] = ()
 
 
-#: Nearest chunks an HNSW index is asked for; the rest get the lowest of their scores.
-_HNSW_CANDIDATES = 200
-
-
 def dense_scores(
     index: Index, embedder: Embedder, query: Query, *, rendered: bool = False
 ) -> np.ndarray:
@@ -76,22 +72,11 @@ def _dense_texts(query: Query, rendered: bool) -> list[str]:
 def _dense_rows(index: Index, embedder: Embedder, texts: list[str]) -> np.ndarray:
     """Each chunk's similarity to each text (one row per text), of its nearest window.
 
-    Small indexes multiply all the embeddings (exact, and cheap below HNSW_MIN_CHUNKS). An
-    HNSW index (large corpora) scores only its nearest candidates; every other chunk gets the
-    lowest candidate score, which bounds its own from above, so the top of the ranking is kept.
+    The index's store computes them (:class:`qa.store.vectors.VectorStore`): exact products
+    for small local indexes, the nearest candidates of an HNSW graph or of Milvus otherwise.
     """
     qvecs = np.ascontiguousarray(embedder.encode_queries(texts), dtype=np.float32)
-    # A chunk scores as its best sentence window (qa.store.build.dense_texts).
-    if index.manifest.hnsw:
-        k = min(_HNSW_CANDIDATES, index.dense.ntotal)
-        sims, ids = index.dense.search(qvecs, k)
-        out = np.empty((len(texts), len(index.chunks)), dtype=np.float32)
-        for row, (sim, found) in enumerate(zip(sims, ids >= 0, strict=True)):
-            out[row] = float(sim[found].min()) if found.any() else 0.0
-            np.maximum.at(out[row], index.dense_chunk[ids[row][found]], sim[found])
-        return out
-    rows = (qvecs @ index.embeddings.T).astype(np.float32)
-    return np.maximum.reduceat(rows, index.dense_starts, axis=1)
+    return np.stack([index.vectors.chunk_scores(v, len(index.chunks)) for v in qvecs])
 
 
 def search(

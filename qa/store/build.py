@@ -15,6 +15,7 @@ from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 
@@ -41,6 +42,9 @@ from qa.store.index import verify
 from qa.store.manifest import Counts, Manifest, ModelInfo
 from qa.store.tokenize import Tokenizer, quoted_terms
 from qa.versions import pipeline_version
+
+if TYPE_CHECKING:  # pymilvus is imported only with QA_STORE=milvus
+    from qa.store.milvus import MilvusBuild
 
 logger = logging.getLogger(__name__)
 
@@ -178,6 +182,41 @@ def _old_vectors(index_dir: Path, model: str, dim: int) -> dict[str, np.ndarray]
         return {}
 
 
+@dataclass(frozen=True)
+class _Vectors:
+    """The dense rows of a local build, and which of them were encoded afresh."""
+
+    rows: np.ndarray
+    fresh: np.ndarray
+
+
+def _local_vectors(
+    settings: Settings,
+    embedder: Embedder,
+    units: list[str],
+    unit_keys: list[str],
+    progress: Progress,
+) -> _Vectors:
+    """Every dense row's vector: the old build's where the text is the same, else encoded."""
+    old = _old_vectors(settings.index_dir, embedder.name, embedder.dim)
+    todo = [i for i, k in enumerate(unit_keys) if k not in old]
+    vectors = np.zeros((len(units), embedder.dim), dtype=np.float32)
+    for i, k in enumerate(unit_keys):
+        if k in old:
+            vectors[i] = old[k]
+    if todo:
+        fresh = embedder.encode_passages(
+            [units[i] for i in todo],
+            batch_size=settings.batch_size,
+            progress=lambda done, total: progress("embed", done, total),
+        )
+        vectors[todo] = fresh
+    progress("embed", len(todo), len(todo))
+    mask = np.zeros(len(units), dtype=bool)
+    mask[todo] = True
+    return _Vectors(vectors, mask)
+
+
 def _noop(stage: str, done: int, total: int) -> None:
     return None
 
@@ -250,15 +289,68 @@ def _build(
     tables: VocabularyTables | None,
 ) -> BuildReport:
     """The build itself, under the build lock (see :func:`build_index`)."""
-    import bm25s
-    import faiss
-
     t0 = time.perf_counter()
     index_dir = settings.index_dir
     logger.info("building index: %s", "; ".join(reasons) or "forced")
     # First, under the lock: no other build can be writing them, and their space comes back
     # before the encoding (build folders no pointer names go when this one is switched in).
     _remove_leftovers(index_dir)
+    store = None
+    if settings.store == "milvus":
+        from qa.store.milvus import MilvusBuild
+
+        # Connected before anything is read or encoded: a Milvus fault costs no work.
+        store = MilvusBuild(settings, _incremental_from(settings, reasons))
+        store.start()
+    try:
+        return _build_into(settings, embedder, hashes, reasons, progress, tables, store, t0)
+    except BaseException:
+        if store is not None:
+            store.rollback()
+        raise
+
+
+def _incremental_from(settings: Settings, reasons: list[str]) -> set[str] | None:
+    """The document hashes of the Milvus collection in use, when this build may update it in
+    place: only seeds changed, and the active build's vectors are in this alias of this Milvus.
+    None for a full build into a new collection."""
+    from qa.store.milvus import doc_key, resolve_uri, safe_uri
+
+    if not reasons or not all(r.startswith("seeds ") for r in reasons):
+        return None
+    manifest = read_manifest(settings.index_dir)
+    build = current_build(settings.index_dir)
+    if manifest is None or build is None:
+        return None
+    dense = manifest.dense
+    if (
+        dense.get("type") != "milvus"
+        or dense.get("alias") != settings.milvus_collection
+        or dense.get("uri") != safe_uri(resolve_uri(settings))
+    ):
+        return None
+    try:
+        rows = (build / "documents.jsonl").read_text(encoding="utf-8").splitlines()
+        return {doc_key(Document(**json.loads(r))) for r in rows if r.strip()}
+    except (OSError, ValueError, TypeError) as exc:
+        logger.warning("cannot read the old build's documents (%s); building afresh", exc)
+        return None
+
+
+def _build_into(
+    settings: Settings,
+    embedder: Embedder,
+    hashes: dict[str, str],
+    reasons: list[str],
+    progress: Progress,
+    tables: VocabularyTables | None,
+    store: MilvusBuild | None,
+    t0: float,
+) -> BuildReport:
+    """The build after the lock and the store's start (see :func:`_build`)."""
+    import bm25s
+
+    index_dir = settings.index_dir
 
     corpus = load_corpus(
         settings.seeds_dir,
@@ -280,20 +372,31 @@ def _build(
     units = [w for ws in windows for w in ws]
     # Keyed by the text embedded, so that vectors of another text are never reused.
     unit_keys = [_text_key(u) for u in units]
-    old = _old_vectors(index_dir, embedder.name, embedder.dim)
-    todo = [i for i, k in enumerate(unit_keys) if k not in old]
-    vectors = np.zeros((len(units), embedder.dim), dtype=np.float32)
-    for i, k in enumerate(unit_keys):
-        if k in old:
-            vectors[i] = old[k]
-    if todo:
-        fresh = embedder.encode_passages(
-            [units[i] for i in todo],
+    if store is None:
+        vectors = _local_vectors(settings, embedder, units, unit_keys, progress)
+        encoded = int(np.count_nonzero(vectors.fresh))
+        dense, dense_info = make_dense_index(vectors.rows)
+    else:
+        from qa.store.milvus import Passage, chunk_keys, doc_key
+
+        per_chunk = iter(unit_keys)
+        rows = zip(chunks, chunk_keys(docs, chunks), texts, windows, strict=True)
+        passages = [
+            Passage(by_id[c.doc_id], c, key, text, ws, [next(per_chunk) for _ in ws])
+            for c, key, text, ws in rows
+        ]
+        old = read_manifest(index_dir)
+        encoded, _ = store.write(
+            passages,
+            embedder,
             batch_size=settings.batch_size,
-            progress=lambda done, total: progress("embed", done, total),
+            progress=progress,
+            # Vectors of the same model only (the old manifest names it).
+            reuse=old is not None
+            and old.model.name == embedder.name
+            and old.model.dim == embedder.dim,
         )
-        vectors[todo] = fresh
-    progress("embed", len(todo), len(todo))
+        dense_info = store.manifest_part()
 
     norm_docs = [normalize(d.text) for d in docs]
     tokenizer = Tokenizer(quoted_terms(norm_docs))
@@ -304,7 +407,6 @@ def _build(
     del pool
     bm25 = bm25s.BM25()
     bm25.index(tokens, show_progress=False)
-    dense, dense_info = make_dense_index(vectors)
     df: Counter[str] = Counter()
     by_doc: dict[str, set[str]] = {}
     for c, toks in zip(chunks, tokens, strict=True):
@@ -327,8 +429,11 @@ def _build(
                 dense_keys = [next(row_keys) for _ in ws]
                 row = dataclasses.asdict(c) | {"key": k, "dense_keys": dense_keys}
                 fh.write(json.dumps(row, ensure_ascii=False) + "\n")
-        np.save(tmp / "embeddings.npy", vectors)
-        faiss.write_index(dense, str(tmp / "dense.faiss"))
+        if store is None:
+            import faiss
+
+            np.save(tmp / "embeddings.npy", vectors.rows)
+            faiss.write_index(dense, str(tmp / "dense.faiss"))
         bm25.save(str(tmp / "bm25"), show_progress=False)
         (tmp / "userdict.txt").write_text("\n".join(tokenizer.user_words) + "\n", encoding="utf-8")
         (tmp / "lexicon.json").write_text(
@@ -354,10 +459,14 @@ def _build(
             },
         )
         manifest.write(tmp)
+        if store is not None:
+            store.switch()
         final = _activate(index_dir, tmp)
     except BaseException:
         shutil.rmtree(tmp, ignore_errors=True)
         raise
+    if store is not None:
+        store.finish({doc_key(d) for d in docs})
     progress("write", 1, 1)
     logger.info("index built in %.1f s: %d documents, %d chunks", seconds, len(docs), len(chunks))
     return BuildReport(
@@ -365,8 +474,8 @@ def _build(
         reasons=reasons or ["forced"],
         documents=len(docs),
         chunks=len(chunks),
-        encoded=len(todo),
-        reused=len(units) - len(todo),
+        encoded=encoded,
+        reused=len(units) - encoded,
         skipped=list(corpus.skipped),
         seconds=time.perf_counter() - t0,
         path=final,

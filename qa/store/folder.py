@@ -175,6 +175,7 @@ def stale_reasons(
         reasons.append("chunking settings changed")
     if manifest.dense_window_sentences != settings.dense_window_sentences:
         reasons.append("dense window setting changed")
+    reasons += _store_reasons(manifest.dense, settings)
     old = manifest.seeds
     added = sorted(set(hashes) - set(old))
     removed = sorted(set(old) - set(hashes))
@@ -183,6 +184,24 @@ def stale_reasons(
         if names:
             shown = ", ".join(names[:5]) + (" …" if len(names) > 5 else "")
             reasons.append(f"seeds {label}: {shown}")
+    return reasons
+
+
+def _store_reasons(dense: dict, settings: Settings) -> list[str]:
+    """Why the vectors are not in the store the settings name (empty when they are)."""
+    built = "milvus" if dense.get("type") == "milvus" else "local"
+    if built != settings.store:
+        return [f"store changed: {built} -> {settings.store}"]
+    if built == "local":
+        return []
+    from qa.store.milvus import resolve_uri, safe_uri
+
+    reasons = []
+    uri, alias = safe_uri(resolve_uri(settings)), settings.milvus_collection
+    if dense.get("uri") != uri:
+        reasons.append(f"Milvus URI changed: {dense.get('uri')} -> {uri}")
+    if dense.get("alias") != alias:
+        reasons.append(f"Milvus collection changed: {dense.get('alias')} -> {alias}")
     return reasons
 
 

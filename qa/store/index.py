@@ -1,4 +1,8 @@
-"""A loaded index: reading a build back, its checksums verified first, into :class:`Index`."""
+"""A loaded index: reading a build back, its checksums verified first, into :class:`Index`.
+
+The vectors are read from the build folder (the local store) or reached in Milvus, as the
+build's manifest says (:mod:`qa.store.vectors`); everything else is read from the folder.
+"""
 
 from __future__ import annotations
 
@@ -15,10 +19,12 @@ from qa.errors import IndexUnavailable
 from qa.files import sha256_mapped
 from qa.ingest.chunk import Chunk
 from qa.ingest.corpus import Document
+from qa.settings import Settings, load_settings
 from qa.store.dense import HNSW_EF_SEARCH
 from qa.store.folder import FORMAT_VERSION, current_build
 from qa.store.manifest import DamagedManifest, Manifest
 from qa.store.tokenize import Tokenizer
+from qa.store.vectors import LocalVectors, VectorStore
 
 logger = logging.getLogger(__name__)
 
@@ -31,18 +37,21 @@ class Index:
     manifest: Manifest
     documents: dict[str, Document]
     chunks: list[Chunk]
-    #: One unit vector per dense row: each chunk's sentence windows, chunk by chunk.
+    #: One unit vector per dense row: each chunk's sentence windows, chunk by chunk (no rows
+    #: when the vectors are in Milvus).
     embeddings: np.ndarray
     #: The first dense row of each chunk (:func:`dense_texts`), for ``np.maximum.reduceat``.
     dense_starts: np.ndarray
     #: The chunk of each dense row.
     dense_chunk: np.ndarray
-    dense: Any  # faiss.Index
+    dense: Any  # faiss.Index; None when the vectors are in Milvus
     bm25: Any  # bm25s.BM25
     tokenizer: Tokenizer
     #: What :data:`VocabularyTables` made at build time (JSON data; None when the build was given
     #: none). The store keeps them and does not read them.
     lexicon_tables: dict | None
+    #: Each chunk's similarity to a question: the store the vectors are in.
+    vectors: VectorStore
 
     @property
     def model(self) -> str:
@@ -107,11 +116,15 @@ def _unreadable(build: Path, exc: BaseException) -> IndexUnavailable:
 class PendingIndex:
     """An index being loaded: see :func:`open_index`; :meth:`result` finishes the load."""
 
-    def __init__(self, build: Path, manifest: Manifest, check: bool) -> None:
+    def __init__(
+        self, build: Path, manifest: Manifest, check: bool, settings: Settings | None = None
+    ) -> None:
         from concurrent.futures import ThreadPoolExecutor
 
         self.build = build
         self.manifest = manifest
+        self._milvus = manifest.dense.get("type") == "milvus"
+        self._settings = settings
         self._hnsw = manifest.hnsw
         self._check = check
         self._pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="qa-load-index")
@@ -126,6 +139,8 @@ class PendingIndex:
         """
         if self._check:
             verify(self.build, self.manifest.artifacts)
+        if self._milvus:
+            return self._read_milvus()
         try:
             import bm25s
             import faiss
@@ -140,6 +155,22 @@ class PendingIndex:
         except Exception as exc:  # any unreadable artifact means the same thing to the user
             raise _unreadable(self.build, exc) from exc
         return embeddings, dense, bm25
+
+    def _read_milvus(self) -> tuple[np.ndarray, Any, Any]:
+        """The keyword index from the folder, and a connection to Milvus, checked, meanwhile."""
+        from qa.store.milvus import loaded_target, store_error
+
+        try:
+            import bm25s
+
+            bm25 = bm25s.BM25.load(str(self.build / "bm25"), show_progress=False)
+        except Exception as exc:  # any unreadable artifact means the same thing to the user
+            raise _unreadable(self.build, exc) from exc
+        settings = self._settings or load_settings()
+        if loaded_target(settings) is None:
+            raise store_error(Exception("collection not exist"), settings)
+        dim = int(self.manifest.model.dim or 0)
+        return np.zeros((0, dim), dtype=np.float32), None, bm25
 
     def discard(self) -> None:
         """Wait for the background reads and drop them (the caller gave up on this load)."""
@@ -181,26 +212,45 @@ class PendingIndex:
             raise _unreadable(build, parse_error) from parse_error
         counts = np.asarray(rows_per_chunk, dtype=np.int64)
         n_rows = int(counts.sum())
-        if len(embeddings) != n_rows or dense.ntotal != n_rows or (counts < 1).any():
+        if (counts < 1).any() or (
+            not self._milvus and (len(embeddings) != n_rows or dense.ntotal != n_rows)
+        ):
             raise IndexUnavailable(f"index in {build} is inconsistent; run `qa build --force`")
         if self._hnsw and hasattr(dense, "hnsw"):
             dense.hnsw.efSearch = int(self.manifest.dense.get("ef_search", HNSW_EF_SEARCH))
+        dense_starts = np.concatenate(([0], np.cumsum(counts)[:-1]))
+        dense_chunk = np.repeat(np.arange(len(chunks)), counts)
+        vectors: VectorStore
+        if self._milvus:
+            from qa.store.milvus import MilvusVectors, chunk_keys
+
+            keys = chunk_keys(documents.values(), chunks)
+            vectors = MilvusVectors(
+                self._settings or load_settings(),
+                positions={k: i for i, k in enumerate(keys)},
+                index_type=str(self.manifest.dense.get("index", "FLAT")),
+            )
+        else:
+            vectors = LocalVectors(embeddings, dense_starts, dense_chunk, dense, self._hnsw)
         return Index(
             path=build,
             manifest=self.manifest,
             documents=documents,
             chunks=chunks,
             embeddings=embeddings,
-            dense_starts=np.concatenate(([0], np.cumsum(counts)[:-1])),
-            dense_chunk=np.repeat(np.arange(len(chunks)), counts),
+            dense_starts=dense_starts,
+            dense_chunk=dense_chunk,
             dense=dense,
             bm25=bm25,
             tokenizer=tokenizer,
             lexicon_tables=lexicon,
+            vectors=vectors,
         )
 
 
-def open_index(index_dir: Path, *, check: bool = True) -> PendingIndex:
+def open_index(
+    index_dir: Path, *, check: bool = True, settings: Settings | None = None
+) -> PendingIndex:
     """Start loading the active build: the part that needs no Python runs in the background.
 
     Verifying the checksums (SHA-256 of every artifact, 550 MB at 100k chunks) and reading
@@ -213,6 +263,8 @@ def open_index(index_dir: Path, *, check: bool = True) -> PendingIndex:
     Args:
         index_dir: The index folder.
         check: Verify artifact checksums.
+        settings: Where Milvus is and its token, for a build whose vectors are there (by
+            default the ``QA_*`` environment's).
 
     Returns:
         The pending load; call :meth:`PendingIndex.result` (or :meth:`PendingIndex.discard`).
@@ -241,15 +293,18 @@ def open_index(index_dir: Path, *, check: bool = True) -> PendingIndex:
         )
     if check:
         _check_present(build, manifest.artifacts)
-    return PendingIndex(build, manifest, check)
+    return PendingIndex(build, manifest, check, settings)
 
 
-def load_index(index_dir: Path, *, check: bool = True) -> Index:
+def load_index(
+    index_dir: Path, *, check: bool = True, settings: Settings | None = None
+) -> Index:
     """Load the active build into memory (:func:`open_index`, then its result).
 
     Args:
         index_dir: The index folder.
         check: Verify artifact checksums first.
+        settings: As for :func:`open_index`.
 
     Returns:
         The loaded index.
@@ -257,4 +312,4 @@ def load_index(index_dir: Path, *, check: bool = True) -> Index:
     Raises:
         IndexUnavailable: There is no index, or it cannot be read; the message says what to do.
     """
-    return open_index(index_dir, check=check).result()
+    return open_index(index_dir, check=check, settings=settings).result()
