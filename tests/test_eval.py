@@ -34,7 +34,7 @@ MIN_RECALL_AT_5 = {
 MIN_RECALL_AT_1_ALL = 0.69
 MIN_MRR_ALL = 0.76
 MIN_NONE_REJECTED = 0.82  # share of the "none" questions reported as nothing found
-MAX_ANSWERABLE_WEAK = 0.15  # share of answerable questions reported as nothing found
+MAX_ANSWERABLE_WEAK = 0.12  # share of answerable questions reported as nothing found (8/85)
 #: Questions about things the corpus does not contain, many close to its topics.
 EVAL_DIR = Path(__file__).resolve().parent / "eval"
 DEFAULT_FILE = EVAL_DIR / "questions.jsonl"
@@ -128,12 +128,14 @@ def test_semantic_mode_embeds_the_question_in_corpus_words(real_service):
 
 
 #: Answers composed from the passages shown (qa eval's ans / cites columns), measured
-#: 2026-12-03: tuning 0.694 (59/85), held-out 0.562 (41/73), follow-ups 0.776 (45/58 turns);
-#: every [n] holds what it marks. No answer claimed for "none" questions: tuning 9/10 with
-#: negatives 43/45, held-out 6/10, near misses 12/40. (Tuned on: tuning, negatives, follow-ups
-#: and near misses, whose misses were read; held-out totals only.)
-MIN_ANSWER_ACCURACY = {"questions.jsonl": 0.67, "holdout.jsonl": 0.53}
-MIN_FOLLOWUP_ACCURACY = 0.74
+#: 2026-12-03 (session 8): tuning 0.729 (62/85), held-out 0.589 (43/73), follow-ups 0.897
+#: (52/58 turns), held-out follow-ups 0.468 (22/47); every [n] holds what it marks. No answer
+#: claimed for "none" questions: tuning 9/10 with negatives 43/45, held-out 6/10, near misses
+#: 13/40. (Tuned on: tuning, negatives, follow-ups and near misses, whose misses were read;
+#: held-out and held-out follow-ups totals only.)
+MIN_ANSWER_ACCURACY = {"questions.jsonl": 0.70, "holdout.jsonl": 0.56}
+MIN_FOLLOWUP_ACCURACY = 0.86
+MIN_HELDOUT_FOLLOWUP_ACCURACY = 0.42
 MIN_NEAR_MISS_WITHHELD = 0.25
 
 
@@ -160,6 +162,12 @@ def test_followups_and_near_misses(real_service):
     assert turns["all"].answer_accuracy >= MIN_FOLLOWUP_ACCURACY, turns["all"]
     assert turns["all"].citation_precision == 1.0, turns["all"]
     assert turns["no-context"].answer_accuracy >= 0.8, turns["no-context"]
+    unseen = evaluate_followups(
+        real_service, load_conversations(DEFAULT_FILE.parent / "followups-holdout.jsonl")
+    )
+    unseen_all = next(r for r in unseen if r.group == "all")
+    assert unseen_all.answer_accuracy >= MIN_HELDOUT_FOLLOWUP_ACCURACY, unseen_all
+    assert unseen_all.citation_precision == 1.0, unseen_all
     near = evaluate(
         real_service,
         load_questions(DEFAULT_FILE.parent / "nearmiss.jsonl"),
