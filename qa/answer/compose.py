@@ -283,11 +283,12 @@ def compose_answer(
         need = lambda text: carries(kind, text, posts)  # noqa: E731
     attribute = asked_attribute(asked) if kind == "other" else ""
     # A follow-up's search carries its topic's words; only the question as typed counts.
-    own_terms = result.terms if asked.strip() == result.question.strip() else ()
+    followup = asked.strip() != result.question.strip()
+    own_terms = () if followup else result.terms
     names = proper_names(asked, own_terms)
     # A follow-up's own words say what it moves to ("那宣传引导机制呢?" after a question about
     # 干部激励关爱机制): they weigh as quoted words.
-    focus = asked if asked.strip() != result.question.strip() else ""
+    focus = asked if followup else ""
 
     def pick(among: Collection[int] | None) -> list[AnswerSentence]:
         return pick_sentences(

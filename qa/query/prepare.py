@@ -138,15 +138,14 @@ def prepare_query(
         by_origin: dict[str, list[tuple[str, float]]] = {}
         # One entry per term, from its best span.
         off = {src for stage in without for src in _STAGE_SOURCES.get(stage, ())}
-        spans: dict[str, tuple[str, float]] = {}
         for qt in lexicon.translate(normalized, index.bm25.vocab_dict):
             if qt.source in off:
                 continue
             by_origin.setdefault(qt.origin.lower(), []).append((qt.term, qt.weight))
-            if qt.origin not in spans or qt.weight > spans[qt.origin][1]:
-                spans[qt.origin] = (qt.term, qt.weight)
         if "rendering" not in without:
-            rendered = render_spans(normalized, {o: t for o, (t, _) in spans.items()})
+            # Each span by its best translation (render_spans matches spans case-blind).
+            best = {o: max(alts, key=lambda tw: tw[1])[0] for o, alts in by_origin.items()}
+            rendered = render_spans(normalized, best)
         for alternatives in by_origin.values():
             new = [(t, w) for t, w in alternatives if t not in weights]
             translated.extend(t for t, _ in new)
