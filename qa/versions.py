@@ -18,7 +18,8 @@ TOKENS = 1
 #: The translation tables made from the corpus's words (qa/query/translate.py, the build).
 LEXICON = 1
 #: What the build writes and how (qa/store/index.py); its folder layout is FORMAT_VERSION.
-BUILD = 1
+#: 2: the character index is written with the build (``chars/``, qa/store/chars.py).
+BUILD = 2
 
 
 def pipeline_version() -> str:

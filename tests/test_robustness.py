@@ -210,6 +210,7 @@ DAMAGE = [
     ("dense.faiss", _garble),
     ("bm25/*", _truncate),
     ("bm25/*", _delete),
+    ("chars/*", _truncate),
     ("lexicon.json", _delete),
     ("userdict.txt", _garble),
     ("manifest.json", _truncate),
@@ -725,6 +726,11 @@ ARTIFACTS = (
     "bm25/indptr.csc.index.npy",
     "bm25/params.index.json",
     "bm25/vocab.index.json",
+    "chars/data.csc.index.npy",
+    "chars/indices.csc.index.npy",
+    "chars/indptr.csc.index.npy",
+    "chars/params.index.json",
+    "chars/vocab.index.json",
 )
 
 

@@ -5,17 +5,12 @@ from __future__ import annotations
 
 import logging
 import math
-import threading
-import weakref
 from collections.abc import Iterator
-from typing import Any
 
 import numpy as np
 
-from qa.ingest.textnorm import normalize
 from qa.query.prepare import Query
 from qa.store.index import Index
-from qa.text import HAN_BMP_CHAR
 from qa.tuning import Fusion
 
 logger = logging.getLogger(__name__)
@@ -191,46 +186,9 @@ def keyword_scores(index: Index, query: Query) -> tuple[np.ndarray, TermScores]:
     return total, TermScores(n, indices, data, spans)
 
 
-#: Above this many chunks the character index is not built (its build would stall the first
-#: question for seconds); the word index carries the search alone.
-CHAR_INDEX_MAX_CHUNKS = 20_000
-
-_char_lock = threading.Lock()
-#: Each loaded index's character-level BM25 (bm25s), made on first use; dropped with the index.
-_CHAR_INDEXES: weakref.WeakKeyDictionary[Index, Any] = weakref.WeakKeyDictionary()
-
-
-def _char_index(index: Index) -> Any | None:
-    """A BM25 index over the single Chinese characters of every chunk, built on first use.
-
-    It is small and quick to build (a fraction of a second for thousands of chunks), so it is
-    kept in memory with the loaded index rather than saved with it.
-    """
-    if len(index.chunks) > CHAR_INDEX_MAX_CHUNKS:
-        return None
-    model = _CHAR_INDEXES.get(index)
-    if model is not None:  # every keyword search comes here: no lock once it is made
-        return model
-    with _char_lock:
-        model = _CHAR_INDEXES.get(index)
-        if model is None:
-            import bm25s
-
-            from qa.store.build import index_text
-
-            corpus = [
-                HAN_BMP_CHAR.findall(normalize(index_text(index.documents[c.doc_id], c)))
-                for c in index.chunks
-            ]
-            model = bm25s.BM25()
-            model.index(corpus, show_progress=False)
-            _CHAR_INDEXES[index] = model
-    return model
-
-
 def char_scores(index: Index, query: Query) -> np.ndarray | None:
     """BM25 of the question's characters for every chunk (None when there is no char index)."""
-    model = _char_index(index) if query.chars else None
+    model = index.chars if query.chars else None
     if model is None:
         return None
     chars = [c for c in query.chars if c in model.vocab_dict]

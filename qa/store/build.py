@@ -25,6 +25,7 @@ from qa.ingest.chunk import Chunk, chunk_documents, sentence_windows
 from qa.ingest.corpus import Document, Skipped, load_corpus
 from qa.ingest.textnorm import normalize
 from qa.settings import Settings
+from qa.store.chars import CHARS_DIR, build_char_index
 from qa.store.dense import make_dense_index
 from qa.store.embed import Embedder
 from qa.store.folder import (
@@ -407,6 +408,7 @@ def _build_into(
     del pool
     bm25 = bm25s.BM25()
     bm25.index(tokens, show_progress=False)
+    chars = build_char_index(texts)
     df: Counter[str] = Counter()
     by_doc: dict[str, set[str]] = {}
     for c, toks in zip(chunks, tokens, strict=True):
@@ -435,6 +437,8 @@ def _build_into(
             np.save(tmp / "embeddings.npy", vectors.rows)
             faiss.write_index(dense, str(tmp / "dense.faiss"))
         bm25.save(str(tmp / "bm25"), show_progress=False)
+        if chars is not None:
+            chars.save(str(tmp / CHARS_DIR), show_progress=False)
         (tmp / "userdict.txt").write_text("\n".join(tokenizer.user_words) + "\n", encoding="utf-8")
         (tmp / "lexicon.json").write_text(
             json.dumps(lexicon, ensure_ascii=False), encoding="utf-8"

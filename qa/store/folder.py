@@ -11,6 +11,8 @@ Layout of the index folder (``index/`` by default)::
         embeddings.npy             unit vectors, one row per chunk
         dense.faiss                FAISS inner-product index over those vectors
         bm25/                      bm25s keyword index over jieba tokens
+        chars/                     bm25s index over single characters (not above 20k
+                                   chunks): see :mod:`qa.store.chars`
         userdict.txt               words added to jieba's dictionary
         lexicon.json               tables made from this corpus's vocabulary by the query
                                    stage (English / pinyin to Chinese terms): see

@@ -20,6 +20,7 @@ from qa.files import sha256_mapped
 from qa.ingest.chunk import Chunk
 from qa.ingest.corpus import Document
 from qa.settings import Settings, load_settings
+from qa.store.chars import CHARS_DIR
 from qa.store.dense import HNSW_EF_SEARCH
 from qa.store.folder import FORMAT_VERSION, current_build
 from qa.store.manifest import DamagedManifest, Manifest
@@ -52,6 +53,9 @@ class Index:
     lexicon_tables: dict | None
     #: Each chunk's similarity to a question: the store the vectors are in.
     vectors: VectorStore
+    #: BM25 over each chunk's characters (:mod:`qa.store.chars`; bm25s.BM25), None when the
+    #: build has none (a large corpus).
+    chars: Any = None
 
     @property
     def model(self) -> str:
@@ -131,7 +135,15 @@ class PendingIndex:
         self._binary = self._pool.submit(self._read_binary)
         self._pool.shutdown(wait=False)  # the thread ends with its one task
 
-    def _read_binary(self) -> tuple[np.ndarray, Any, Any]:
+    def _read_chars(self) -> Any:
+        """The character index, when the build has one."""
+        import bm25s
+
+        if not any(name.startswith(CHARS_DIR + "/") for name in self.manifest.artifacts):
+            return None
+        return bm25s.BM25.load(str(self.build / CHARS_DIR), show_progress=False)
+
+    def _read_binary(self) -> tuple[np.ndarray, Any, Any, Any]:
         """Checksums, then the embeddings, FAISS and BM25 indexes (in the background thread).
 
         All of it runs in C with the GIL released, so it costs the caller's thread nothing.
@@ -152,11 +164,12 @@ class PendingIndex:
             )
             dense = faiss.read_index(str(self.build / "dense.faiss"))
             bm25 = bm25s.BM25.load(str(self.build / "bm25"), show_progress=False)
+            chars = self._read_chars()
         except Exception as exc:  # any unreadable artifact means the same thing to the user
             raise _unreadable(self.build, exc) from exc
-        return embeddings, dense, bm25
+        return embeddings, dense, bm25, chars
 
-    def _read_milvus(self) -> tuple[np.ndarray, Any, Any]:
+    def _read_milvus(self) -> tuple[np.ndarray, Any, Any, Any]:
         """The keyword index from the folder, and a connection to Milvus, checked, meanwhile."""
         from qa.store.milvus import loaded_target, store_error
 
@@ -164,13 +177,14 @@ class PendingIndex:
             import bm25s
 
             bm25 = bm25s.BM25.load(str(self.build / "bm25"), show_progress=False)
+            chars = self._read_chars()
         except Exception as exc:  # any unreadable artifact means the same thing to the user
             raise _unreadable(self.build, exc) from exc
         settings = self._settings or load_settings()
         if loaded_target(settings) is None:
             raise store_error(Exception("collection not exist"), settings)
         dim = int(self.manifest.model.dim or 0)
-        return np.zeros((0, dim), dtype=np.float32), None, bm25
+        return np.zeros((0, dim), dtype=np.float32), None, bm25, chars
 
     def discard(self) -> None:
         """Wait for the background reads and drop them (the caller gave up on this load)."""
@@ -207,7 +221,7 @@ class PendingIndex:
         except Exception as exc:  # any unreadable artifact means the same thing to the user
             parse_error = exc
         # The checksums' verdict first: a damaged file is named as such, whatever broke.
-        embeddings, dense, bm25 = self._binary.result()
+        embeddings, dense, bm25, chars = self._binary.result()
         if parse_error is not None:
             raise _unreadable(build, parse_error) from parse_error
         counts = np.asarray(rows_per_chunk, dtype=np.int64)
@@ -245,6 +259,7 @@ class PendingIndex:
             tokenizer=tokenizer,
             lexicon_tables=lexicon,
             vectors=vectors,
+            chars=chars,
         )
 
 
