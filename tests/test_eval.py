@@ -135,7 +135,9 @@ def test_semantic_mode_embeds_the_question_in_corpus_words(real_service):
 #: held-out and held-out follow-ups totals only.)
 MIN_ANSWER_ACCURACY = {"questions.jsonl": 0.70, "holdout.jsonl": 0.56}
 MIN_FOLLOWUP_ACCURACY = 0.86
-MIN_HELDOUT_FOLLOWUP_ACCURACY = 0.42
+#: The second and third conversation sets: followups-holdout.jsonl (a tuning set since
+#: 2026-12-04) and followups-2.jsonl (held out, totals only: 0.717 when it was written).
+MIN_HELDOUT_FOLLOWUP_ACCURACY = {"followups-holdout.jsonl": 0.42, "followups-2.jsonl": 0.68}
 MIN_NEAR_MISS_WITHHELD = 0.25
 
 
@@ -162,12 +164,11 @@ def test_followups_and_near_misses(real_service):
     assert turns["all"].answer_accuracy >= MIN_FOLLOWUP_ACCURACY, turns["all"]
     assert turns["all"].citation_precision == 1.0, turns["all"]
     assert turns["no-context"].answer_accuracy >= 0.8, turns["no-context"]
-    unseen = evaluate_followups(
-        real_service, load_conversations(DEFAULT_FILE.parent / "followups-holdout.jsonl")
-    )
-    unseen_all = next(r for r in unseen if r.group == "all")
-    assert unseen_all.answer_accuracy >= MIN_HELDOUT_FOLLOWUP_ACCURACY, unseen_all
-    assert unseen_all.citation_precision == 1.0, unseen_all
+    for name, least in MIN_HELDOUT_FOLLOWUP_ACCURACY.items():
+        more = evaluate_followups(real_service, load_conversations(DEFAULT_FILE.parent / name))
+        more_all = next(r for r in more if r.group == "all")
+        assert more_all.answer_accuracy >= least, (name, more_all)
+        assert more_all.citation_precision == 1.0, (name, more_all)
     near = evaluate(
         real_service,
         load_questions(DEFAULT_FILE.parent / "nearmiss.jsonl"),
