@@ -67,6 +67,17 @@ def test_ordinal_followup_keeps_the_topic() -> None:
     assert info.request is not None and info.request.count == 5 and info.request.ordinal == 3
 
 
+def test_an_ordinal_that_counts_the_topic_s_things_continues_it() -> None:
+    # Long enough to be searched alone, but which 四种精神, which 几点, only the topic says.
+    info = analyze_followup("第二种精神具体是什么意思?", ["诸城要弘扬的“四种精神”是哪几种?"])
+    assert info.is_followup and info.ordinal == 2 and "四种精神" in info.query
+    info = analyze_followup("第二点要汇聚什么正能量?", ["孙耀灿就思想再解放强调了哪几点?"])
+    assert info.is_followup and "孙耀灿" in info.query
+    # The ordinal counts something the topic did not ask for: a question of its own.
+    info = analyze_followup("第二个阶段的时间是什么时候", ["常州的大走访活动要做到哪三点"])
+    assert not info.is_followup and info.query == "第二个阶段的时间是什么时候"
+
+
 def test_chinese_followups() -> None:
     assert analyze_followup("第四种精神呢", [SPIRITS]).query.startswith("四种精神")
     assert analyze_followup("它是什么时候开始的", [CAMPAIGN]).query.startswith("三大一实干 活动")

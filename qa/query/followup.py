@@ -210,7 +210,12 @@ def analyze_followup(question: str, history: Sequence[str] = ()) -> Followup:
     question = question or ""
     ordinal = ordinal_of(question)
     elliptical = is_elliptical(question)
-    topic = _topic(history) if elliptical else ""
+    topic = _topic(history) if elliptical or ordinal is not None else ""
+    if topic and not elliptical:
+        # "第二种精神具体是什么意思?" after "…“四种精神”是哪几种?": it says enough to be searched,
+        # but which 四种精神 only the topic says.
+        elliptical = _counts_the_topic(question, topic)
+        topic = topic if elliptical else ""
     if not topic:
         lost = elliptical and _says_little(question, ordinal)
         return Followup(question, question, False, ordinal=ordinal, needs_context=lost)
@@ -241,6 +246,27 @@ def analyze_followup(question: str, history: Sequence[str] = ()) -> Followup:
         kind = answer_kind(topic)
     logger.debug("follow-up %r searched as %r (%s)", question, query, kind)
     return Followup(question, query, True, topic, ordinal, request, kind=kind)
+
+
+# The ordinal of a Chinese question, with what follows it: the classifier and the noun it counts.
+_ORDINAL_AND_NOUN = re.compile(
+    r"第(?:[一二两三四五六七八九十]+|\d+)([个种项条类点步件位方面]?)((?:[\u4e00-\u9fff]){0,2})"
+)
+_COUNTED = re.compile(r"(?:[几一二两三四五六七八九十]|\d)+(?:个|种|项|条|类|点|步|件|位|大|方面)")
+
+
+def _counts_the_topic(question: str, topic: str) -> bool:
+    """Whether a question's ordinal counts the things the topic asked for: the topic has the
+    noun that follows the ordinal ("第二种精神" after "四种精神"), or asks for a number of the
+    same classifier ("第二点" after "强调了哪几点")."""
+    norm, topic = normalize(question), normalize(topic)
+    m = _ORDINAL_AND_NOUN.search(norm)
+    if m is None or _is_english(norm):
+        return False
+    classifier, noun = m[1], m[2]
+    if len(noun) == 2 and noun in topic:
+        return True
+    return bool(classifier) and any(c.endswith(classifier) for c in _COUNTED.findall(topic))
 
 
 #: A question with no conversation before it names its own topic when what is left of it, less
