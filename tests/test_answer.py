@@ -304,6 +304,25 @@ def test_numbered_styles_in_a_made_up_document() -> None:
     assert by_kind["qi"] == ["其一,要快。", "其二,要准。"]
 
 
+def test_sentences_and_clauses_that_open_alike_are_a_list() -> None:
+    text = (
+        "标题\n一要明确具体要求。要注重解决问题,为群众办实事。要注重活动实效,要直接走进一线;"
+        "要认真梳理意见。要力戒形式主义,确保不走过场。\n"
+        "要坚持带头示范,带头制定方案,带头落实措施,带头执行制度,做出表率。\n"
+        "要快。要准。\n"
+    )
+    doc = Document("x.txt", "标题", "", "", text, "0", "utf-8", "simplified")
+    found = [e for e in find_enumerations(doc) if e.kind == "anaphora"]
+    # Sentences by full stops only (the ;-clause 要认真梳理意见 belongs to the second item),
+    # each item its first clause, the short sentence before them the lead.
+    assert _texts(found[0]) == ["要注重解决问题", "要注重活动实效", "要力戒形式主义"]
+    assert found[0].lead == "一要明确具体要求。"
+    assert _texts(found[1]) == ["带头制定方案", "带头落实措施", "带头执行制度"]
+    assert len(found) == 2  # two sentences opening alike are not yet a list
+    for enum in found:
+        _check_spans(doc, enum)
+
+
 # --------------------------------------------------------------------------- composing
 
 

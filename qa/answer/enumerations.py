@@ -8,6 +8,10 @@ Recognised:
 * quoted markers: “一看”就是…“二查”就是…;
 * parallel paragraphs: three or more consecutive short paragraphs whose first sentences end
   alike (“担当进取、勇争一流”的精神。 …);
+* sentences that open alike: three or more consecutive sentences of a paragraph beginning
+  with the same word (要注重解决问题,…。要注重活动实效,…。要力戒形式主义,…。), and three or
+  more comma clauses of a sentence beginning with the same two characters (带头制定整改方案,
+  带头落实整改措施,带头执行规章制度); the items are their first clauses;
 * clause lists: ;-separated clauses after a colon (突出问题:遇到难题不敢碰…;工作标准不高…;…),
   and a comma series closed by 等等 (像学风不够实,境界不够高…等等);
 * inline series: items before a count label (…政治意识、赶超意识…“六种意识”, …等八种作风),
@@ -27,7 +31,7 @@ from qa.ingest.chunk import heading_of, split_sentences
 from qa.ingest.corpus import Document
 from qa.ingest.textnorm import clip, normalize
 from qa.query.question import cn_number
-from qa.text import CN_NUMERALS
+from qa.text import CN_NUMERALS, HAN_BASIC
 
 #: Item text is cut to about this many characters.
 MAX_ITEM_CHARS = 100
@@ -55,7 +59,7 @@ class Enumeration:
     doc_id: str
     #: How it is marked: "cn_是" / "cn_要" (一是), "paren_cn" ((一)), "paren_num", "dun_cn" (一、),
     #: "num_dot" (1.), "circled" (①), "di" (第一), "qi" (其一), "seq" (首先), "quoted" (“一看”),
-    #: "parallel", "colon", "etc" (…等等), "label" (…“六种意识”), "quoted_series", "series".
+    #: "parallel", "anaphora" (sentences or clauses opening alike), "colon", "etc" (…等等), "label" (…“六种意识”), "quoted_series", "series".
     kind: str
     items: tuple[Item, ...]
     lead: str = ""  # the introducing sentence, original script
@@ -234,6 +238,70 @@ def _parallel_lists(doc_id: str, text: str, key: str, lo: int, hi: int) -> list[
     return found
 
 
+#: Sentences opening alike are items when at least this many follow one another.
+MIN_ANAPHORA_ITEMS = 3
+_FULL_STOP = re.compile(r"[。!?](?![”」])")
+_CLAUSE_STOP = re.compile(r"[,;:]")
+
+
+def _anaphora_lists(doc_id: str, text: str, key: str, lo: int, hi: int) -> list[Enumeration]:
+    """Sentences (and comma clauses) that open with the same word: each one's first clause."""
+    found = []
+    pos = lo
+    for line in key[lo:hi].split("\n"):
+        starts = [pos] + [pos + m.end() for m in _FULL_STOP.finditer(line)]
+        sentences = [(a, b) for a, b in zip(starts, [*starts[1:], pos + len(line)]) if b - a > 2]
+        found += _runs(doc_id, text, key, lo, sentences, 1, whole=True)
+        for a, b in sentences:
+            clauses, start = [], a
+            for m in _CLAUSE_STOP.finditer(key, a, b):
+                clauses.append((start, m.start()))
+                start = m.end()
+            clauses.append((start, b))
+            found += _runs(doc_id, text, key, lo, [c for c in clauses if c[1] > c[0]], 2)
+        pos += len(line) + 1
+    return found
+
+
+def _runs(
+    doc_id: str,
+    text: str,
+    key: str,
+    lo: int,
+    spans: Sequence[tuple[int, int]],
+    width: int,
+    whole: bool = False,
+) -> list[Enumeration]:
+    """Runs of spans whose first ``width`` characters are the same Chinese characters."""
+    found = []
+    i = 0
+    while i < len(spans):
+        opener = key[spans[i][0] : spans[i][0] + width]
+        j = i
+        while (
+            j + 1 < len(spans)
+            and re.fullmatch(f"[{HAN_BASIC}]{{{width}}}", opener)
+            and key[spans[j + 1][0] : spans[j + 1][0] + width] == opener
+        ):
+            j += 1
+        if j - i + 1 >= MIN_ANAPHORA_ITEMS:
+            items = []
+            for a, b in spans[i : j + 1]:
+                stop = _CLAUSE_STOP.search(key, a, b) if whole else None
+                end = stop.start() if stop else b
+                items.append(Item(clip(text[a:end].rstrip("。!? "), MAX_ITEM_CHARS), a, end))
+            lead, lead_start = ("", -1)
+            if whole:
+                first = items[0].start
+                lead, lead_start = _lead_for(text, key, first, max(lo, first - 400))
+            context = "" if whole else text[spans[i][0] : spans[j][1]]
+            found.append(
+                Enumeration(doc_id, "anaphora", tuple(items), lead, lead_start, context=context)
+            )
+        i = j + 1
+    return found
+
+
 _LABEL_RE = re.compile(
     rf"(等|这)?([“「]?)((?:[{CN_NUMERALS}]+|\d+)(?:个|种|项|条|类|点|步|件|方面|大)[^“”「」,。;:、\s]{{0,8}})([”」]?)"
 )
@@ -406,6 +474,7 @@ def find_enumerations(
     key = "\0" * lo + normalize(text[lo:hi])
     found = _marker_lists(document.doc_id, text, key, lo, hi)
     found += _parallel_lists(document.doc_id, text, key, lo, hi)
+    found += _anaphora_lists(document.doc_id, text, key, lo, hi)
     found += _colon_lists(document.doc_id, text, key, lo, hi)
     found += _series_lists(document.doc_id, text, key, lo, hi)
     return found
