@@ -20,6 +20,7 @@ from qa.query.question import (
     LAST,
     ListRequest,
     answer_kind,
+    asked_verb,
     cn_number,
     count_of,
     list_request,
@@ -798,3 +799,34 @@ def test_a_followups_own_words_weigh_as_quoted_ones() -> None:
     assert "干部激励关爱" in plain[0].text  # the topic's subject wins on its many words
     moved = pick_sentences([hit], terms, max_sentences=1, focus="那宣传引导机制呢?")
     assert "坚持典型引路" in moved[0].text
+
+
+@pytest.mark.parametrize(
+    ("question", "verb"),
+    [
+        ("泰兴教育实践活动整改推进会是谁主持的?", "主持"),
+        ("泰兴的推进会由谁主持", "主持"),
+        ("诸城动员大会是什么时候召开的", "召开"),
+        ("常州活动何时启动", "启动"),
+        ("诸城的市委书记是谁", ""),  # a post, no verb
+        ("谁在推进会上作了交流发言", ""),  # a place before the verb: not guessed
+        ("诸城作风建设年活动分为哪五个阶段", ""),
+    ],
+)
+def test_asked_verb(question: str, verb: str) -> None:
+    assert asked_verb(question) == verb
+
+
+def test_a_who_question_is_answered_by_the_sentence_with_its_verb() -> None:
+    text = (
+        "全市整改推进会召开。(记者 张伦)市委于9月10日召开全市教育实践活动整改推进会,"
+        "市委书记孙耀灿强调,要把整改推进到底。市委副书记孙云主持大会。"
+    )
+    doc = Document("t.txt", "推进会", "", "", text, "0", "utf-8", "simplified")
+    chunk = Chunk(0, "t.txt", 0, len(text), text)
+    hit = Hit(chunk=chunk, score=1.0, rank=1, keyword_score=1.0, dense_score=0.5, terms=())
+    result = SearchResult(
+        "整改推进会是谁主持的?", [hit], ("整改", "推进", "主持"), "hybrid", False, 0.5
+    )
+    answer = compose_answer(result, {"t.txt": doc})
+    assert answer.found and [s.text for s in answer.sentences] == ["市委副书记孙云主持大会。"]

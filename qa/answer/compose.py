@@ -43,6 +43,7 @@ from qa.query.question import (
     ListRequest,
     answer_kind,
     asked_attribute,
+    asked_verb,
     list_request,
     proper_names,
 )
@@ -303,6 +304,13 @@ def compose_answer(
         )
 
     sentences = []
+    carrier = need
+    verb = asked_verb(asked) if carrier is not None else ""
+    if verb and carrier is not None:
+        # "推进会是谁主持的?": the name next to 主持, not the reporter's in the opening line.
+        need = lambda text: carrier(text) and verb in normalize(text)  # noqa: E731
+        sentences = pick(within)
+        need = carrier
     if attribute:
         # The sentences that give the thing asked for its name in quotes, when any do.
         need = lambda text: names_in_quotes(normalize(text), attribute)  # noqa: E731

@@ -59,7 +59,8 @@ class Enumeration:
     doc_id: str
     #: How it is marked: "cn_是" / "cn_要" (一是), "paren_cn" ((一)), "paren_num", "dun_cn" (一、),
     #: "num_dot" (1.), "circled" (①), "di" (第一), "qi" (其一), "seq" (首先), "quoted" (“一看”),
-    #: "parallel", "anaphora" (sentences or clauses opening alike), "colon", "etc" (…等等), "label" (…“六种意识”), "quoted_series", "series".
+    #: "parallel", "anaphora" (sentences or clauses opening alike), "colon", "etc" (…等等),
+    #: "label" (…“六种意识”), "quoted_series", "series".
     kind: str
     items: tuple[Item, ...]
     lead: str = ""  # the introducing sentence, original script
@@ -250,7 +251,8 @@ def _anaphora_lists(doc_id: str, text: str, key: str, lo: int, hi: int) -> list[
     pos = lo
     for line in key[lo:hi].split("\n"):
         starts = [pos] + [pos + m.end() for m in _FULL_STOP.finditer(line)]
-        sentences = [(a, b) for a, b in zip(starts, [*starts[1:], pos + len(line)]) if b - a > 2]
+        ends = [*starts[1:], pos + len(line)]
+        sentences = [(a, b) for a, b in zip(starts, ends, strict=True) if b - a > 2]
         found += _runs(doc_id, text, key, lo, sentences, 1, whole=True)
         for a, b in sentences:
             clauses, start = [], a

@@ -228,6 +228,30 @@ def asked_attribute(question: str) -> str:
     return m[1] if m else ""
 
 
+# The interrogative of a person or time question, after which its verb comes (谁主持, 何时召开).
+_WHO_WHEN = re.compile(r"谁|什么时候|何时|哪天|哪一天|哪年|哪一年|几月几日|几月几号|几号")
+
+
+def asked_verb(question: str) -> str:
+    """The verb a "who" or "when" question asks about: 主持 in "推进会是谁主持的?", 召开 in
+    "动员大会是什么时候召开的", or "" (a Chinese question only).
+
+    A sentence naming a person or a date answers such a question only with that verb: the
+    reporter named in the opening line did not chair the meeting.
+    """
+    from jieba import posseg
+
+    key = normalize(question or "")
+    m = _WHO_WHEN.search(key)
+    if m is None:
+        return ""
+    for token in posseg.cut(key[m.end() :]):
+        if token.word in ("是", "由", "被"):
+            continue
+        return token.word if token.flag.startswith("v") and len(token.word) >= 2 else ""
+    return ""
+
+
 def proper_names(question: str, terms: Sequence[str] = ()) -> list[str]:
     """The proper names (places, people) a question asks about: 诸城, 常州, 孙耀灿.
 
