@@ -636,6 +636,8 @@ def test_the_three_years_are_named_not_the_headings(svc: Any) -> None:
         ("When was the meeting held?", "time"),
         ("泰興市市長是誰?", "person"),
         ("Who chaired the meeting?", "person"),
+        ("Which Zhucheng party secretary gave the speech?", "person"),
+        ("What did the party secretary say about work style?", "other"),  # what was said
         ("会场设在哪里?", "place"),
         ("开展活动有什么要求?", "other"),
         # "who" or "when" inside a sentence opens a clause; it does not ask.

@@ -186,7 +186,17 @@ _ASKS_TIME = re.compile(
     re.I,
 )
 # English asks at the start: "who" or "when" further in opens a clause ("… officials who …").
-_ASKS_PERSON = re.compile(r"谁|哪位|什么人|^(?:and\s+)?(?:who|whom|whose|which\s+person)\b", re.I)
+_ASKS_PERSON = re.compile(
+    r"谁|哪位|什么人|^(?:and\s+)?(?:who|whom|whose|which\s+person)\b"
+    # "Which Zhucheng party secretary gave…": which/what, a few words (no auxiliary: "what did
+    # the secretary say" asks what was said), then a post.
+    r"|^(?:and\s+)?(?:which|what)\s+"
+    r"(?:(?!(?:is|are|was|were|do|does|did|has|have|had|can|could|should|must|will|would)\b)"
+    r"[\w'-]+\s+){0,3}?"
+    r"(?:secretary|secretaries|mayor|governor|chief|head|director|leader|chairman|chairwoman"
+    r"|minister|official|officer|reporter|journalist|commissioner|president|deputy)\b",
+    re.I,
+)
 _ASKS_PLACE = re.compile(r"哪里|在哪|什么地方|哪个地方|^(?:and\s+)?where\b", re.I)
 
 
