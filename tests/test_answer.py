@@ -20,6 +20,7 @@ from qa.query.question import (
     LAST,
     ListRequest,
     answer_kind,
+    asked_time_grain,
     asked_verb,
     cn_number,
     count_of,
@@ -832,3 +833,35 @@ def test_a_who_question_is_answered_by_the_sentence_with_its_verb() -> None:
     )
     answer = compose_answer(result, {"t.txt": doc})
     assert answer.found and [s.text for s in answer.sentences] == ["市委副书记孙云主持大会。"]
+
+
+@pytest.mark.parametrize(
+    ("question", "grain"),
+    [
+        ("推进会是哪一年召开的?", "year"),
+        ("In what year will the zone be built?", "year"),
+        ("动员大会是哪天召开的?", "day"),
+        ("推进会是几月几日召开的?", "day"),
+        ("On what date were the plans approved?", "day"),
+        ("常州活动什么时候结束?", ""),
+        ("When was the meeting held?", ""),
+    ],
+)
+def test_asked_time_grain(question: str, grain: str) -> None:
+    assert asked_time_grain(question) == grain
+
+
+def test_a_year_or_a_day_is_asked_for_exactly() -> None:
+    assert carries("time", "市委于9月10日召开推进会。")
+    assert not carries("time", "市委于9月10日召开推进会。", grain="year")
+    assert carries("time", "2017年4月24日召开动员大会。", grain="year")
+    assert carries("time", "市委于9月10日召开推进会。", grain="day")
+    assert not carries("time", "昨天下午市委常委会审议通过。", grain="day")
+    assert not carries("time", "去年底召开的全会。", grain="day")
+
+
+def test_which_one_asks_for_one_thing_not_a_list() -> None:
+    assert list_request("推进会是哪一年召开的?") is None
+    assert answer_kind("推进会是哪一年召开的?") == "time"
+    assert list_request("由哪一位领导主持?") is None
+    assert list_request("分为哪五个阶段")

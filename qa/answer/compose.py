@@ -43,6 +43,7 @@ from qa.query.question import (
     ListRequest,
     answer_kind,
     asked_attribute,
+    asked_time_grain,
     asked_verb,
     list_request,
     proper_names,
@@ -281,7 +282,8 @@ def compose_answer(
     need: Callable[[str], bool] | None = None
     if kind in SPAN_KINDS:
         posts = [p for p in POSTS.split("|") if p in normalize(asked) or p in result.terms]
-        need = lambda text: carries(kind, text, posts)  # noqa: E731
+        grain = asked_time_grain(asked) if kind == "time" else ""
+        need = lambda text: carries(kind, text, posts, grain)  # noqa: E731
     attribute = asked_attribute(asked) if kind == "other" else ""
     # A follow-up's search carries its topic's words; only the question as typed counts.
     followup = asked.strip() != result.question.strip()

@@ -17,6 +17,11 @@ _TIME_SPAN = re.compile(
 )
 
 
+#: A year (2017年, 二〇一七年) and a day of a month (24日, 10号, 二十四日): what 哪一年 and
+#: 哪天 ask for.
+_YEAR_SPAN = re.compile(r"\d{4}\s*年|[〇零一二三四五六七八九]{4}年")
+_DAY_SPAN = re.compile(rf"\d{{1,2}}\s*[日号]|[{CN_NUMERALS}]{{1,3}}[日号]")
+
 _QUANTITY_SPAN = re.compile(
     rf"(?:\d+(?:\.\d+)?|[{CN_NUMERALS}{CN_LARGE}]+)\s*(?:%|％|多|余)?"
     r"(?:平方公里|公里|万元|亿元|个|户|名|人|元|万|亿|项|家|次|位|条|岁|天|倍|所|座|件|吨|级)"
@@ -54,13 +59,14 @@ def _named_after(key: str, post: str) -> bool:
     return False
 
 
-def carries(kind: str, text: str, posts: Sequence[str] = ()) -> bool:
-    """Whether a sentence has a span of the kind a question asks for: a date or time, a
-    number in a unit, a person (a name after the post the question asks about, or, asking
-    about no post, any name with a post or that jieba knows)."""
+def carries(kind: str, text: str, posts: Sequence[str] = (), grain: str = "") -> bool:
+    """Whether a sentence has a span of the kind a question asks for: a date or time (a year
+    or a day when ``grain`` says so), a number in a unit, a person (a name after the post the
+    question asks about, or, asking about no post, any name with a post or that jieba knows)."""
     key = normalize(text)
     if kind == "time":
-        return bool(_TIME_SPAN.search(key))
+        span = {"year": _YEAR_SPAN, "day": _DAY_SPAN}.get(grain, _TIME_SPAN)
+        return bool(span.search(key))
     if kind == "quantity":
         return bool(_QUANTITY_SPAN.search(key))
     if kind == "person":

@@ -51,7 +51,8 @@ _CL = "个|种|项|条|类|点|步|件|方面|阶段|环节|字"
 _COUNT_RE = re.compile(
     rf"(?<![第{CN_NUMERALS}\d])([{CN_NUMERALS}]+|\d+)(?:{_CL}|大(?![{CN_NUMERALS}]))"
 )
-_WHICH_RE = re.compile(rf"哪(?:些|几|[{CN_NUMERALS}]+|\d+)")
+# 哪一年 / 哪一位 / 哪一个 ask for one thing (a time, a person), not a list.
+_WHICH_RE = re.compile(rf"哪(?:些|几|[二两三四五六七八九十][{CN_NUMERALS}]*|\d+)")
 _WHICH_COUNT_RE = re.compile(rf"哪([{CN_NUMERALS}]+|\d+)")
 _LIST_ASK_RE = re.compile(
     r"是什么|有什么|包括什么|包含什么|指什么|分别|都有|都是|有哪|内容|分为|分成"
@@ -260,6 +261,21 @@ def asked_verb(question: str) -> str:
             continue
         return token.word if token.flag.startswith("v") and len(token.word) >= 2 else ""
     return ""
+
+
+_ASKS_YEAR = re.compile(r"哪一?年|什么年份|哪个年份|\b(?:what|which)\s+year\b", re.I)
+_ASKS_DAY = re.compile(
+    r"哪一?天|几月几[日号]|几号|几日|什么日子|\b(?:what|which)\s+(?:date|day)\b", re.I
+)
+
+
+def asked_time_grain(question: str) -> str:
+    """How precise a time question asks to be: "year" (哪一年, what year), "day" (哪天, 几月几日,
+    on what date) or "" (什么时候, when: any time will do)."""
+    key = normalize(question or "")
+    if _ASKS_YEAR.search(key):
+        return "year"
+    return "day" if _ASKS_DAY.search(key) else ""
 
 
 def proper_names(question: str, terms: Sequence[str] = ()) -> list[str]:
