@@ -865,3 +865,27 @@ def test_which_one_asks_for_one_thing_not_a_list() -> None:
     assert answer_kind("推进会是哪一年召开的?") == "time"
     assert list_request("由哪一位领导主持?") is None
     assert list_request("分为哪五个阶段")
+
+
+def test_an_item_beyond_the_list_is_not_answered() -> None:
+    from qa.answer.compose import _no_such_item
+    from qa.answer.enumerations import Item
+
+    three = "常州大走访活动要求“摸实情、寻实策、办实事”,第四项要求是什么?"
+    assert _no_such_item(three, list_request(three), None, 4, followup=False)
+    assert not _no_such_item(three, list_request(three), None, 3, followup=False)
+    six = "泰兴六项行动中的第六项行动是什么?"
+    five = Enumeration("t.txt", "series", tuple(Item(f"行动{i}", i, i + 1) for i in range(5)))
+    assert _no_such_item(six, list_request(six), five, 6, followup=False)
+    # A list of the count asked for answers; a follow-up's count is its topic's, not checked.
+    phases = "诸城五个阶段中的第三个阶段是什么?"
+    assert not _no_such_item(phases, list_request(phases), five, 3, followup=False)
+    assert not _no_such_item(six, list_request(six), five, 6, followup=True)
+
+
+def test_the_fourth_of_three_gets_closest_passages(svc: Any) -> None:
+    from qa.answer.result import NOTICE_NO_ITEM
+
+    answer = svc.ask("常州大走访活动要求“摸实情、寻实策、办实事”,第四项要求是什么?")
+    assert not answer.found and not answer.items and not answer.sentences
+    assert answer.notice == NOTICE_NO_ITEM and answer.passages

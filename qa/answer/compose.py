@@ -11,13 +11,12 @@ the kind asked for (a time, a number, a person) are found by :mod:`qa.answer.spa
 from __future__ import annotations
 
 import logging
+import re
 from collections.abc import Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass
 
 from qa.answer.cite import Span, citations, cite_all
-from qa.answer.enumerations import (
-    MAX_SENTENCE_CHARS,
-)
+from qa.answer.enumerations import MAX_SENTENCE_CHARS, Enumeration
 from qa.answer.lists import (
     LIST_SENTENCES,
     defined_set,
@@ -26,6 +25,7 @@ from qa.answer.lists import (
     pick_list,
 )
 from qa.answer.result import (
+    NOTICE_NO_ITEM,
     NOTICE_NO_SPAN,
     NOTICE_OTHER_PLACE,
     NOTICE_TRUNCATED,
@@ -173,6 +173,30 @@ def _unnamed_places(
     return [n for n in names if not any(n in t for t in texts)]
 
 
+def _no_such_item(
+    asked: str,
+    request: ListRequest | None,
+    enum: Enumeration | None,
+    ordinal: int,
+    *,
+    followup: bool,
+) -> bool:
+    """Whether a question asks for an item beyond its list: "第四项" of the three or more it names
+    ("要求“摸实情、寻实策、办实事”,第四项要求是什么?"), or the sixth of "六项行动" where no list of
+    six is near the passages."""
+    named = max((len(m[0].split("、")) for m in _SERIES_IN_QUESTION.finditer(asked)), default=0)
+    if named >= 3 and ordinal > named:
+        return True
+    count = request.count if request is not None else None
+    if followup or not count or ordinal > count:
+        return False
+    return enum is None or len(enum.items) != count
+
+
+# A 、-series the question itself names (摸实情、寻实策、办实事).
+_SERIES_IN_QUESTION = re.compile(r"[\u4e00-\u9fff]{2,8}(?:、[\u4e00-\u9fff]{2,8})+")
+
+
 def compose_answer(
     result: SearchResult,
     documents: Mapping[str, Document],
@@ -251,6 +275,9 @@ def compose_answer(
     ordinal = request.ordinal if request is not None else None
     if enum is not None and ordinal == LAST:
         ordinal = len(enum.items)
+    if ordinal and _no_such_item(asked, request, enum, ordinal, followup=question is not None):
+        logger.debug("the list asked about has no item %d", ordinal)
+        return answer([], [], False, why=NOTICE_NO_ITEM)
     if enum is not None and ordinal and 0 < ordinal <= len(enum.items):
         # One item asked for: that item and what the document says of it, not the list.
         details = item_details(documents[enum.doc_id], enum, ordinal)

@@ -31,6 +31,12 @@ NOTICE_OTHER_PLACE = (
 )
 
 
+NOTICE_NO_ITEM = (
+    "最接近的段落：文中的列表没有所问的那一项。 / "
+    "Closest passages: no list in them has the item asked for."
+)
+
+
 #: The kinds of question whose answer must carry a span of that kind (a time, a number...).
 SPAN_KINDS = frozenset(NOTICE_NO_SPAN)
 
