@@ -889,3 +889,13 @@ def test_the_fourth_of_three_gets_closest_passages(svc: Any) -> None:
     answer = svc.ask("常州大走访活动要求“摸实情、寻实策、办实事”,第四项要求是什么?")
     assert not answer.found and not answer.items and not answer.sentences
     assert answer.notice == NOTICE_NO_ITEM and answer.passages
+
+
+def test_a_count_no_list_near_the_passages_has_gets_closest_passages(svc: Any) -> None:
+    from qa.answer.result import NOTICE_NO_LIST
+
+    answer = svc.ask("开发区讲话中干部“十要十戒”的“十戒”具体是哪十条?")
+    assert not answer.found and not answer.items and answer.passages
+    assert answer.notice == NOTICE_NO_LIST.format(count=10)
+    five = svc.ask(FIVE_PHASES)  # a list of the count asked for is the answer
+    assert five.found and len(five.items) == 5

@@ -26,6 +26,7 @@ from qa.answer.lists import (
 )
 from qa.answer.result import (
     NOTICE_NO_ITEM,
+    NOTICE_NO_LIST,
     NOTICE_NO_SPAN,
     NOTICE_OTHER_PLACE,
     NOTICE_TRUNCATED,
@@ -275,9 +276,21 @@ def compose_answer(
     ordinal = request.ordinal if request is not None else None
     if enum is not None and ordinal == LAST:
         ordinal = len(enum.items)
-    if ordinal and _no_such_item(asked, request, enum, ordinal, followup=question is not None):
+    # A follow-up's search carries its topic's words; only the question as typed counts.
+    followup = asked.strip() != result.question.strip()
+    if ordinal and _no_such_item(asked, request, enum, ordinal, followup=followup):
         logger.debug("the list asked about has no item %d", ordinal)
         return answer([], [], False, why=NOTICE_NO_ITEM)
+    count = request.count if request is not None else None
+    if (
+        not ordinal
+        and count
+        and not followup
+        and (enum is None or len(enum.items) != count)
+    ):
+        # "“十戒”具体是哪十条?" where the speech only names them: no list of ten to show.
+        logger.debug("no list of %d near the passages", count)
+        return answer([], [], False, why=NOTICE_NO_LIST.format(count=count))
     if enum is not None and ordinal and 0 < ordinal <= len(enum.items):
         # One item asked for: that item and what the document says of it, not the list.
         details = item_details(documents[enum.doc_id], enum, ordinal)
@@ -312,8 +325,6 @@ def compose_answer(
         grain = asked_time_grain(asked) if kind == "time" else ""
         need = lambda text: carries(kind, text, posts, grain)  # noqa: E731
     attribute = asked_attribute(asked) if kind == "other" else ""
-    # A follow-up's search carries its topic's words; only the question as typed counts.
-    followup = asked.strip() != result.question.strip()
     own_terms = () if followup else result.terms
     names = proper_names(asked, own_terms)
     # A follow-up's own words say what it moves to ("那宣传引导机制呢?" after a question about

@@ -37,6 +37,11 @@ NOTICE_NO_ITEM = (
 )
 
 
+NOTICE_NO_LIST = (
+    "最接近的段落：其中没有{count}项的列表。 / Closest passages: no list of {count} in them."
+)
+
+
 #: The kinds of question whose answer must carry a span of that kind (a time, a number...).
 SPAN_KINDS = frozenset(NOTICE_NO_SPAN)
 
