@@ -574,10 +574,14 @@ def test_compose_without_documents_or_hits() -> None:
     assert not compose_answer(empty, {}).found
     chunk = Chunk(0, "gone.txt", 0, 18, "一是甲阶段。二是乙阶段。三是丙阶段。")
     hit = Hit(chunk, 1.0, 1, 1.0, 0.0, ("阶段",))
-    result = SearchResult("哪三个阶段", [hit], ("阶段",), "hybrid", False, 1.0)
+    result = SearchResult("有哪些阶段", [hit], ("阶段",), "hybrid", False, 1.0)
     answer = compose_answer(result, {})  # the document is not indexed: no list, no failure
     assert answer.found and answer.items == []
     assert answer.sentences and all(s.citations == (1,) for s in answer.sentences)
+    # Asked for three, with no list to show: the closest passages.
+    counted = SearchResult("哪三个阶段", [hit], ("阶段",), "hybrid", False, 1.0)
+    answer = compose_answer(counted, {})
+    assert not answer.found and answer.passages and "3" in answer.notice
 
 
 @pytest.mark.slow
@@ -899,3 +903,13 @@ def test_a_count_no_list_near_the_passages_has_gets_closest_passages(svc: Any) -
     assert answer.notice == NOTICE_NO_LIST.format(count=10)
     five = svc.ask(FIVE_PHASES)  # a list of the count asked for is the answer
     assert five.found and len(five.items) == 5
+
+
+def test_a_deputy_post_is_asked_for_with_its_deputy() -> None:
+    from qa.answer.spans import asked_posts
+
+    assert asked_posts("泰州市委督导组的副组长叫什么名字?") == ["副组长"]
+    assert asked_posts("诸城市委书记是谁") == ["书记"]
+    # 组长刘宁 is not the deputy asked for; 副书记孙云 is one.
+    assert not carries("person", "泰州市委督导组组长刘宁出席会议。", ["副组长"])
+    assert carries("person", "市委副书记孙云主持大会。", ["副书记"])

@@ -35,7 +35,7 @@ from qa.answer.result import (
     AnswerSentence,
 )
 from qa.answer.score import defines, names_in_quotes, rank_factor, term_match, term_weights
-from qa.answer.spans import POSTS, carries
+from qa.answer.spans import asked_posts, carries
 from qa.ingest.chunk import Chunk, heading_of, split_sentences
 from qa.ingest.corpus import Document
 from qa.ingest.textnorm import clip, normalize
@@ -321,7 +321,7 @@ def compose_answer(
     kind = kind if enum is None else "list"
     need: Callable[[str], bool] | None = None
     if kind in SPAN_KINDS:
-        posts = [p for p in POSTS.split("|") if p in normalize(asked) or p in result.terms]
+        posts = asked_posts(normalize(asked), result.terms)
         grain = asked_time_grain(asked) if kind == "time" else ""
         need = lambda text: carries(kind, text, posts, grain)  # noqa: E731
     attribute = asked_attribute(asked) if kind == "other" else ""

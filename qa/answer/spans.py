@@ -59,6 +59,23 @@ def _named_after(key: str, post: str) -> bool:
     return False
 
 
+def asked_posts(question: str, terms: Sequence[str] = ()) -> list[str]:
+    """The posts a person question names (书记, 市长), as the question or its terms say them.
+
+    A deputy's post keeps its 副 ("副组长叫什么名字" asks for 副组长, not for 组长刘宁), since
+    the holder of the post itself is someone else.
+
+    Args:
+        question: The question, Simplified.
+        terms: Its search terms (an English question's translations).
+    """
+    found = []
+    for post in POSTS.split("|"):
+        if post in question or post in terms:
+            found.append(f"副{post}" if f"副{post}" in question else post)
+    return found
+
+
 def carries(kind: str, text: str, posts: Sequence[str] = (), grain: str = "") -> bool:
     """Whether a sentence has a span of the kind a question asks for: a date or time (a year
     or a day when ``grain`` says so), a number in a unit, a person (a name after the post the
