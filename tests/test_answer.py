@@ -913,3 +913,13 @@ def test_a_deputy_post_is_asked_for_with_its_deputy() -> None:
     # 组长刘宁 is not the deputy asked for; 副书记孙云 is one.
     assert not carries("person", "泰州市委督导组组长刘宁出席会议。", ["副组长"])
     assert carries("person", "市委副书记孙云主持大会。", ["副书记"])
+
+
+def test_a_quantity_is_counted_in_the_unit_asked() -> None:
+    from qa.query.question import asked_unit, counts_in
+
+    assert asked_unit("六和电子黄总一共招募了多少名下岗职工?") == "名"
+    assert asked_unit("哪几个阶段") == ""  # which ones, not how many
+    assert counts_in("共走访1.5万户", "户") and counts_in("提出38个问题", "个")
+    # "40、50人员" counts people by age, not 名.
+    assert not counts_in("优先考虑下岗职工中的40、50人员", "名")

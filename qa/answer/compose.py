@@ -45,7 +45,9 @@ from qa.query.question import (
     answer_kind,
     asked_attribute,
     asked_time_grain,
+    asked_unit,
     asked_verb,
+    counts_in,
     list_request,
     proper_names,
 )
@@ -323,7 +325,10 @@ def compose_answer(
     if kind in SPAN_KINDS:
         posts = asked_posts(normalize(asked), result.terms)
         grain = asked_time_grain(asked) if kind == "time" else ""
-        need = lambda text: carries(kind, text, posts, grain)  # noqa: E731
+        unit = asked_unit(asked) if kind == "quantity" else ""
+        need = lambda text: carries(kind, text, posts, grain) and (  # noqa: E731
+            not unit or counts_in(normalize(text), unit)
+        )
     attribute = asked_attribute(asked) if kind == "other" else ""
     own_terms = () if followup else result.terms
     names = proper_names(asked, own_terms)

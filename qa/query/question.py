@@ -11,7 +11,14 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from qa.ingest.textnorm import normalize
-from qa.text import CN_DIGIT_VALUES, CN_NUMERALS, EN_CARDINALS, EN_ORDINALS, HAN_BASIC
+from qa.text import (
+    CN_DIGIT_VALUES,
+    CN_LARGE,
+    CN_NUMERALS,
+    EN_CARDINALS,
+    EN_ORDINALS,
+    HAN_BASIC,
+)
 
 # --------------------------------------------------------------------------- numbers
 
@@ -261,6 +268,24 @@ def asked_verb(question: str) -> str:
             continue
         return token.word if token.flag.startswith("v") and len(token.word) >= 2 else ""
     return ""
+
+
+#: Units a question may count in: "多少户", "几名", "多少亿元", "多少平方公里".
+_UNITS = "平方公里|公里|万元|亿元|个|户|名|人|元|万|亿|项|家|次|位|条|岁|天|倍|所|座|件|吨"
+#: A question for a quantity in a unit (not "哪几个", which asks which ones, nor "第几名").
+_ASKS_UNIT = re.compile(f"(?:多少|(?<![哪第])几)({_UNITS})")
+_NUMERAL = f"[0-9{CN_NUMERALS}{CN_LARGE}]"
+
+
+def asked_unit(question: str) -> str:
+    """The unit a Chinese question counts in ("多少户" → 户), or ""."""
+    m = _ASKS_UNIT.search(normalize(question or ""))
+    return m[1] if m else ""
+
+
+def counts_in(text: str, unit: str) -> bool:
+    """Whether a Simplified text has a number in ``unit`` (38个, 五户, 1.5亿元)."""
+    return re.search(f"{_NUMERAL}+(?:\\.[0-9]+)?{re.escape(unit)}", text) is not None
 
 
 _ASKS_YEAR = re.compile(r"哪一?年|什么年份|哪个年份|\b(?:what|which)\s+year\b", re.I)

@@ -11,9 +11,10 @@ from collections.abc import Iterable
 from qa.ingest.chunk import Chunk
 from qa.ingest.textnorm import normalize
 from qa.query.prepare import Query
+from qa.query.question import asked_unit, counts_in
 from qa.search.lexical import TermScores, idf
 from qa.store.index import Index
-from qa.text import CN_LARGE, CN_NUMERALS, HAN_BMP
+from qa.text import HAN_BMP
 from qa.tuning import RELEVANCE
 
 logger = logging.getLogger(__name__)
@@ -78,15 +79,6 @@ def coverage(index: Index, query: Query, per_term: TermScores, chunks: Iterable[
     return best
 
 
-#: Units a question may count in: "多少户", "几名", "多少亿元", "多少平方公里".
-_UNITS = "平方公里|公里|万元|亿元|个|户|名|人|元|万|亿|项|家|次|位|条|岁|天|倍|所|座|件|吨"
-
-#: A question for a quantity in a unit (not "哪几个", which asks which ones, nor "第几名").
-_ASKS_QUANTITY = re.compile(f"(?:多少|(?<![哪第])几)({_UNITS})")
-
-_NUMERAL = f"[0-9{CN_NUMERALS}{CN_LARGE}]"
-
-
 def _quantity_missing(question: str, chunks: list[Chunk]) -> bool:
     """Whether a question asks how many of a unit and no passage shown has such a number.
 
@@ -94,11 +86,10 @@ def _quantity_missing(question: str, chunks: list[Chunk]) -> bool:
     the visits, so its coverage is high, but none says how many households (no "…户"): the
     corpus does not answer it. A passage that has "38个问题" keeps "提出了多少个问题" answered.
     """
-    asked = _ASKS_QUANTITY.search(question)
-    if asked is None or not chunks:
+    unit = asked_unit(question)
+    if not unit or not chunks:
         return False
-    number = re.compile(f"{_NUMERAL}+(?:\\.[0-9]+)?{asked.group(1)}")
-    return not any(number.search(normalize(c.text)) for c in chunks)
+    return not any(counts_in(normalize(c.text), unit) for c in chunks)
 
 
 def _capitalised(word: str, question: str) -> bool:
