@@ -642,6 +642,8 @@ def test_the_three_years_are_named_not_the_headings(svc: Any) -> None:
         ("泰興市市長是誰?", "person"),
         ("Who chaired the meeting?", "person"),
         ("Which Zhucheng party secretary gave the speech?", "person"),
+        ("督导组的副组长叫什么名字?", "person"),  # a post's name
+        ("这个活动叫什么名字?", "other"),  # a thing's
         ("What did the party secretary say about work style?", "other"),  # what was said
         ("会场设在哪里?", "place"),
         ("开展活动有什么要求?", "other"),

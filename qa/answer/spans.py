@@ -7,6 +7,7 @@ import re
 from collections.abc import Sequence
 
 from qa.ingest.textnorm import normalize
+from qa.query.question import POSTS
 from qa.text import CN_LARGE, CN_NUMERALS, HAN_BASIC
 
 logger = logging.getLogger(__name__)
@@ -28,7 +29,6 @@ _QUANTITY_SPAN = re.compile(
 )
 
 
-POSTS = "书记|市长|县长|区长|主任|组长|部长|局长|主席|常委|委员|同志|镇长|厂长|经理|董事长"
 
 # A name after its post (市委书记费高云), or a surname alone before one (桑书记).
 _PERSON_SPAN = re.compile(

@@ -194,8 +194,13 @@ _ASKS_TIME = re.compile(
     re.I,
 )
 # English asks at the start: "who" or "when" further in opens a clause ("… officials who …").
+#: Posts a person question asks about, and that name a person in a sentence (市委书记费高云).
+POSTS = "书记|市长|县长|区长|主任|组长|部长|局长|主席|常委|委员|同志|镇长|厂长|经理|董事长"
+
 _ASKS_PERSON = re.compile(
     r"谁|哪位|什么人|^(?:and\s+)?(?:who|whom|whose|which\s+person)\b"
+    # "副组长叫什么名字": a post's name (not "这个活动叫什么名字", a thing's).
+    rf"|(?:{POSTS})的?(?:叫什么名字|叫什么|的?名字是什么|姓名|姓什么)"
     # "Which Zhucheng party secretary gave…": which/what, a few words (no auxiliary: "what did
     # the secretary say" asks what was said), then a post.
     r"|^(?:and\s+)?(?:which|what)\s+"
