@@ -925,3 +925,9 @@ def test_a_quantity_is_counted_in_the_unit_asked() -> None:
     assert counts_in("共走访1.5万户", "户") and counts_in("提出38个问题", "个")
     # "40、50人员" counts people by age, not 名.
     assert not counts_in("优先考虑下岗职工中的40、50人员", "名")
+
+
+def test_a_reporter_is_a_post() -> None:
+    # "哪位记者写的": the byline "(记者 张伦)" names one; "记者就有关问题采访了…" names nobody.
+    assert carries("person", "(记者 张伦)在全市教育实践活动进入整改落实的关键时期", ["记者"])
+    assert not carries("person", "记者就有关问题采访了市活动领导小组办公室有关负责人。", ["记者"])

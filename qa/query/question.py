@@ -195,7 +195,7 @@ _ASKS_TIME = re.compile(
 )
 # English asks at the start: "who" or "when" further in opens a clause ("… officials who …").
 #: Posts a person question asks about, and that name a person in a sentence (市委书记费高云).
-POSTS = "书记|市长|县长|区长|主任|组长|部长|局长|主席|常委|委员|同志|镇长|厂长|经理|董事长"
+POSTS = "书记|市长|县长|区长|主任|组长|部长|局长|主席|常委|委员|同志|镇长|厂长|经理|董事长|记者"
 
 _ASKS_PERSON = re.compile(
     r"谁|哪位|什么人|^(?:and\s+)?(?:who|whom|whose|which\s+person)\b"
