@@ -931,3 +931,18 @@ def test_a_reporter_is_a_post() -> None:
     # "哪位记者写的": the byline "(记者 张伦)" names one; "记者就有关问题采访了…" names nobody.
     assert carries("person", "(记者 张伦)在全市教育实践活动进入整改落实的关键时期", ["记者"])
     assert not carries("person", "记者就有关问题采访了市活动领导小组办公室有关负责人。", ["记者"])
+
+
+def test_a_when_question_whose_verb_no_passage_says_gets_closest_passages() -> None:
+    text = "3月1日上午,常州市以电视电话会议的形式,对开展活动进行动员部署,活动正式启动。"
+    doc = Document("c.txt", "常州", "", "", text, "0", "utf-8", "simplified")
+    chunk = Chunk(0, "c.txt", 0, len(text), text)
+    hit = Hit(chunk=chunk, score=1.0, rank=1, keyword_score=1.0, dense_score=0.5, terms=())
+    terms = ("常州", "活动")
+    ended = SearchResult("常州活动什么时候结束?", [hit], terms, "hybrid", False, 0.5)
+    assert not compose_answer(ended, {"c.txt": doc}).found  # nothing says it ended
+    # 召开 only says that it took place: the date of the meeting answers it.
+    held = SearchResult("常州动员会是哪天召开的?", [hit], terms, "hybrid", False, 0.5)
+    assert compose_answer(held, {"c.txt": doc}).found
+    started = SearchResult("常州活动何时启动?", [hit], terms, "hybrid", False, 0.5)
+    assert compose_answer(started, {"c.txt": doc}).found

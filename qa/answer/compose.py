@@ -196,6 +196,10 @@ def _no_such_item(
     return enum is None or len(enum.items) != count
 
 
+# Verbs that only say an event took place ("动员会是哪天召开的"): documents date the event
+# without them ("3月1日上午,…以电视电话会议的形式…进行动员部署").
+_HOLDING_VERBS = frozenset({"召开", "举行", "举办", "开展", "进行", "发生", "开始", "成立"})
+
 # A 、-series the question itself names (摸实情、寻实策、办实事).
 _SERIES_IN_QUESTION = re.compile(r"[\u4e00-\u9fff]{2,8}(?:、[\u4e00-\u9fff]{2,8})+")
 
@@ -355,6 +359,14 @@ def compose_answer(
         # "推进会是谁主持的?": the name next to 主持, not the reporter's in the opening line.
         need = lambda text: carrier(text) and verb in normalize(text)  # noqa: E731
         sentences = pick(within)
+        if (
+            not sentences
+            and verb not in _HOLDING_VERBS
+            and not any(verb in normalize(h.chunk.text) for h in result.hits)
+        ):
+            # "常州“三大一实干”活动什么时候结束?": no passage says anything ended.
+            logger.debug("no passage says %s", verb)
+            return answer([], [], False, why=NOTICE_NO_SPAN[kind])
         need = carrier
     if attribute:
         # The sentences that give the thing asked for its name in quotes, when any do.
