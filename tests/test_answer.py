@@ -946,3 +946,19 @@ def test_a_when_question_whose_verb_no_passage_says_gets_closest_passages() -> N
     assert compose_answer(held, {"c.txt": doc}).found
     started = SearchResult("常州活动何时启动?", [hit], terms, "hybrid", False, 0.5)
     assert compose_answer(started, {"c.txt": doc}).found
+
+
+def test_an_event_the_passages_never_date_gets_closest_passages() -> None:
+    from qa.query.question import asked_subject
+
+    assert asked_subject("开发区讲话中提到的市第三次党代会是什么时候召开的?") == "党代会"
+    assert asked_subject("诸城作风建设年活动的总结考核、深化提高阶段安排在什么时间?") == "阶段"
+    text = "市委谢书记在第三次党代会报告中强调指出,人民幸福是根本。9月10日市委召开推进会。"
+    doc = Document("k.txt", "开发区", "", "", text, "0", "utf-8", "simplified")
+    chunk = Chunk(0, "k.txt", 0, len(text), text)
+    hit = Hit(chunk=chunk, score=1.0, rank=1, keyword_score=1.0, dense_score=0.5, terms=())
+    terms = ("党代会", "召开")
+    result = SearchResult("第三次党代会是什么时候召开的?", [hit], terms, "hybrid", False, 0.5)
+    assert not compose_answer(result, {"k.txt": doc}).found  # the 推进会's date is no answer
+    dated = SearchResult("推进会是什么时候召开的?", [hit], ("推进会",), "hybrid", False, 0.5)
+    assert compose_answer(dated, {"k.txt": doc}).found

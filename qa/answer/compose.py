@@ -44,6 +44,7 @@ from qa.query.question import (
     ListRequest,
     answer_kind,
     asked_attribute,
+    asked_subject,
     asked_time_grain,
     asked_unit,
     asked_verb,
@@ -368,6 +369,17 @@ def compose_answer(
             logger.debug("no passage says %s", verb)
             return answer([], [], False, why=NOTICE_NO_SPAN[kind])
         need = carrier
+    subject = asked_subject(asked) if kind == "time" and carrier is not None else ""
+    if subject and not sentences and carrier is not None:
+        # "第三次党代会是什么时候召开的?": the passages speak of 党代会 without a date; another
+        # event's date is no answer.
+        need = lambda text: carrier(text) and subject in normalize(text)  # noqa: E731
+        dated = pick(within)
+        need = carrier
+        told = any(subject in c.key for c in _candidates(result.hits))
+        if told and not dated:
+            logger.debug("the passages name %s but date it nowhere", subject)
+            return answer([], [], False, why=NOTICE_NO_SPAN[kind])
     if attribute:
         # The sentences that give the thing asked for its name in quotes, when any do.
         need = lambda text: names_in_quotes(normalize(text), attribute)  # noqa: E731

@@ -275,6 +275,30 @@ def asked_verb(question: str) -> str:
     return ""
 
 
+_ASKS_WHEN = re.compile(
+    r"什么时候|什么时间|何时|哪一?天|哪一?年|几月几[日号]|几号|几日|哪个月"
+)
+_BEFORE_WHEN = frozenset({"是", "在", "于", "安排", "定", "的", "将", "要", "会"})
+
+
+def asked_subject(question: str) -> str:
+    """The event a Chinese "when" question dates: the noun just before its interrogative
+    (党代会 in "第三次党代会是什么时候召开的?", 阶段 in "…提高阶段安排在什么时间?"), or "".
+    """
+    from jieba import posseg
+
+    key = normalize(question or "")
+    m = _ASKS_WHEN.search(key)
+    if m is None:
+        return ""
+    for token in reversed(list(posseg.cut(key[: m.start()]))):
+        if token.word in _BEFORE_WHEN:
+            continue
+        ok = token.flag.startswith("n") or token.flag == "vn"
+        return token.word if ok and len(token.word) >= 2 else ""
+    return ""
+
+
 #: Units a question may count in: "多少户", "几名", "多少亿元", "多少平方公里".
 _UNITS = "平方公里|公里|万元|亿元|个|户|名|人|元|万|亿|项|家|次|位|条|岁|天|倍|所|座|件|吨"
 #: A question for a quantity in a unit (not "哪几个", which asks which ones, nor "第几名").
