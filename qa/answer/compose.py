@@ -370,7 +370,7 @@ def compose_answer(
             return answer([], [], False, why=NOTICE_NO_SPAN[kind])
         need = carrier
     subject = asked_subject(asked) if kind == "time" and carrier is not None else ""
-    if subject and not sentences and carrier is not None:
+    if subject and carrier is not None:
         # "第三次党代会是什么时候召开的?": the passages speak of 党代会 without a date; another
         # event's date is no answer.
         need = lambda text: carrier(text) and subject in normalize(text)  # noqa: E731
