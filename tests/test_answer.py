@@ -962,3 +962,18 @@ def test_an_event_the_passages_never_date_gets_closest_passages() -> None:
     assert not compose_answer(result, {"k.txt": doc}).found  # the 推进会's date is no answer
     dated = SearchResult("推进会是什么时候召开的?", [hit], ("推进会",), "hybrid", False, 0.5)
     assert compose_answer(dated, {"k.txt": doc}).found
+
+
+def test_a_year_the_quoted_passages_do_not_say_gets_closest_passages() -> None:
+    from qa.answer.result import NOTICE_OTHER_YEAR
+
+    text = "问:4月24日,诸城市委以视频形式召开了全市开展活动动员大会。答:活动分五个阶段。"
+    doc = Document("z.txt", "诸城", "", "", text, "0", "utf-8", "simplified")
+    chunk = Chunk(0, "z.txt", 0, len(text), text)
+    hit = Hit(chunk=chunk, score=1.0, rank=1, keyword_score=1.0, dense_score=0.5, terms=())
+    terms = ("诸城", "动员大会", "召开")
+    asked = SearchResult("诸城2018年的动员大会是哪天召开的?", [hit], terms, "hybrid", False, 0.5)
+    answer = compose_answer(asked, {"z.txt": doc})
+    assert not answer.found and answer.notice == NOTICE_OTHER_YEAR.format(years="2018")
+    plain = SearchResult("诸城的动员大会是哪天召开的?", [hit], terms, "hybrid", False, 0.5)
+    assert compose_answer(plain, {"z.txt": doc}).found

@@ -29,6 +29,7 @@ from qa.answer.result import (
     NOTICE_NO_LIST,
     NOTICE_NO_SPAN,
     NOTICE_OTHER_PLACE,
+    NOTICE_OTHER_YEAR,
     NOTICE_TRUNCATED,
     SPAN_KINDS,
     Answer,
@@ -196,6 +197,8 @@ def _no_such_item(
         return False
     return enum is None or len(enum.items) != count
 
+
+_YEAR = re.compile(r"(?<!\d)(?:19|20)\d\d(?=年)")
 
 # Verbs that only say an event took place ("动员会是哪天召开的"): documents date the event
 # without them ("3月1日上午,…以电视电话会议的形式…进行动员部署").
@@ -411,4 +414,12 @@ def compose_answer(
         logger.debug("answer from documents that do not name %s", missing)
         places = "、".join(sorted(missing))
         return answer([], [], False, why=NOTICE_OTHER_PLACE.format(names=places))
+    years = _YEAR.findall(normalize(asked))
+    if years and sentences and not items:
+        # "诸城2018年的…动员大会是哪天召开的?": the passage quoted dates 2017's meeting.
+        texts = [normalize(passages[n - 1].chunk.text) for s in sentences for n in s.citations]
+        unsaid = [y for y in years if not any(y in t for t in texts)]
+        if unsaid:
+            logger.debug("the passages quoted do not say %s", unsaid)
+            return answer([], [], False, why=NOTICE_OTHER_YEAR.format(years="、".join(unsaid)))
     return answer(sentences, items, True, lead=lead)

@@ -31,6 +31,12 @@ NOTICE_OTHER_PLACE = (
 )
 
 
+NOTICE_OTHER_YEAR = (
+    "最接近的段落：这些段落没有说到{years}年。 / "
+    "Closest passages: they do not speak of {years}."
+)
+
+
 NOTICE_NO_ITEM = (
     "最接近的段落：文中的列表没有所问的那一项。 / "
     "Closest passages: no list in them has the item asked for."
