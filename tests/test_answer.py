@@ -977,3 +977,22 @@ def test_a_year_the_quoted_passages_do_not_say_gets_closest_passages() -> None:
     assert not answer.found and answer.notice == NOTICE_OTHER_YEAR.format(years="2018")
     plain = SearchResult("诸城的动员大会是哪天召开的?", [hit], terms, "hybrid", False, 0.5)
     assert compose_answer(plain, {"z.txt": doc}).found
+
+
+def test_a_venue_no_passage_names_gets_closest_passages() -> None:
+    from qa.answer.result import NOTICE_NO_PLACE
+    from qa.query.question import asked_place_noun
+
+    assert asked_place_noun("诸城动员大会的主会场设在哪里?") == "会场"
+    assert asked_place_noun("泰興動員會是在哪個會場召開的?") == "会场"
+    assert asked_place_noun("会议在哪里召开") == ""  # any place will do
+    text = "动员会采取视频形式,一直开到社区。主会场设在市委礼堂。"
+    doc = Document("v.txt", "诸城", "", "", text, "0", "utf-8", "simplified")
+    hit = Hit(Chunk(0, "v.txt", 0, 16, text[:16]), 1.0, 1, 1.0, 0.5, ())
+    terms = ("动员会", "会场")
+    result = SearchResult("动员会的主会场设在哪里?", [hit], terms, "hybrid", False, 0.5)
+    answer = compose_answer(result, {"v.txt": doc})
+    assert not answer.found and answer.notice == NOTICE_NO_PLACE
+    named = Hit(Chunk(0, "v.txt", 0, len(text), text), 1.0, 1, 1.0, 0.5, ())
+    result = SearchResult("动员会的主会场设在哪里?", [named], terms, "hybrid", False, 0.5)
+    assert compose_answer(result, {"v.txt": doc}).found

@@ -27,6 +27,7 @@ from qa.answer.lists import (
 from qa.answer.result import (
     NOTICE_NO_ITEM,
     NOTICE_NO_LIST,
+    NOTICE_NO_PLACE,
     NOTICE_NO_SPAN,
     NOTICE_OTHER_PLACE,
     NOTICE_OTHER_YEAR,
@@ -45,6 +46,7 @@ from qa.query.question import (
     ListRequest,
     answer_kind,
     asked_attribute,
+    asked_place_noun,
     asked_subject,
     asked_time_grain,
     asked_unit,
@@ -383,6 +385,11 @@ def compose_answer(
         if told and not dated:
             logger.debug("the passages name %s but date it nowhere", subject)
             return answer([], [], False, why=NOTICE_NO_SPAN[kind])
+    place_noun = asked_place_noun(asked) if kind == "place" else ""
+    if place_noun and not any(place_noun in c.key for c in _candidates(result.hits)):
+        # "主会场设在哪里": no passage names a 会场 ("以视频形式召开,一直开到社区").
+        logger.debug("no passage names a %s", place_noun)
+        return answer([], [], False, why=NOTICE_NO_PLACE)
     if attribute:
         # The sentences that give the thing asked for its name in quotes, when any do.
         need = lambda text: names_in_quotes(normalize(text), attribute)  # noqa: E731

@@ -37,6 +37,12 @@ NOTICE_OTHER_YEAR = (
 )
 
 
+NOTICE_NO_PLACE = (
+    "最接近的段落：没有句子给出所问的地点。 / Closest passages: no sentence names the place "
+    "asked for."
+)
+
+
 NOTICE_NO_ITEM = (
     "最接近的段落：文中的列表没有所问的那一项。 / "
     "Closest passages: no list in them has the item asked for."

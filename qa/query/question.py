@@ -299,6 +299,24 @@ def asked_subject(question: str) -> str:
     return ""
 
 
+# "主会场设在哪里", "在哪个会场召开", "地址在哪": the kind of place asked for.
+_PLACE_NOUN = re.compile(
+    rf"([{HAN_BASIC}]{{0,2}}(?:会场|场地|地点|地址|场所|会议室|礼堂|驻地))"
+    r"(?:设在|位于|在)?(?:哪里|哪儿|何处|什么地方)"
+    rf"|(?:在|于)哪个([{HAN_BASIC}]{{0,2}}(?:会场|场地|地点|场所|会议室|礼堂))"
+)
+
+
+def asked_place_noun(question: str) -> str:
+    """The kind of place a Chinese "where" question asks for (会场 in "主会场设在哪里", "在哪个
+    会场召开"), or "": a sentence that never names one does not answer it."""
+    m = _PLACE_NOUN.search(normalize(question or ""))
+    if m is None:
+        return ""
+    noun = m[1] or m[2]
+    return noun[-2:]
+
+
 #: Units a question may count in: "多少户", "几名", "多少亿元", "多少平方公里".
 _UNITS = "平方公里|公里|万元|亿元|个|户|名|人|元|万|亿|项|家|次|位|条|岁|天|倍|所|座|件|吨"
 #: A question for a quantity in a unit (not "哪几个", which asks which ones, nor "第几名").
