@@ -639,6 +639,9 @@ def test_the_three_years_are_named_not_the_headings(svc: Any) -> None:
         ("How many problems did the group raise?", "quantity"),
         ("动员大会是哪天召开的?", "time"),
         ("When was the meeting held?", "time"),
+        # A number in the topic of a time or place question asks for no list.
+        ('On what date did the committee approve the three "Three Years" work plans?', "time"),
+        ('In which city was the "Three Years" meeting held?', "place"),
         ("泰興市市長是誰?", "person"),
         ("Who chaired the meeting?", "person"),
         ("Which Zhucheng party secretary gave the speech?", "person"),

@@ -72,7 +72,11 @@ _ORDINAL_EN_RE = re.compile(
 )
 _EN_NUMBER_RE = re.compile(r"\b(" + "|".join(_EN_NUMBERS) + r"|\d+)\s+(?:\w+\s+)?\w+s\b", re.I)
 _EN_NOT_LIST_RE = re.compile(
-    r"\s*(?:who|whom|whose|when|where|why|how(?!\s+many)|does|did|do|is|was|can)\b", re.I
+    r"\s*(?:who|whom|whose|when|where|why|how(?!\s+many)|does|did|do|is|was|can"
+    # "On what date did … approve the three … plans?" asks a time.
+    r"|(?:on|in|at)?\s*(?:what|which)\s+(?:date|day|year|month|time)"
+    r"|(?:in|at)\s+(?:what|which)\s+(?:place|city|venue))\b",
+    re.I,
 )
 _EN_LIST_RE = re.compile(
     r"\b(?:what|which)\s+(?:are|were)\b|\b(?:list|name|enumerate)\b|\bwhat\s+\w+s\s+(?:are|were)\b"
@@ -190,7 +194,8 @@ _ASKS_QUANTITY = re.compile(
 )
 _ASKS_TIME = re.compile(
     r"哪天|哪一天|何时|什么时候|什么时间|哪年|哪一年|几月|几号|哪个月|多久"
-    r"|^(?:and\s+)?(?:when|what\s+(?:date|day|year|month|time)|in\s+what\s+year|how\s+often)\b",
+    r"|^(?:and\s+)?(?:(?:on|in|at)\s+)?(?:when|(?:what|which)\s+(?:date|day|year|month|time)"
+    r"|how\s+often)\b",
     re.I,
 )
 # English asks at the start: "who" or "when" further in opens a clause ("… officials who …").
@@ -210,7 +215,11 @@ _ASKS_PERSON = re.compile(
     r"|minister|official|officer|reporter|journalist|commissioner|president|deputy)\b",
     re.I,
 )
-_ASKS_PLACE = re.compile(r"哪里|在哪|什么地方|哪个地方|^(?:and\s+)?where\b", re.I)
+_ASKS_PLACE = re.compile(
+    r"哪里|在哪|什么地方|哪个地方|^(?:and\s+)?(?:where|(?:in|at)\s+(?:what|which)\s+"
+    r"(?:place|city|town|county|venue|building))\b",
+    re.I,
+)
 
 
 def answer_kind(question: str) -> str:
