@@ -999,3 +999,11 @@ def test_a_venue_no_passage_names_gets_closest_passages() -> None:
     named = Hit(Chunk(0, "v.txt", 0, len(text), text), 1.0, 1, 1.0, 0.5, ())
     result = SearchResult("动员会的主会场设在哪里?", [named], terms, "hybrid", False, 0.5)
     assert compose_answer(result, {"v.txt": doc}).found
+
+
+def test_a_number_the_question_gives_is_no_answer() -> None:
+    from qa.answer.spans import tells_a_new_number
+
+    asked = "泰州督导组提出的38个问题中,已经整改完成了多少个?"
+    assert not tells_a_new_number("重点围绕前期督导组提出的38个问题进行督导。", asked)
+    assert tells_a_new_number("已整改完成25个问题。", asked)

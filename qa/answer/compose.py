@@ -37,7 +37,7 @@ from qa.answer.result import (
     AnswerSentence,
 )
 from qa.answer.score import defines, names_in_quotes, rank_factor, term_match, term_weights
-from qa.answer.spans import asked_posts, carries
+from qa.answer.spans import asked_posts, carries, tells_a_new_number
 from qa.ingest.chunk import Chunk, heading_of, split_sentences
 from qa.ingest.corpus import Document
 from qa.ingest.textnorm import clip, normalize
@@ -336,8 +336,10 @@ def compose_answer(
         posts = asked_posts(normalize(asked), result.terms)
         grain = asked_time_grain(asked) if kind == "time" else ""
         unit = asked_unit(asked) if kind == "quantity" else ""
-        need = lambda text: carries(kind, text, posts, grain) and (  # noqa: E731
-            not unit or counts_in(normalize(text), unit)
+        need = lambda text: (  # noqa: E731
+            carries(kind, text, posts, grain)
+            and (not unit or counts_in(normalize(text), unit))
+            and (kind != "quantity" or tells_a_new_number(text, asked))
         )
     attribute = asked_attribute(asked) if kind == "other" else ""
     own_terms = () if followup else result.terms

@@ -99,6 +99,13 @@ def carries(kind: str, text: str, posts: Sequence[str] = (), grain: str = "") ->
     return True
 
 
+def tells_a_new_number(text: str, question: str) -> bool:
+    """Whether a sentence has a number in a unit that the question does not already give:
+    "38个问题" does not answer "38个问题中,已经整改完成了多少个?"."""
+    asked = normalize(question)
+    return any(m[0] not in asked for m in _QUANTITY_SPAN.finditer(normalize(text)))
+
+
 def kind_spans(kind: str, text: str) -> list[tuple[int, int]]:
     """The spans of ``text`` of the kind a question asks for: dates and times, numbers in a
     unit, names after a post (empty for other kinds)."""
