@@ -823,6 +823,9 @@ def test_a_followups_own_words_weigh_as_quoted_ones() -> None:
         ("诸城的市委书记是谁", ""),  # a post, no verb
         ("谁在推进会上作了交流发言", ""),  # a place before the verb: not guessed
         ("诸城作风建设年活动分为哪五个阶段", ""),
+        ("开发区主营业务收入比上年增长了多少亿元?", "增长"),
+        ("常州一共走访了多少户群众家庭?", "走访"),
+        ("诸城有多少个镇街", ""),
     ],
 )
 def test_asked_verb(question: str, verb: str) -> None:

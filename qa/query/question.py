@@ -264,9 +264,12 @@ def asked_attribute(question: str) -> str:
 _WHO_WHEN = re.compile(r"谁|什么时候|何时|哪天|哪一天|哪年|哪一年|几月几日|几月几号|几号")
 
 
+_HOW_MANY = re.compile(r"多少|(?<![哪第])几(?=[个户人名次家项条元万亿岁天倍所座件吨])")
+
+
 def asked_verb(question: str) -> str:
-    """The verb a "who" or "when" question asks about: 主持 in "推进会是谁主持的?", 召开 in
-    "动员大会是什么时候召开的", or "" (a Chinese question only).
+    """The verb a "who", "when" or "how many" question asks about: 主持 in "推进会是谁主持的?",
+    召开 in "动员大会是什么时候召开的", 增长 in "比上年增长了多少亿元", or "" (Chinese only).
 
     A sentence naming a person or a date answers such a question only with that verb: the
     reporter named in the opening line did not chair the meeting.
@@ -276,6 +279,14 @@ def asked_verb(question: str) -> str:
     key = normalize(question or "")
     m = _WHO_WHEN.search(key)
     if m is None:
+        # "比上年增长了多少亿元": the verb before the quantity asked.
+        q = _HOW_MANY.search(key)
+        if q is None:
+            return ""
+        for token in reversed(list(posseg.cut(key[: q.start()]))):
+            if token.word in ("了", "共", "一共", "总共", "共计", "累计", "已经", "已"):
+                continue
+            return token.word if token.flag.startswith("v") and len(token.word) >= 2 else ""
         return ""
     for token in posseg.cut(key[m.end() :]):
         if token.word in ("是", "由", "被"):
