@@ -1010,3 +1010,20 @@ def test_a_number_the_question_gives_is_no_answer() -> None:
     asked = "泰州督导组提出的38个问题中,已经整改完成了多少个?"
     assert not tells_a_new_number("重点围绕前期督导组提出的38个问题进行督导。", asked)
     assert tells_a_new_number("已整改完成25个问题。", asked)
+
+
+def test_a_who_question_about_a_quoted_campaign_is_answered_from_its_document() -> None:
+    other = "市委常委、经济开发区党工委书记孙群作交流发言。"
+    own = "开展“三同四民”主题实践活动是市委的重要部署。"
+    docs = {
+        "t.txt": Document("t.txt", "泰兴", "", "", other, "0", "utf-8", "simplified"),
+        "k.txt": Document("k.txt", "开发区", "", "", own, "0", "utf-8", "simplified"),
+    }
+    hits = [
+        Hit(Chunk(0, "t.txt", 0, len(other), other), 1.0, 1, 1.0, 0.5, ()),
+        Hit(Chunk(1, "k.txt", 0, len(own), own), 0.9, 2, 0.9, 0.5, ()),
+    ]
+    asked = "在“三同四民”主题实践会上讲话的开发区党工委书记叫什么名字?"
+    result = SearchResult(asked, hits, ("三同四民", "党工委", "书记"), "hybrid", False, 0.5)
+    answer = compose_answer(result, docs)
+    assert not answer.found and "三同四民" in answer.notice  # 孙群 is 泰兴's, not its speaker

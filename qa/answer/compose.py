@@ -200,6 +200,7 @@ def _no_such_item(
     return enum is None or len(enum.items) != count
 
 
+_QUOTED_NAME = re.compile(r"[“「\"]([\u4e00-\u9fff]{2,8})[”」\"]")
 _YEAR = re.compile(r"(?<!\d)(?:19|20)\d\d(?=年)")
 
 # Verbs that only say an event took place ("动员会是哪天召开的"): documents date the event
@@ -344,6 +345,10 @@ def compose_answer(
     attribute = asked_attribute(asked) if kind == "other" else ""
     own_terms = () if followup else result.terms
     names = proper_names(asked, own_terms)
+    if not followup and kind in SPAN_KINDS:
+        # The campaign a who / when / how-many question names in quotes (“三同四民”) is one
+        # its answer's document names too: another document's person or date is no answer.
+        names = [*names, *(q for q in _QUOTED_NAME.findall(normalize(asked)) if q not in names)]
     # A follow-up's own words say what it moves to ("那宣传引导机制呢?" after a question about
     # 干部激励关爱机制): they weigh as quoted words.
     focus = asked if followup else ""
