@@ -647,6 +647,9 @@ def test_the_three_years_are_named_not_the_headings(svc: Any) -> None:
         ("Which Zhucheng party secretary gave the speech?", "person"),
         ("督导组的副组长叫什么名字?", "person"),  # a post's name
         ("这个活动叫什么名字?", "other"),  # a thing's
+        ("What is the name of the city party secretary who gave the speech?", "person"),
+        ("What is the name of the campaign?", "other"),
+        ("Name the five phases", "list"),
         ("What did the party secretary say about work style?", "other"),  # what was said
         ("会场设在哪里?", "place"),
         ("开展活动有什么要求?", "other"),
@@ -918,6 +921,9 @@ def test_a_deputy_post_is_asked_for_with_its_deputy() -> None:
 
     assert asked_posts("泰州市委督导组的副组长叫什么名字?") == ["副组长"]
     assert asked_posts("诸城市委书记是谁") == ["书记"]
+    # An English question's posts come from its translations, a Chinese one's from itself.
+    assert asked_posts("who is the city party secretary?", ("市委书记", "城市")) == ["书记"]
+    assert asked_posts("诸城的干部是谁", ("同志", "干部")) == []
     # 组长刘宁 is not the deputy asked for; 副书记孙云 is one.
     assert not carries("person", "泰州市委督导组组长刘宁出席会议。", ["副组长"])
     assert carries("person", "市委副书记孙云主持大会。", ["副书记"])

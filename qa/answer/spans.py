@@ -59,6 +59,9 @@ def _named_after(key: str, post: str) -> bool:
     return False
 
 
+_LATIN_WORD = re.compile(r"[A-Za-z]{3,}")
+
+
 def asked_posts(question: str, terms: Sequence[str] = ()) -> list[str]:
     """The posts a person question names (书记, 市长), as the question or its terms say them.
 
@@ -67,11 +70,15 @@ def asked_posts(question: str, terms: Sequence[str] = ()) -> list[str]:
 
     Args:
         question: The question, Simplified.
-        terms: Its search terms (an English question's translations).
+        terms: Its search terms: a question with English words takes the posts of its
+            translations; a Chinese question's own words are its posts.
     """
+    # A question in English words has its posts in its translations (party secretary →
+    # 市委书记); a Chinese one's widened terms (同志 near 干部) are not posts it asks about.
+    translated = terms if _LATIN_WORD.search(question) else ()
     found = []
     for post in POSTS.split("|"):
-        if post in question or post in terms:
+        if post in question or any(post in t for t in translated):
             found.append(f"副{post}" if f"副{post}" in question else post)
     return found
 

@@ -75,11 +75,14 @@ _EN_NOT_LIST_RE = re.compile(
     r"\s*(?:who|whom|whose|when|where|why|how(?!\s+many)|does|did|do|is|was|can"
     # "On what date did … approve the three … plans?" asks a time.
     r"|(?:on|in|at)?\s*(?:what|which)\s+(?:date|day|year|month|time)"
-    r"|(?:in|at)\s+(?:what|which)\s+(?:place|city|venue))\b",
+    r"|(?:in|at)\s+(?:what|which)\s+(?:place|city|venue)"
+    r"|what\s+is\s+the\s+name|what's\s+the\s+name)\b",
     re.I,
 )
 _EN_LIST_RE = re.compile(
-    r"\b(?:what|which)\s+(?:are|were)\b|\b(?:list|name|enumerate)\b|\bwhat\s+\w+s\s+(?:are|were)\b"
+    # "Name the five phases" (not "what is the name of …").
+    r"\b(?:what|which)\s+(?:are|were)\b|\b(?:list|enumerate)\b|^\s*(?:please\s+)?name\b"
+    r"|\bwhat\s+\w+s\s+(?:are|were)\b"
     r"|\bwhich\s+\w+s\b|\bwhich\s+\w+\s+kinds?\b",
     re.IGNORECASE,
 )
@@ -212,7 +215,11 @@ _ASKS_PERSON = re.compile(
     r"(?:(?!(?:is|are|was|were|do|does|did|has|have|had|can|could|should|must|will|would)\b)"
     r"[\w'-]+\s+){0,3}?"
     r"(?:secretary|secretaries|mayor|governor|chief|head|director|leader|chairman|chairwoman"
-    r"|minister|official|officer|reporter|journalist|commissioner|president|deputy)\b",
+    r"|minister|official|officer|reporter|journalist|commissioner|president|deputy)\b"
+    # "What is the name of the city party secretary who…".
+    r"|^(?:what\s+is|what's)\s+the\s+(?:full\s+)?name\s+of\s+(?:the\s+)?(?:[\w'-]+\s+){0,3}?"
+    r"(?:secretary|mayor|governor|chief|head|director|leader|chairman|chairwoman|minister"
+    r"|official|officer|reporter|journalist|commissioner|president|deputy)\b",
     re.I,
 )
 _ASKS_PLACE = re.compile(
