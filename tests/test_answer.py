@@ -1033,3 +1033,21 @@ def test_a_who_question_about_a_quoted_campaign_is_answered_from_its_document() 
     result = SearchResult(asked, hits, ("三同四民", "党工委", "书记"), "hybrid", False, 0.5)
     answer = compose_answer(result, docs)
     assert not answer.found and "三同四民" in answer.notice  # 孙群 is 泰兴's, not its speaker
+
+
+def test_a_quoted_set_is_answered_only_by_a_list_said_to_be_it() -> None:
+    from qa.answer.lists import names_the_set, short_names
+
+    assert short_names("三個年行動中的「六大攻堅行動」是哪六個？") == ["六大攻坚行动"]
+    assert short_names('What are the five criteria of a "Five Goods" (五个好) organization?') == [
+        "五个好"
+    ]
+    text = (
+        "开展交通联通、产业振兴、营商环境“六大攻坚行动”。二要明确主要任务。要改善环境,筹措资金。"
+        "要发展经济,增加收入。要加强基层党组织建设,激发党支部创建“五个好”先进基层党组织。"
+    )
+    doc = Document("s.txt", "", "", "", text, "0", "utf-8", "simplified")
+    found = {e.kind: e for e in find_enumerations(doc)}
+    assert names_the_set(doc, found["series"], "六大攻坚行动")  # the label right after it
+    # Named a clause later, not as what the list is.
+    assert not names_the_set(doc, found["anaphora"], "五个好")

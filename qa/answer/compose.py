@@ -22,12 +22,15 @@ from qa.answer.lists import (
     defined_set,
     item_details,
     label_explanations,
+    names_the_set,
     pick_list,
+    short_names,
 )
 from qa.answer.result import (
     NOTICE_NO_ITEM,
     NOTICE_NO_LIST,
     NOTICE_NO_PLACE,
+    NOTICE_NO_SET,
     NOTICE_NO_SPAN,
     NOTICE_OTHER_PLACE,
     NOTICE_OTHER_YEAR,
@@ -287,10 +290,20 @@ def compose_answer(
     items: list[AnswerSentence] = []
     lead = ""
     ordinal = request.ordinal if request is not None else None
-    if enum is not None and ordinal == LAST:
-        ordinal = len(enum.items)
     # A follow-up's search carries its topic's words; only the question as typed counts.
     followup = asked.strip() != result.question.strip()
+    unnamed = [
+        short
+        for short in short_names(asked)
+        if enum is not None and enum.doc_id in documents
+        and not names_the_set(documents[enum.doc_id], enum, short)
+    ]
+    if unnamed and not followup:
+        # "“五个好”先进基层党组织的五条标准": a list of five that is not the 五个好 is no answer.
+        logger.debug("the list found is not %s", unnamed)
+        return answer([], [], False, why=NOTICE_NO_SET.format(name=unnamed[0]))
+    if enum is not None and ordinal == LAST:
+        ordinal = len(enum.items)
     if ordinal and _no_such_item(asked, request, enum, ordinal, followup=followup):
         logger.debug("the list asked about has no item %d", ordinal)
         return answer([], [], False, why=NOTICE_NO_ITEM)

@@ -272,6 +272,34 @@ _SHORT_NAME_RE = re.compile(
 )
 
 
+def short_names(question: str) -> list[str]:
+    """The short names of sets a question quotes (“三个年”, 「六种意识」, (五个好)), Simplified."""
+    key = normalize(question)
+    names = [m[1] for m in _SHORT_NAME_RE.finditer(key) if m[1]]
+    # An English question may give the Chinese name in brackets: "Five Goods" (五个好).
+    names += _BRACKETED_NAME.findall(key) if re.search("[A-Za-z]{3,}", key) else []
+    return list(dict.fromkeys(names))
+
+
+_BRACKETED_NAME = re.compile(
+    rf"[(（]((?:[{CN_NUMERALS}]+|\d+)(?:个|种|项|条|大|类|点)?[{HAN_BASIC}]{{1,6}})[)）]"
+)
+
+
+def names_the_set(doc: Document, enum: Enumeration, short: str) -> bool:
+    """Whether a list is said to be the set a short name stands for: the name is in the list,
+    in the few sentences before it (“四种精神”…“担当进取、勇争一流”的精神。) or right after its
+    last item (交通联通…文旅融合“六大攻坚行动”)."""
+    if short in normalize(doc.text[max(0, enum.start - _NAME_BEFORE) : enum.end]):
+        return True
+    after = normalize(doc.text[enum.end : enum.end + len(short) + 2])
+    return after.lstrip("“「\"").startswith(short)
+
+
+#: How far before a list its set's short name may stand, in characters.
+_NAME_BEFORE = 300
+
+
 def defined_set(
     passages: Sequence[Hit],
     documents: Mapping[str, Document],

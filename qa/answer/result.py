@@ -43,6 +43,12 @@ NOTICE_NO_PLACE = (
 )
 
 
+NOTICE_NO_SET = (
+    "最接近的段落：其中没有列出“{name}”是哪些。 / Closest passages: they do not list what "
+    "“{name}” stands for."
+)
+
+
 NOTICE_NO_ITEM = (
     "最接近的段落：文中的列表没有所问的那一项。 / "
     "Closest passages: no list in them has the item asked for."
