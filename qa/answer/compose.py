@@ -292,10 +292,15 @@ def compose_answer(
     ordinal = request.ordinal if request is not None else None
     # A follow-up's search carries its topic's words; only the question as typed counts.
     followup = asked.strip() != result.question.strip()
+    own_terms = () if followup else result.terms
+    names = proper_names(asked, own_terms)
     unnamed = [
         short
         for short in short_names(asked)
-        if enum is not None and enum.doc_id in documents
+        if enum is not None
+        and enum.doc_id in documents
+        # A list of another place's document gets the place's notice below.
+        and not _unnamed_places(names, {enum.doc_id}, documents)
         and not names_the_set(documents[enum.doc_id], enum, short)
     ]
     if unnamed and not followup:
@@ -356,8 +361,6 @@ def compose_answer(
             and (kind != "quantity" or tells_a_new_number(text, asked))
         )
     attribute = asked_attribute(asked) if kind == "other" else ""
-    own_terms = () if followup else result.terms
-    names = proper_names(asked, own_terms)
     if not followup and kind in SPAN_KINDS:
         # The campaign a who / when / how-many question names in quotes (“三同四民”) is one
         # its answer's document names too: another document's person or date is no answer.
