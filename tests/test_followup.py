@@ -78,6 +78,12 @@ def test_an_ordinal_that_counts_the_topic_s_things_continues_it() -> None:
     assert not info.is_followup and info.query == "第二个阶段的时间是什么时候"
 
 
+def test_an_ordinal_follow_up_is_no_topic_for_the_next() -> None:
+    spirits = "诸城要弘扬的“四种精神”是哪几种?"
+    info = analyze_followup("那第三种呢?", [spirits, "第二种精神具体是什么意思?"])
+    assert info.topic == spirits and info.ordinal == 3 and "四种精神" in info.query
+
+
 def test_chinese_followups() -> None:
     assert analyze_followup("第四种精神呢", [SPIRITS]).query.startswith("四种精神")
     assert analyze_followup("它是什么时候开始的", [CAMPAIGN]).query.startswith("三大一实干 活动")

@@ -189,10 +189,21 @@ def _leading_name(question: str) -> str:
 
 
 def _topic(history: Sequence[str]) -> str:
-    """The last self-contained question of the history, or ""."""
-    for earlier in reversed(history):
-        if earlier and earlier.strip() and not is_elliptical(earlier):
-            return earlier.strip()
+    """The last self-contained question of the history, or "".
+
+    An earlier follow-up is no topic, whether elliptical or an ordinal that counts its own
+    topic's things ("第二种精神具体是什么意思?" after "…“四种精神”是哪几种?": "那第三种呢?" then
+    asks about the four spirits, not about the second).
+    """
+    for i in range(len(history) - 1, -1, -1):
+        earlier = (history[i] or "").strip()
+        if not earlier or is_elliptical(earlier):
+            continue
+        if ordinal_of(earlier) is not None:
+            before = _topic(history[:i])
+            if before and _counts_the_topic(earlier, before):
+                continue
+        return earlier
     return ""
 
 
