@@ -1051,3 +1051,16 @@ def test_a_quoted_set_is_answered_only_by_a_list_said_to_be_it() -> None:
     assert names_the_set(doc, found["series"], "六大攻坚行动")  # the label right after it
     # Named a clause later, not as what the list is.
     assert not names_the_set(doc, found["anaphora"], "五个好")
+
+
+@pytest.mark.parametrize(
+    ("question", "noun"),
+    [
+        ("诸城作风建设年活动分为哪五个阶段", "阶段"),
+        ("“三加一工程”促“美好和谐”活动在具体要求上强调了哪几点?", "具体要求"),
+        ("在思想上有哪些要求", "要求"),  # what 哪些 counts comes first
+    ],
+)
+def test_what_a_list_question_counts(question: str, noun: str) -> None:
+    request = list_request(question)
+    assert request is not None and request.noun == noun

@@ -105,6 +105,8 @@ _NOUN_RES = (
     re.compile(
         rf"(?:[{CN_NUMERALS}]+|\d+)(?:{_CL})([{HAN_BASIC}]{{1,6}}?){_NOUN_STOP}"
     ),  # 第三个阶段
+    # "在具体要求上强调了哪几点": the points are 具体要求.
+    re.compile(rf"在([{HAN_BASIC}]{{2,6}}?)(?:上|方面)[^?？。]*?[哪几]"),
 )
 
 
