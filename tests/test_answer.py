@@ -1059,6 +1059,7 @@ def test_a_quoted_set_is_answered_only_by_a_list_said_to_be_it() -> None:
         ("诸城作风建设年活动分为哪五个阶段", "阶段"),
         ("“三加一工程”促“美好和谐”活动在具体要求上强调了哪几点?", "具体要求"),
         ("在思想上有哪些要求", "要求"),  # what 哪些 counts comes first
+        ("开发区“美好和谐”活动的主要任务有哪几项?", "主要任务"),
     ],
 )
 def test_what_a_list_question_counts(question: str, noun: str) -> None:

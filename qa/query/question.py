@@ -107,6 +107,8 @@ _NOUN_RES = (
     ),  # 第三个阶段
     # "在具体要求上强调了哪几点": the points are 具体要求.
     re.compile(rf"在([{HAN_BASIC}]{{2,6}}?)(?:上|方面)[^?？。]*?[哪几]"),
+    # "活动的主要任务有哪几项": the items are 主要任务.
+    re.compile(rf"的([{HAN_BASIC}]{{2,6}}?)(?:有|是|包括|分为)(?:哪|几)"),
 )
 
 
