@@ -1065,3 +1065,11 @@ def test_a_quoted_set_is_answered_only_by_a_list_said_to_be_it() -> None:
 def test_what_a_list_question_counts(question: str, noun: str) -> None:
     request = list_request(question)
     assert request is not None and request.noun == noun
+
+
+def test_one_name_of_a_named_series_is_explained(svc: Any) -> None:
+    answer = svc.ask("开发区干部要做到的“三清”指的是什么?")
+    assert answer.found and len(answer.items) == 1
+    item = answer.items[0]
+    assert item.label == "三清" and "摸清富民思路" in item.text and "摸清和谐稳定动态" in item.text
+    _assert_citations_hold(answer)

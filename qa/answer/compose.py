@@ -20,6 +20,7 @@ from qa.answer.enumerations import MAX_SENTENCE_CHARS, Enumeration
 from qa.answer.lists import (
     LIST_SENTENCES,
     defined_set,
+    explained_label,
     item_details,
     label_explanations,
     names_the_set,
@@ -284,6 +285,12 @@ def compose_answer(
         return answer([], [], False)
     if request is None and detect_list:
         request = list_request(asked)
+    if request is None and kind == "other":
+        # "“三清”指的是什么?": one name of a named series, and what the document says it is.
+        for label in _QUOTED_NAME.findall(normalize(asked)):
+            meaning = explained_label(result.hits, documents, label)
+            if meaning is not None:
+                return answer([], cite_all([meaning], passages, chunks), True)
     enum = defined_set(result.hits, documents, asked, request) if request else None
     if enum is None and request is not None:
         enum = pick_list(result.hits, documents, result.terms, request, asked)

@@ -137,6 +137,32 @@ def label_explanations(doc: Document, enum: Enumeration) -> list[Span] | None:
     ]
 
 
+def explained_label(
+    passages: Sequence[Hit], documents: Mapping[str, Document], label: str
+) -> Span | None:
+    """What one short name of a named series stands for ("“三清”指的是什么?" → 摸清富民思路、…,
+    from "要做到“六访、三清、四帮助”,即…;摸清…;帮助…"), near the passages, or None.
+
+    Args:
+        passages: The hits, best first.
+        documents: Documents by id.
+        label: The short name, Simplified and without quotes.
+    """
+    spans: dict[str, list[Hit]] = {}
+    for hit in passages:
+        spans.setdefault(hit.chunk.doc_id, []).append(hit)
+    for doc_id, hits in spans.items():
+        doc = documents.get(doc_id)
+        if doc is None:
+            continue
+        for lo, hi in _windows(hits):
+            for enum in find_enumerations(doc, lo, hi):
+                for span in label_explanations(doc, enum) or ():
+                    if normalize(span.label).strip("“”「」\"") == label:
+                        return span
+    return None
+
+
 def item_details(doc: Document, enum: Enumeration, ordinal: int) -> list[Span]:
     """Item ``ordinal`` (1-based) of a list and the sentences that elaborate it, up to the
     next item (the last item: up to the end of its paragraph), at most
