@@ -160,6 +160,8 @@ def test_irregular_past_forms_are_read_as_their_verb(lexicon: Lexicon) -> None:
     found = _terms(lexicon, "How many problems were found in Taixing?")
     assert "发现" in found and not {"建立", "创建"} & set(found)
     assert _terms(lexicon, "problems found") == _terms(lexicon, "problems find")
+    # "forbidden" is to forbid: 不准 (不准无故请假 …).
+    assert "不准" in _terms(lexicon, "What are cadres forbidden to do?")
 
 
 @pytest.mark.parametrize("question", ["what is the", "What are they?", "", "   ", "诸城的五个阶段"])

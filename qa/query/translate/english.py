@@ -170,7 +170,8 @@ _IRREGULAR_VERBS_TEXT = """
     bought:buy shook:shake shaken:shake overcame:overcome sat:sit
     beaten:beat hid:hide hidden:hide rode:ride ridden:ride wore:wear worn:wear swore:swear
     sworn:swear threw:throw thrown:throw withdrew:withdraw withdrawn:withdraw
-    upheld:uphold
+    upheld:uphold forbade:forbid forbidden:forbid arisen:arise oversaw:oversee overseen:oversee
+    undergone:undergo underwent:undergo withheld:withhold rebuilt:rebuild
 """
 _IRREGULAR_VERBS = dict(pair.split(":") for pair in _IRREGULAR_VERBS_TEXT.split())
 _NO_STRIP_TEXT = """
