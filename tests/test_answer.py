@@ -1073,3 +1073,14 @@ def test_one_name_of_a_named_series_is_explained(svc: Any) -> None:
     item = answer.items[0]
     assert item.label == "三清" and "摸清富民思路" in item.text and "摸清和谐稳定动态" in item.text
     _assert_citations_hold(answer)
+
+
+def test_clauses_that_open_with_the_asked_word_are_the_list_asked_for() -> None:
+    from qa.answer.lists import _opens_with_asked
+
+    text = "要坚持带头示范,严格要求自己,带头制定整改方案,带头落实整改措施,带头执行规章制度。"
+    doc = Document("d.txt", "", "", "", text, "0", "utf-8", "simplified")
+    run = next(e for e in find_enumerations(doc) if e.kind == "anaphora")
+    assert run.context == text  # the sentence they stand in, for matching the question
+    assert _opens_with_asked(run, "泰兴要求一把手坚持带头示范,要带头做哪些事?")
+    assert not _opens_with_asked(run, "泰兴要求一把手做哪些事?")

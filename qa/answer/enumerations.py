@@ -260,7 +260,8 @@ def _anaphora_lists(doc_id: str, text: str, key: str, lo: int, hi: int) -> list[
                 clauses.append((start, m.start()))
                 start = m.end()
             clauses.append((start, b))
-            found += _runs(doc_id, text, key, lo, [c for c in clauses if c[1] > c[0]], 2)
+            clauses = [c for c in clauses if c[1] > c[0]]
+            found += _runs(doc_id, text, key, lo, clauses, 2, context=text[a:b])
         pos += len(line) + 1
     return found
 
@@ -273,8 +274,10 @@ def _runs(
     spans: Sequence[tuple[int, int]],
     width: int,
     whole: bool = False,
+    context: str = "",
 ) -> list[Enumeration]:
-    """Runs of spans whose first ``width`` characters are the same Chinese characters."""
+    """Runs of spans whose first ``width`` characters are the same Chinese characters; a run
+    of clauses has the sentence they stand in as its context."""
     found = []
     i = 0
     while i < len(spans):
@@ -296,7 +299,6 @@ def _runs(
             if whole:
                 first = items[0].start
                 lead, lead_start = _lead_for(text, key, first, max(lo, first - 400))
-            context = "" if whole else text[spans[i][0] : spans[j][1]]
             found.append(
                 Enumeration(doc_id, "anaphora", tuple(items), lead, lead_start, context=context)
             )

@@ -199,6 +199,16 @@ def _names(enum: Enumeration, noun: str) -> bool:
     return 2 * sum(noun in normalize(it.text) for it in enum.items) >= len(enum.items)
 
 
+def _opens_with_asked(enum: Enumeration, question: str) -> bool:
+    """Whether every item of a list of sentences that open alike begins with a word the
+    question says ("要带头做哪些事?" and 带头制定…,带头落实…,带头执行…)."""
+    if enum.kind != "anaphora" or not question:
+        return False
+    texts = [normalize(it.text) for it in enum.items]
+    opener = texts[0][:2]
+    return len(opener) == 2 and all(t.startswith(opener) for t in texts) and opener in question
+
+
 _KIND_PRIOR = {"series": LISTS.series_prior, "quoted_series": LISTS.quoted_series_prior}
 
 
@@ -263,12 +273,15 @@ def pick_list(
         for enum, _, _ in candidates
     ]
     weights = term_weights(terms, keys, question)
+    asked_key = normalize(question)
     # What the passages could match at best: a list must match a fair share of it.
     reachable = term_match(normalize(" ".join(h.chunk.text for h in passages)), weights)
     best: tuple[float, int, Enumeration] | None = None
     for (enum, rank, overlaps), key in zip(candidates, keys, strict=True):
         relevance = term_match(key, weights)
-        named = bool(request.noun) and _names(enum, request.noun)
+        named = (bool(request.noun) and _names(enum, request.noun)) or _opens_with_asked(
+            enum, asked_key
+        )
         # A list with the count asked for or naming what is counted is plainly the one asked
         # for; any other must match a fair share of the query and lie in a passage.
         plain = named or len(enum.items) == request.count
