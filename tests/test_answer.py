@@ -1084,3 +1084,14 @@ def test_clauses_that_open_with_the_asked_word_are_the_list_asked_for() -> None:
     assert run.context == text  # the sentence they stand in, for matching the question
     assert _opens_with_asked(run, "泰兴要求一把手坚持带头示范,要带头做哪些事?")
     assert not _opens_with_asked(run, "泰兴要求一把手做哪些事?")
+
+
+def test_clauses_opening_with_the_quoted_word_are_the_items(svc: Any) -> None:
+    answer = svc.ask("常州的大走访活动提了哪几个“更要”?")
+    assert [normalize(i.text) for i in answer.items] == [
+        "更要心到情到",
+        "更要精准聚焦",
+        "更要解决问题",
+        "更要常态长效",
+    ]  # not "既到群众家中…,更要与群众交心交友", the second half of a 既…更要 pair
+    _assert_citations_hold(answer)

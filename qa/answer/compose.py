@@ -23,6 +23,7 @@ from qa.answer.lists import (
     explained_label,
     item_details,
     label_explanations,
+    marked_clauses,
     names_the_set,
     pick_list,
     short_names,
@@ -292,6 +293,8 @@ def compose_answer(
             if meaning is not None:
                 return answer([], cite_all([meaning], passages, chunks), True)
     enum = defined_set(result.hits, documents, asked, request) if request else None
+    if enum is None and request is not None:
+        enum = marked_clauses(result.hits, documents, asked)
     if enum is None and request is not None:
         enum = pick_list(result.hits, documents, result.terms, request, asked)
     items: list[AnswerSentence] = []
