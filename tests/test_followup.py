@@ -84,6 +84,11 @@ def test_an_ordinal_follow_up_is_no_topic_for_the_next() -> None:
     assert info.topic == spirits and info.ordinal == 3 and "四种精神" in info.query
 
 
+def test_an_ordinal_follow_up_keeps_the_topic_s_quoted_mark() -> None:
+    info = analyze_followup("第三条具体要求怎么做?", ["常州的大走访活动提了哪几个“更要”?"])
+    assert info.request is not None and info.request.ordinal == 3 and info.request.mark == "更要"
+
+
 def test_chinese_followups() -> None:
     assert analyze_followup("第四种精神呢", [SPIRITS]).query.startswith("四种精神")
     assert analyze_followup("它是什么时候开始的", [CAMPAIGN]).query.startswith("三大一实干 活动")

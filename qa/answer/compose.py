@@ -294,7 +294,7 @@ def compose_answer(
                 return answer([], cite_all([meaning], passages, chunks), True)
     enum = defined_set(result.hits, documents, asked, request) if request else None
     if enum is None and request is not None:
-        enum = marked_clauses(result.hits, documents, asked)
+        enum = marked_clauses(result.hits, documents, request.mark)
     if enum is None and request is not None:
         enum = pick_list(result.hits, documents, result.terms, request, asked)
     items: list[AnswerSentence] = []

@@ -164,39 +164,37 @@ def explained_label(
     return None
 
 
-#: A word a list question quotes as what each item says ("提了哪几个“更要”?").
-_QUOTED_MARK = re.compile(rf"[“「\"]([{HAN_BASIC}]{{1,4}})[”」\"]")
 _CLAUSE = re.compile(r"[^,;:。!?\n]+")
 
 
 def marked_clauses(
-    passages: Sequence[Hit], documents: Mapping[str, Document], question: str
+    passages: Sequence[Hit], documents: Mapping[str, Document], word: str
 ) -> Enumeration | None:
-    """The clauses that open with a word the list question quotes, as its items: "常州的大走访
-    活动提了哪几个“更要”?" → 更要心到情到, 更要精准聚焦, … (走到访到,更要心到情到;…), in the
-    paragraph of the best passage that has two or more of them.
+    """The clauses that open with a word a list question quotes (:attr:`ListRequest.mark`), as
+    its items: "常州的大走访活动提了哪几个“更要”?" → 更要心到情到, 更要精准聚焦, … (走到访到,更要
+    心到情到;…), in the paragraph of the best passage that has two or more of them.
     """
-    words = [w for w in _QUOTED_MARK.findall(normalize(question)) if not count_of(w)]
-    for word in words:
-        for hit in passages:
-            doc = documents.get(hit.chunk.doc_id)
-            if doc is None:
-                continue
-            lo = doc.text.rfind("\n", 0, hit.chunk.start) + 1
-            hi = doc.text.find("\n", hit.chunk.end)
-            hi = len(doc.text) if hi < 0 else hi
-            key = normalize(doc.text[lo:hi])
-            clauses = list(_CLAUSE.finditer(key))
-            items = tuple(
-                Item(clip(doc.text[lo + m.start() : lo + m.end()], MAX_ITEM_CHARS),
-                     lo + m.start(), lo + m.end())
-                for i, m in enumerate(clauses)
-                if m[0].strip().startswith(word) and len(m[0].strip()) > len(word)
-                # "既到群众家中…,更要与群众交心交友": the second half of a 既…更要 pair.
-                and not (i and clauses[i - 1][0].strip().startswith("既"))
-            )  # fmt: skip
-            if len(items) >= 2:
-                return Enumeration(doc.doc_id, "marked", items)
+    if not word:
+        return None
+    for hit in passages:
+        doc = documents.get(hit.chunk.doc_id)
+        if doc is None:
+            continue
+        lo = doc.text.rfind("\n", 0, hit.chunk.start) + 1
+        hi = doc.text.find("\n", hit.chunk.end)
+        hi = len(doc.text) if hi < 0 else hi
+        key = normalize(doc.text[lo:hi])
+        clauses = list(_CLAUSE.finditer(key))
+        items = tuple(
+            Item(clip(doc.text[lo + m.start() : lo + m.end()], MAX_ITEM_CHARS),
+                 lo + m.start(), lo + m.end())
+            for i, m in enumerate(clauses)
+            if m[0].strip().startswith(word) and len(m[0].strip()) > len(word)
+            # "既到群众家中…,更要与群众交心交友": the second half of a 既…更要 pair.
+            and not (i and clauses[i - 1][0].strip().startswith("既"))
+        )  # fmt: skip
+        if len(items) >= 2:
+            return Enumeration(doc.doc_id, "marked", items)
     return None
 
 

@@ -25,6 +25,7 @@ inside long questions (a long question with 它 is taken as self-contained).
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 import re
 from collections.abc import Sequence
@@ -243,8 +244,8 @@ def analyze_followup(question: str, history: Sequence[str] = ()) -> Followup:
     if ordinal is not None:
         # "第三个阶段呢": item 3 of the list the topic asked for.
         asked = topic_request or own_request
-        request: ListRequest | None = ListRequest(
-            count=asked.count if asked else None, ordinal=ordinal, noun=asked.noun if asked else ""
+        request: ListRequest | None = (
+            dataclasses.replace(asked, ordinal=ordinal) if asked else ListRequest(ordinal=ordinal)
         )
     elif own_request is not None or _ASKS.search(normalize(question)):
         # The follow-up asks its own question ("它是什么时候开始的"): no list unless it asks one.

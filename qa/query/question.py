@@ -95,6 +95,8 @@ class ListRequest:
     count: int | None = None  # "哪五个阶段" → 5
     ordinal: int | None = None  # "第三个阶段" → 3: the one item wanted from the list
     noun: str = ""  # what the list is made of: "哪五个阶段" → "阶段" (Simplified)
+    #: A word the question quotes as what each item says: "提了哪几个“更要”" → "更要".
+    mark: str = ""
 
 
 _NOUN_STOP = r"(?=是|有|包括|包含|分别|呢|吗|都|的|[?!,.。:;“”「」\s]|$)"
@@ -186,8 +188,20 @@ def list_request(question: str) -> ListRequest | None:
     else:
         asks = asks or bool(_EN_LIST_RE.search(norm)) or bool(count and _EN_NUMBER_RE.search(norm))
     if ordinal is not None:
-        return ListRequest(count=count, ordinal=ordinal, noun=noun_of(norm))
-    return ListRequest(count=count, noun=noun_of(norm)) if asks else None
+        return ListRequest(count=count, ordinal=ordinal, noun=noun_of(norm), mark=mark_of(norm))
+    return ListRequest(count=count, noun=noun_of(norm), mark=mark_of(norm)) if asks else None
+
+
+# A short quoted word with no number in it (a set's name has one: “三个年”).
+_QUOTED_MARK = re.compile(rf"[“「\"]([{HAN_BASIC}]{{1,4}})[”」\"]")
+
+
+def mark_of(question: str) -> str:
+    """The word a list question quotes as what each item says ("哪几个“更要”" → 更要), or ""."""
+    for word in _QUOTED_MARK.findall(normalize(question or "")):
+        if not re.search(f"[{CN_NUMERALS}\\d]", word):
+            return word
+    return ""
 
 
 # --------------------------------------------------------------------------- answer kinds
