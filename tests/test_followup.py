@@ -89,6 +89,15 @@ def test_an_ordinal_follow_up_keeps_the_topic_s_quoted_mark() -> None:
     assert info.request is not None and info.request.ordinal == 3 and info.request.mark == "更要"
 
 
+def test_a_follow_up_naming_a_thing_of_its_own_leaves_the_topic_s_list() -> None:
+    topic = "泰兴要求“一把手”坚持带头示范,要带头做哪些事?"
+    info = analyze_followup("那扎紧制度笼子呢?", [topic])
+    assert info.is_followup and info.request is None and info.kind == "other"
+    # A place only: the same list, elsewhere.
+    info = analyze_followup("那常州呢?", ["诸城作风建设年活动分为哪五个阶段"])
+    assert info.request is not None and info.request.count == 5 and info.kind == "list"
+
+
 def test_chinese_followups() -> None:
     assert analyze_followup("第四种精神呢", [SPIRITS]).query.startswith("四种精神")
     assert analyze_followup("它是什么时候开始的", [CAMPAIGN]).query.startswith("三大一实干 活动")

@@ -250,12 +250,17 @@ def analyze_followup(question: str, history: Sequence[str] = ()) -> Followup:
     elif own_request is not None or _ASKS.search(normalize(question)):
         # The follow-up asks its own question ("它是什么时候开始的"): no list unless it asks one.
         request = own_request
+    elif _names_a_thing(rest, new_place):
+        # "那扎紧制度笼子呢?" after "…要带头做哪些事?": another thing, not the topic's list.
+        request = None
     else:
         # "那常州呢?" after a list question asks for the same list elsewhere.
         request = topic_request
     kind = answer_kind(question)
     if kind == "other" and ordinal is None and not _ASKS.search(normalize(question)):
-        kind = answer_kind(topic)
+        # It asks what its topic asked, unless it left the topic's list for a thing of its own.
+        moved = topic_request is not None and request is None
+        kind = "other" if moved else answer_kind(topic)
     logger.debug("follow-up %r searched as %r (%s)", question, query, kind)
     return Followup(question, query, True, topic, ordinal, request, kind=kind)
 
@@ -279,6 +284,20 @@ def _counts_the_topic(question: str, topic: str) -> bool:
     if len(noun) == 2 and noun in topic:
         return True
     return bool(classifier) and any(c.endswith(classifier) for c in _COUNTED.findall(topic))
+
+
+#: A follow-up names a thing of its own (not only a place) with at least this many characters.
+MIN_OWN_THING = 4
+
+
+def _names_a_thing(rest: str, place: str) -> bool:
+    """Whether a follow-up's own words, less a place it names, name a thing of their own
+    ("那扎紧制度笼子呢?"), as "那常州呢?" and "诸城的呢?" do not."""
+    words = content_words(rest)
+    if place:
+        words = words.replace(place, " ")
+    words = re.sub(r"的|呢", " ", words)
+    return len(_CJK.findall(words)) >= MIN_OWN_THING
 
 
 #: A question with no conversation before it names its own topic when what is left of it, less
