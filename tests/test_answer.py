@@ -652,6 +652,7 @@ def test_the_three_years_are_named_not_the_headings(svc: Any) -> None:
         ("Name the five phases", "list"),
         ("What did the party secretary say about work style?", "other"),  # what was said
         ("会场设在哪里?", "place"),
+        ("“三个年”行动是在哪次会议上提出来的?", "other"),  # which meeting, not where
         ("开展活动有什么要求?", "other"),
         # "who" or "when" inside a sentence opens a clause; it does not ask.
         ("Does Zhucheng protect officials who make honest mistakes?", "other"),
@@ -1095,3 +1096,19 @@ def test_clauses_opening_with_the_quoted_word_are_the_items(svc: Any) -> None:
         "更要常态长效",
     ]  # not "既到群众家中…,更要与群众交心交友", the second half of a 既…更要 pair
     _assert_citations_hold(answer)
+
+
+def test_a_which_one_question_is_answered_by_a_sentence_naming_one() -> None:
+    from qa.query.question import asked_which
+
+    assert asked_which("“三个年”行动是在哪次会议上提出来的?") == ("会议", "提出")
+    text = (
+        "这次会议主要任务是对“三个年”行动进行动员部署。"
+        "去年底,市委五届六次全会暨经济工作会议明确提出,今年要开展“三个年”行动。"
+    )
+    doc = Document("y.txt", "", "", "", text, "0", "utf-8", "simplified")
+    hit = Hit(Chunk(0, "y.txt", 0, len(text), text), 1.0, 1, 1.0, 0.5, ())
+    terms = ("三个年", "行动", "会议", "提出")
+    result = SearchResult("“三个年”行动是在哪次会议上提出来的?", [hit], terms, "hybrid", False, 0.5)
+    answer = compose_answer(result, {"y.txt": doc})
+    assert answer.found and "五届六次全会" in answer.sentences[0].text

@@ -56,6 +56,7 @@ from qa.query.question import (
     asked_time_grain,
     asked_unit,
     asked_verb,
+    asked_which,
     counts_in,
     list_request,
     proper_names,
@@ -423,6 +424,15 @@ def compose_answer(
         # "主会场设在哪里": no passage names a 会场 ("以视频形式召开,一直开到社区").
         logger.debug("no passage names a %s", place_noun)
         return answer([], [], False, why=NOTICE_NO_PLACE)
+    which, done = asked_which(asked) if kind == "other" and enum is None else ("", "")
+    if which:
+        # "“三个年”行动是在哪次会议上提出来的?": a sentence naming a 会议, with 提出 if one does.
+        need = lambda text: which in normalize(text) and done in normalize(text)  # noqa: E731
+        sentences = pick(within)
+        if not sentences and done:
+            need = lambda text: which in normalize(text)  # noqa: E731
+            sentences = pick(within)
+        need = None
     if attribute:
         # The sentences that give the thing asked for its name in quotes, when any do.
         need = lambda text: names_in_quotes(normalize(text), attribute)  # noqa: E731

@@ -241,7 +241,8 @@ _ASKS_PERSON = re.compile(
     re.I,
 )
 _ASKS_PLACE = re.compile(
-    r"哪里|在哪|什么地方|哪个地方|^(?:and\s+)?(?:where|(?:in|at)\s+(?:what|which)\s+"
+    # "在哪次会议上" asks which meeting, not where.
+    r"哪里|在哪(?![次届场])|什么地方|哪个地方|^(?:and\s+)?(?:where|(?:in|at)\s+(?:what|which)\s+"
     r"(?:place|city|town|county|venue|building))\b",
     re.I,
 )
@@ -360,6 +361,21 @@ def asked_place_noun(question: str) -> str:
         return ""
     noun = m[1] or m[2]
     return noun[-2:]
+
+
+# "在哪次会议上提出来的": which one of a kind of thing, and what was done there.
+_WHICH_ONE = re.compile(
+    rf"哪(?:一)?(?:次|个|场|届)([{HAN_BASIC}]{{1,3}}?)(?:上|中|里)?([{HAN_BASIC}]{{2}})?(?:来|出来)?的?[?？。]?$"
+)
+
+
+def asked_which(question: str) -> tuple[str, str]:
+    """The kind of thing a "which one" question asks for, and its verb: ("会议", "提出") for
+    "“三个年”行动是在哪次会议上提出来的?", or ("", "")."""
+    m = _WHICH_ONE.search(normalize(question or "").strip())
+    if m is None:
+        return "", ""
+    return m[1], m[2] or ""
 
 
 #: Units a question may count in: "多少户", "几名", "多少亿元", "多少平方公里".
