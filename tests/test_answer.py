@@ -1112,3 +1112,18 @@ def test_a_which_one_question_is_answered_by_a_sentence_naming_one() -> None:
     result = SearchResult("“三个年”行动是在哪次会议上提出来的?", [hit], terms, "hybrid", False, 0.5)
     answer = compose_answer(result, {"y.txt": doc})
     assert answer.found and "五届六次全会" in answer.sentences[0].text
+
+
+def test_a_which_people_question_lists_the_named_clauses() -> None:
+    from qa.answer.lists import person_clauses
+
+    assert list_request("泰興推進會上有哪幾位作了交流發言?").people
+    text = (
+        "市委常委、经济开发区党工委书记孙群,副市长、虹桥工业园区党工委书记钱军,"
+        "市发改委主任焦国庆,古溪镇党委书记洪飞分别作交流发言。"
+    )
+    doc = Document("p.txt", "", "", "", text, "0", "utf-8", "simplified")
+    hit = Hit(Chunk(0, "p.txt", 0, len(text), text), 1.0, 1, 1.0, 0.5, ())
+    people = person_clauses([hit], {"p.txt": doc})
+    assert people is not None and len(people.items) == 4
+    assert normalize(people.items[2].text) == "市发改委主任焦国庆"

@@ -51,6 +51,11 @@ def test_self_contained(question: str) -> None:
     assert not is_elliptical(question)
 
 
+def test_content_words_drop_traditional_fillers_too() -> None:
+    words = content_words("第三位是什麼職務?")
+    assert "什" not in words and "职务" in words
+
+
 def test_content_words() -> None:
     assert content_words(FIVE_PHASES).replace(" ", "") == "诸城作风建设年活动分为五个阶段"
     assert content_words("请问“四种精神”是什么？") == "四种精神"

@@ -25,6 +25,7 @@ from qa.answer.lists import (
     label_explanations,
     marked_clauses,
     names_the_set,
+    person_clauses,
     pick_list,
     short_names,
 )
@@ -296,6 +297,8 @@ def compose_answer(
     enum = defined_set(result.hits, documents, asked, request) if request else None
     if enum is None and request is not None:
         enum = marked_clauses(result.hits, documents, request.mark)
+    if enum is None and request is not None and request.people:
+        enum = person_clauses(result.hits, documents)
     if enum is None and request is not None:
         enum = pick_list(result.hits, documents, result.terms, request, asked)
     items: list[AnswerSentence] = []

@@ -51,6 +51,7 @@ from qa.answer.enumerations import (
     find_enumerations,
 )
 from qa.answer.score import rank_factor, term_match, term_weights
+from qa.answer.spans import carries
 from qa.ingest.chunk import split_sentences
 from qa.ingest.corpus import Document
 from qa.ingest.textnorm import clip, normalize
@@ -195,6 +196,41 @@ def marked_clauses(
         )  # fmt: skip
         if len(items) >= 2:
             return Enumeration(doc.doc_id, "marked", items)
+    return None
+
+
+def person_clauses(
+    passages: Sequence[Hit], documents: Mapping[str, Document]
+) -> Enumeration | None:
+    """The comma clauses of one sentence that each name a person ("市委常委、经济开发区党工委书记
+    孙群,副市长、…钱军,市发改委主任焦国庆,…分别作交流发言"), three or more in a row, from the
+    best passage that has such a sentence: the people a list question asks for."""
+    for hit in passages:
+        chunk = hit.chunk
+        for s, e in split_sentences(chunk.text):
+            start = chunk.start + s
+            parts, pos = [], start
+            for piece in re.split(r"([,，;；])", chunk.text[s:e]):
+                if piece in (",", "，", ";", "；"):
+                    pos += 1
+                    continue
+                parts.append((pos, pos + len(piece)))
+                pos += len(piece)
+            named = [carries("person", chunk.text[a - chunk.start : b - chunk.start])
+                     for a, b in parts]  # fmt: skip
+            run: list[tuple[int, int]] = []
+            for span, has in zip(parts, named, strict=True):
+                if has:
+                    run.append(span)
+                    continue
+                if len(run) >= 3:
+                    break
+                run = []
+            if len(run) >= 3:
+                doc = documents.get(chunk.doc_id)
+                text = doc.text if doc is not None else ""
+                items = tuple(Item(clip(text[a:b], MAX_ITEM_CHARS), a, b) for a, b in run)
+                return Enumeration(chunk.doc_id, "people", items)
     return None
 
 

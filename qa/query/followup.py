@@ -156,7 +156,8 @@ def content_words(question: str) -> str:
     text = (question or "").strip()
     if _is_english(normalize(text)):
         return " ".join(_EN_FILLER.sub(" ", text).split())
-    text = _CN_LEADING_THAT.sub("", text)
+    # In Simplified script, so that Traditional fillers (什麼, 哪些) go too.
+    text = _CN_LEADING_THAT.sub("", normalize(text))
     return " ".join(_CN_FILLER.sub(" ", text).split())
 
 

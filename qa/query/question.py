@@ -97,6 +97,8 @@ class ListRequest:
     noun: str = ""  # what the list is made of: "哪五个阶段" → "阶段" (Simplified)
     #: A word the question quotes as what each item says: "提了哪几个“更要”" → "更要".
     mark: str = ""
+    #: The items are people: "有哪几位作了交流发言", "哪些人".
+    people: bool = False
 
 
 _NOUN_STOP = r"(?=是|有|包括|包含|分别|呢|吗|都|的|[?!,.。:;“”「」\s]|$)"
@@ -187,9 +189,15 @@ def list_request(question: str) -> ListRequest | None:
         asks = asks or bool(_EN_LIST_RE.search(norm))
     else:
         asks = asks or bool(_EN_LIST_RE.search(norm)) or bool(count and _EN_NUMBER_RE.search(norm))
+    people = bool(_ASKS_PEOPLE.search(norm))
+    noun, mark = noun_of(norm), mark_of(norm)
     if ordinal is not None:
-        return ListRequest(count=count, ordinal=ordinal, noun=noun_of(norm), mark=mark_of(norm))
-    return ListRequest(count=count, noun=noun_of(norm), mark=mark_of(norm)) if asks else None
+        return ListRequest(count, ordinal, noun, mark, people)
+    return ListRequest(count, None, noun, mark, people) if asks else None
+
+
+#: A list question that asks for people: "有哪几位作了交流发言", "哪些人", "哪几名".
+_ASKS_PEOPLE = re.compile(r"哪(?:几|些)(?:位|名|个人|人)")
 
 
 # A short quoted word with no number in it (a set's name has one: “三个年”).
