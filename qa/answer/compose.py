@@ -61,6 +61,7 @@ from qa.query.question import (
     counts_in,
     list_request,
     proper_names,
+    quoted_words,
 )
 from qa.search.search import Hit, SearchResult
 from qa.tuning import COMPOSING
@@ -207,7 +208,6 @@ def _no_such_item(
     return enum is None or len(enum.items) != count
 
 
-_QUOTED_NAME = re.compile(r"[“「\"]([\u4e00-\u9fff]{2,8})[”」\"]")
 _YEAR = re.compile(r"(?<!\d)(?:19|20)\d\d(?=年)")
 
 # Verbs that only say an event took place ("动员会是哪天召开的"): documents date the event
@@ -290,7 +290,7 @@ def compose_answer(
         request = list_request(asked)
     if request is None and kind == "other":
         # "“三清”指的是什么?": one name of a named series, and what the document says it is.
-        for label in _QUOTED_NAME.findall(normalize(asked)):
+        for label in (w for w in quoted_words(asked) if len(w) >= 2):
             meaning = explained_label(result.hits, documents, label)
             if meaning is not None:
                 return answer([], cite_all([meaning], passages, chunks), True)
@@ -378,7 +378,8 @@ def compose_answer(
     if not followup and kind in SPAN_KINDS:
         # The campaign a who / when / how-many question names in quotes (“三同四民”) is one
         # its answer's document names too: another document's person or date is no answer.
-        names = [*names, *(q for q in _QUOTED_NAME.findall(normalize(asked)) if q not in names)]
+        quoted = [q for q in quoted_words(asked) if len(q) >= 2 and q not in names]
+        names = [*names, *quoted]
     # A follow-up's own words say what it moves to ("那宣传引导机制呢?" after a question about
     # 干部激励关爱机制): they weigh as quoted words.
     focus = asked if followup else ""

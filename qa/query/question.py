@@ -200,14 +200,19 @@ def list_request(question: str) -> ListRequest | None:
 _ASKS_PEOPLE = re.compile(r"哪(?:几|些)(?:位|名|个人|人)")
 
 
-# A short quoted word with no number in it (a set's name has one: “三个年”).
-_QUOTED_MARK = re.compile(rf"[“「\"]([{HAN_BASIC}]{{1,4}})[”」\"]")
+_QUOTED_WORD = re.compile(rf"[“「\"]([{HAN_BASIC}]{{1,8}})[”」\"]")
+
+
+def quoted_words(question: str) -> list[str]:
+    """The Chinese words a question quotes, Simplified, in order: “三大一实干”, “更要”, 「三清」."""
+    return _QUOTED_WORD.findall(normalize(question or ""))
 
 
 def mark_of(question: str) -> str:
-    """The word a list question quotes as what each item says ("哪几个“更要”" → 更要), or ""."""
-    for word in _QUOTED_MARK.findall(normalize(question or "")):
-        if not re.search(f"[{CN_NUMERALS}\\d]", word):
+    """The word a list question quotes as what each item says ("哪几个“更要”" → 更要), or "": a
+    short one with no number in it (a set's name has one: “三个年”)."""
+    for word in quoted_words(question):
+        if len(word) <= 4 and not re.search(f"[{CN_NUMERALS}\\d]", word):
             return word
     return ""
 
