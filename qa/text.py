@@ -48,6 +48,15 @@ def is_han(char: str) -> bool:
     )
 
 
+_LATIN_WORD = re.compile(r"[A-Za-z]{3,}")
+
+
+def has_latin_words(text: str) -> bool:
+    """Whether text has a word of three or more Latin letters, Chinese in it or not ("What are
+    the five criteria of a "Five Goods" (五个好) …")."""
+    return _LATIN_WORD.search(text) is not None
+
+
 def is_english(text: str, han: re.Pattern[str] = HAN_BMP_CHAR) -> bool:
     """Whether text is written in Latin letters with no Chinese character (an English, or
     pinyin-only, question).

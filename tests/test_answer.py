@@ -606,6 +606,12 @@ def _doc(text: str) -> Document:
     return Document("d.txt", "标题", "", "", text, "0" * 64, "utf-8", "simplified")
 
 
+def _one_passage(text: str, doc_id: str, title: str = "") -> tuple[dict[str, Document], Hit]:
+    """A document of one passage, and that passage found first."""
+    doc = Document(doc_id, title, "", "", text, "0", "utf-8", "simplified")
+    return {doc_id: doc}, Hit(Chunk(0, doc_id, 0, len(text), text), 1.0, 1, 1.0, 0.5, ())
+
+
 def test_a_short_name_is_the_series_it_abbreviates() -> None:
     doc = _doc(
         "会议对全市甲提升年、乙强化年、丙攻坚年(以下简称“三个年”)行动进行部署。\n一、开展“三个年”行动的意义"
@@ -841,13 +847,11 @@ def test_a_who_question_is_answered_by_the_sentence_with_its_verb() -> None:
         "全市整改推进会召开。(记者 张伦)市委于9月10日召开全市教育实践活动整改推进会,"
         "市委书记孙耀灿强调,要把整改推进到底。市委副书记孙云主持大会。"
     )
-    doc = Document("t.txt", "推进会", "", "", text, "0", "utf-8", "simplified")
-    chunk = Chunk(0, "t.txt", 0, len(text), text)
-    hit = Hit(chunk=chunk, score=1.0, rank=1, keyword_score=1.0, dense_score=0.5, terms=())
+    docs, hit = _one_passage(text, "t.txt", "推进会")
     result = SearchResult(
         "整改推进会是谁主持的?", [hit], ("整改", "推进", "主持"), "hybrid", False, 0.5
     )
-    answer = compose_answer(result, {"t.txt": doc})
+    answer = compose_answer(result, docs)
     assert answer.found and [s.text for s in answer.sentences] == ["市委副书记孙云主持大会。"]
 
 
@@ -948,17 +952,15 @@ def test_a_reporter_is_a_post() -> None:
 
 def test_a_when_question_whose_verb_no_passage_says_gets_closest_passages() -> None:
     text = "3月1日上午,常州市以电视电话会议的形式,对开展活动进行动员部署,活动正式启动。"
-    doc = Document("c.txt", "常州", "", "", text, "0", "utf-8", "simplified")
-    chunk = Chunk(0, "c.txt", 0, len(text), text)
-    hit = Hit(chunk=chunk, score=1.0, rank=1, keyword_score=1.0, dense_score=0.5, terms=())
+    docs, hit = _one_passage(text, "c.txt", "常州")
     terms = ("常州", "活动")
     ended = SearchResult("常州活动什么时候结束?", [hit], terms, "hybrid", False, 0.5)
-    assert not compose_answer(ended, {"c.txt": doc}).found  # nothing says it ended
+    assert not compose_answer(ended, docs).found  # nothing says it ended
     # 召开 only says that it took place: the date of the meeting answers it.
     held = SearchResult("常州动员会是哪天召开的?", [hit], terms, "hybrid", False, 0.5)
-    assert compose_answer(held, {"c.txt": doc}).found
+    assert compose_answer(held, docs).found
     started = SearchResult("常州活动何时启动?", [hit], terms, "hybrid", False, 0.5)
-    assert compose_answer(started, {"c.txt": doc}).found
+    assert compose_answer(started, docs).found
 
 
 def test_an_event_the_passages_never_date_gets_closest_passages() -> None:
@@ -967,29 +969,25 @@ def test_an_event_the_passages_never_date_gets_closest_passages() -> None:
     assert asked_subject("开发区讲话中提到的市第三次党代会是什么时候召开的?") == "党代会"
     assert asked_subject("诸城作风建设年活动的总结考核、深化提高阶段安排在什么时间?") == "阶段"
     text = "市委谢书记在第三次党代会报告中强调指出,人民幸福是根本。9月10日市委召开推进会。"
-    doc = Document("k.txt", "开发区", "", "", text, "0", "utf-8", "simplified")
-    chunk = Chunk(0, "k.txt", 0, len(text), text)
-    hit = Hit(chunk=chunk, score=1.0, rank=1, keyword_score=1.0, dense_score=0.5, terms=())
+    docs, hit = _one_passage(text, "k.txt", "开发区")
     terms = ("党代会", "召开")
     result = SearchResult("第三次党代会是什么时候召开的?", [hit], terms, "hybrid", False, 0.5)
-    assert not compose_answer(result, {"k.txt": doc}).found  # the 推进会's date is no answer
+    assert not compose_answer(result, docs).found  # the 推进会's date is no answer
     dated = SearchResult("推进会是什么时候召开的?", [hit], ("推进会",), "hybrid", False, 0.5)
-    assert compose_answer(dated, {"k.txt": doc}).found
+    assert compose_answer(dated, docs).found
 
 
 def test_a_year_the_quoted_passages_do_not_say_gets_closest_passages() -> None:
     from qa.answer.result import NOTICE_OTHER_YEAR
 
     text = "问:4月24日,诸城市委以视频形式召开了全市开展活动动员大会。答:活动分五个阶段。"
-    doc = Document("z.txt", "诸城", "", "", text, "0", "utf-8", "simplified")
-    chunk = Chunk(0, "z.txt", 0, len(text), text)
-    hit = Hit(chunk=chunk, score=1.0, rank=1, keyword_score=1.0, dense_score=0.5, terms=())
+    docs, hit = _one_passage(text, "z.txt", "诸城")
     terms = ("诸城", "动员大会", "召开")
     asked = SearchResult("诸城2018年的动员大会是哪天召开的?", [hit], terms, "hybrid", False, 0.5)
-    answer = compose_answer(asked, {"z.txt": doc})
+    answer = compose_answer(asked, docs)
     assert not answer.found and answer.notice == NOTICE_OTHER_YEAR.format(years="2018")
     plain = SearchResult("诸城的动员大会是哪天召开的?", [hit], terms, "hybrid", False, 0.5)
-    assert compose_answer(plain, {"z.txt": doc}).found
+    assert compose_answer(plain, docs).found
 
 
 def test_a_venue_no_passage_names_gets_closest_passages() -> None:
@@ -1106,11 +1104,10 @@ def test_a_which_one_question_is_answered_by_a_sentence_naming_one() -> None:
         "这次会议主要任务是对“三个年”行动进行动员部署。"
         "去年底,市委五届六次全会暨经济工作会议明确提出,今年要开展“三个年”行动。"
     )
-    doc = Document("y.txt", "", "", "", text, "0", "utf-8", "simplified")
-    hit = Hit(Chunk(0, "y.txt", 0, len(text), text), 1.0, 1, 1.0, 0.5, ())
+    docs, hit = _one_passage(text, "y.txt")
     terms = ("三个年", "行动", "会议", "提出")
     result = SearchResult("“三个年”行动是在哪次会议上提出来的?", [hit], terms, "hybrid", False, 0.5)
-    answer = compose_answer(result, {"y.txt": doc})
+    answer = compose_answer(result, docs)
     assert answer.found and "五届六次全会" in answer.sentences[0].text
 
 
@@ -1122,8 +1119,7 @@ def test_a_which_people_question_lists_the_named_clauses() -> None:
         "市委常委、经济开发区党工委书记孙群,副市长、虹桥工业园区党工委书记钱军,"
         "市发改委主任焦国庆,古溪镇党委书记洪飞分别作交流发言。"
     )
-    doc = Document("p.txt", "", "", "", text, "0", "utf-8", "simplified")
-    hit = Hit(Chunk(0, "p.txt", 0, len(text), text), 1.0, 1, 1.0, 0.5, ())
-    people = person_clauses([hit], {"p.txt": doc})
+    _, hit = _one_passage(text, "p.txt")
+    people = person_clauses([hit])
     assert people is not None and len(people.items) == 4
     assert normalize(people.items[2].text) == "市发改委主任焦国庆"

@@ -43,7 +43,7 @@ from qa.answer.result import (
     AnswerSentence,
 )
 from qa.answer.score import defines, names_in_quotes, rank_factor, term_match, term_weights
-from qa.answer.spans import asked_posts, carries, tells_a_new_number
+from qa.answer.spans import asked_posts, carries
 from qa.ingest.chunk import Chunk, heading_of, split_sentences
 from qa.ingest.corpus import Document
 from qa.ingest.textnorm import clip, normalize
@@ -58,12 +58,12 @@ from qa.query.question import (
     asked_unit,
     asked_verb,
     asked_which,
-    counts_in,
     list_request,
     proper_names,
     quoted_words,
 )
 from qa.search.search import Hit, SearchResult
+from qa.text import HAN_BASIC
 from qa.tuning import COMPOSING
 
 logger = logging.getLogger(__name__)
@@ -215,7 +215,7 @@ _YEAR = re.compile(r"(?<!\d)(?:19|20)\d\d(?=年)")
 _HOLDING_VERBS = frozenset({"召开", "举行", "举办", "开展", "进行", "发生", "开始", "成立"})
 
 # A 、-series the question itself names (摸实情、寻实策、办实事).
-_SERIES_IN_QUESTION = re.compile(r"[\u4e00-\u9fff]{2,8}(?:、[\u4e00-\u9fff]{2,8})+")
+_SERIES_IN_QUESTION = re.compile(rf"[{HAN_BASIC}]{{2,8}}(?:、[{HAN_BASIC}]{{2,8}})+")
 
 
 def compose_answer(
@@ -298,7 +298,7 @@ def compose_answer(
     if enum is None and request is not None:
         enum = marked_clauses(result.hits, documents, request.mark)
     if enum is None and request is not None and request.people:
-        enum = person_clauses(result.hits, documents)
+        enum = person_clauses(result.hits)
     if enum is None and request is not None:
         enum = pick_list(result.hits, documents, result.terms, request, asked)
     items: list[AnswerSentence] = []
@@ -369,11 +369,8 @@ def compose_answer(
         posts = asked_posts(normalize(asked), result.terms)
         grain = asked_time_grain(asked) if kind == "time" else ""
         unit = asked_unit(asked) if kind == "quantity" else ""
-        need = lambda text: (  # noqa: E731
-            carries(kind, text, posts, grain)
-            and (not unit or counts_in(normalize(text), unit))
-            and (kind != "quantity" or tells_a_new_number(text, asked))
-        )
+        given = normalize(asked)
+        need = lambda text: carries(kind, text, posts, grain, unit, given)  # noqa: E731
     attribute = asked_attribute(asked) if kind == "other" else ""
     if not followup and kind in SPAN_KINDS:
         # The campaign a who / when / how-many question names in quotes (“三同四民”) is one
@@ -384,11 +381,13 @@ def compose_answer(
     # 干部激励关爱机制): they weigh as quoted words.
     focus = asked if followup else ""
 
-    def pick(among: Collection[int] | None) -> list[AnswerSentence]:
+    def pick(
+        among: Collection[int] | None, require: Callable[[str], bool] | None = need
+    ) -> list[AnswerSentence]:
         return pick_sentences(
             result.hits,
             result.terms,
-            require=need,
+            require=require,
             max_sentences=max_sentences,
             exclude=shown,
             question=asked,
@@ -396,52 +395,43 @@ def compose_answer(
             focus=focus,
         )
 
+    def with_word(word: str) -> Callable[[str], bool]:
+        """The span asked for (when one is) and ``word`` in the same sentence."""
+        return lambda text: (need is None or need(text)) and word in normalize(text)
+
+    def said(word: str) -> bool:
+        """Whether any sentence of the passages has ``word`` (Simplified)."""
+        return any(word in c.key for c in _candidates(result.hits))
+
     sentences = []
-    carrier = need
-    verb = asked_verb(asked) if carrier is not None else ""
-    if verb and carrier is not None:
+    verb = asked_verb(asked) if need is not None else ""
+    if verb:
         # "推进会是谁主持的?": the name next to 主持, not the reporter's in the opening line.
-        need = lambda text: carrier(text) and verb in normalize(text)  # noqa: E731
-        sentences = pick(within)
-        if (
-            not sentences
-            and verb not in _HOLDING_VERBS
-            and not any(verb in normalize(h.chunk.text) for h in result.hits)
-        ):
+        sentences = pick(within, with_word(verb))
+        if not sentences and verb not in _HOLDING_VERBS and not said(verb):
             # "常州“三大一实干”活动什么时候结束?": no passage says anything ended.
             logger.debug("no passage says %s", verb)
             return answer([], [], False, why=NOTICE_NO_SPAN[kind])
-        need = carrier
-    subject = asked_subject(asked) if kind == "time" and carrier is not None else ""
-    if subject and carrier is not None:
+    subject = asked_subject(asked) if kind == "time" and need is not None else ""
+    if subject and said(subject) and not pick(within, with_word(subject)):
         # "第三次党代会是什么时候召开的?": the passages speak of 党代会 without a date; another
         # event's date is no answer.
-        need = lambda text: carrier(text) and subject in normalize(text)  # noqa: E731
-        dated = pick(within)
-        need = carrier
-        told = any(subject in c.key for c in _candidates(result.hits))
-        if told and not dated:
-            logger.debug("the passages name %s but date it nowhere", subject)
-            return answer([], [], False, why=NOTICE_NO_SPAN[kind])
+        logger.debug("the passages name %s but date it nowhere", subject)
+        return answer([], [], False, why=NOTICE_NO_SPAN[kind])
     place_noun = asked_place_noun(asked) if kind == "place" else ""
-    if place_noun and not any(place_noun in c.key for c in _candidates(result.hits)):
+    if place_noun and not said(place_noun):
         # "主会场设在哪里": no passage names a 会场 ("以视频形式召开,一直开到社区").
         logger.debug("no passage names a %s", place_noun)
         return answer([], [], False, why=NOTICE_NO_PLACE)
     which, done = asked_which(asked) if kind == "other" and enum is None else ("", "")
     if which:
         # "“三个年”行动是在哪次会议上提出来的?": a sentence naming a 会议, with 提出 if one does.
-        need = lambda text: which in normalize(text) and done in normalize(text)  # noqa: E731
-        sentences = pick(within)
+        sentences = pick(within, lambda text: which in normalize(text) and done in normalize(text))
         if not sentences and done:
-            need = lambda text: which in normalize(text)  # noqa: E731
-            sentences = pick(within)
-        need = None
+            sentences = pick(within, with_word(which))
     if attribute:
         # The sentences that give the thing asked for its name in quotes, when any do.
-        need = lambda text: names_in_quotes(normalize(text), attribute)  # noqa: E731
-        sentences = pick(within)
-        need = None
+        sentences = pick(within, lambda text: names_in_quotes(normalize(text), attribute))
     sentences = sentences or pick(within)
     if need is not None and not sentences:
         # "潍坊市长是谁": passages about 市长 and 潍坊, none naming one. Closest passages only.

@@ -39,7 +39,7 @@ from __future__ import annotations
 
 import logging
 import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 
 from qa.answer.cite import Span
 from qa.answer.enumerations import (
@@ -57,7 +57,7 @@ from qa.ingest.corpus import Document
 from qa.ingest.textnorm import clip, normalize
 from qa.query.question import ListRequest, count_of
 from qa.search.search import Hit
-from qa.text import CN_NUMERALS, HAN_BASIC
+from qa.text import CN_NUMERALS, HAN_BASIC, has_latin_words
 from qa.tuning import LISTS
 
 logger = logging.getLogger(__name__)
@@ -150,18 +150,10 @@ def explained_label(
         documents: Documents by id.
         label: The short name, Simplified and without quotes.
     """
-    spans: dict[str, list[Hit]] = {}
-    for hit in passages:
-        spans.setdefault(hit.chunk.doc_id, []).append(hit)
-    for doc_id, hits in spans.items():
-        doc = documents.get(doc_id)
-        if doc is None:
-            continue
-        for lo, hi in _windows(hits):
-            for enum in find_enumerations(doc, lo, hi):
-                for span in label_explanations(doc, enum) or ():
-                    if normalize(span.label).strip("“”「」\"") == label:
-                        return span
+    for doc, _, enum in _lists_near(passages, documents):
+        for span in label_explanations(doc, enum) or ():
+            if normalize(span.label).strip("“”「」\"") == label:
+                return span
     return None
 
 
@@ -199,37 +191,30 @@ def marked_clauses(
     return None
 
 
-def person_clauses(
-    passages: Sequence[Hit], documents: Mapping[str, Document]
-) -> Enumeration | None:
+_COMMA_CLAUSE = re.compile(r"[^,;]+")
+
+
+def person_clauses(passages: Sequence[Hit]) -> Enumeration | None:
     """The comma clauses of one sentence that each name a person ("市委常委、经济开发区党工委书记
     孙群,副市长、…钱军,市发改委主任焦国庆,…分别作交流发言"), three or more in a row, from the
     best passage that has such a sentence: the people a list question asks for."""
     for hit in passages:
         chunk = hit.chunk
         for s, e in split_sentences(chunk.text):
-            start = chunk.start + s
-            parts, pos = [], start
-            for piece in re.split(r"([,，;；])", chunk.text[s:e]):
-                if piece in (",", "，", ";", "；"):
-                    pos += 1
-                    continue
-                parts.append((pos, pos + len(piece)))
-                pos += len(piece)
-            named = [carries("person", chunk.text[a - chunk.start : b - chunk.start])
-                     for a, b in parts]  # fmt: skip
             run: list[tuple[int, int]] = []
-            for span, has in zip(parts, named, strict=True):
-                if has:
-                    run.append(span)
-                    continue
-                if len(run) >= 3:
+            for m in _COMMA_CLAUSE.finditer(normalize(chunk.text[s:e])):
+                if carries("person", m[0]):
+                    run.append(m.span())
+                elif len(run) >= 3:
                     break
-                run = []
+                else:
+                    run = []
             if len(run) >= 3:
-                doc = documents.get(chunk.doc_id)
-                text = doc.text if doc is not None else ""
-                items = tuple(Item(clip(text[a:b], MAX_ITEM_CHARS), a, b) for a, b in run)
+                items = tuple(
+                    Item(clip(chunk.text[s + a : s + b], MAX_ITEM_CHARS),
+                         chunk.start + s + a, chunk.start + s + b)
+                    for a, b in run
+                )  # fmt: skip
                 return Enumeration(chunk.doc_id, "people", items)
     return None
 
@@ -283,6 +268,23 @@ def _opens_with_asked(enum: Enumeration, question: str) -> bool:
 _KIND_PRIOR = {"series": LISTS.series_prior, "quoted_series": LISTS.quoted_series_prior}
 
 
+def _lists_near(
+    passages: Sequence[Hit], documents: Mapping[str, Document]
+) -> Iterator[tuple[Document, list[Hit], Enumeration]]:
+    """The enumerations around the passages, document by document in rank order, each with
+    its document and that document's passages."""
+    by_doc: dict[str, list[Hit]] = {}
+    for hit in passages:
+        by_doc.setdefault(hit.chunk.doc_id, []).append(hit)
+    for doc_id, hits in by_doc.items():
+        doc = documents.get(doc_id)
+        if doc is None:
+            continue
+        for lo, hi in _windows(hits):
+            for enum in find_enumerations(doc, lo, hi):
+                yield doc, hits, enum
+
+
 def _windows(hits: Sequence[Hit]) -> list[tuple[int, int]]:
     """Spans of a document around its passages, merged where they meet (a large document
     with passages far apart is not scanned whole)."""
@@ -321,22 +323,14 @@ def pick_list(
     Returns:
         The best enumeration, or None when no list near the passages matches.
     """
-    spans: dict[str, list[Hit]] = {}
-    for hit in passages:
-        spans.setdefault(hit.chunk.doc_id, []).append(hit)
     candidates: list[tuple[Enumeration, int, bool]] = []
-    for doc_id, hits in spans.items():
-        doc = documents.get(doc_id)
-        if doc is None:
-            continue
-        found = [e for lo, hi in _windows(hits) for e in find_enumerations(doc, lo, hi)]
-        for enum in found:
-            ranks = [h.rank for h in hits if h.chunk.start < enum.end and enum.start < h.chunk.end]
-            if ranks:
-                candidates.append((enum, min(ranks), True))
-            else:
-                # Near a passage but not in one: possible, but it must earn its place.
-                candidates.append((enum, min(h.rank for h in hits), False))
+    for _, hits, enum in _lists_near(passages, documents):
+        ranks = [h.rank for h in hits if h.chunk.start < enum.end and enum.start < h.chunk.end]
+        if ranks:
+            candidates.append((enum, min(ranks), True))
+        else:
+            # Near a passage but not in one: possible, but it must earn its place.
+            candidates.append((enum, min(h.rank for h in hits), False))
     if not candidates:
         return None
     keys = [
@@ -387,7 +381,7 @@ def short_names(question: str) -> list[str]:
     key = normalize(question)
     names = [m[1] for m in _SHORT_NAME_RE.finditer(key) if m[1]]
     # An English question may give the Chinese name in brackets: "Five Goods" (五个好).
-    names += _BRACKETED_NAME.findall(key) if re.search("[A-Za-z]{3,}", key) else []
+    names += _BRACKETED_NAME.findall(key) if has_latin_words(key) else []
     return list(dict.fromkeys(names))
 
 

@@ -7,8 +7,8 @@ import re
 from collections.abc import Sequence
 
 from qa.ingest.textnorm import normalize
-from qa.query.question import POSTS
-from qa.text import CN_LARGE, CN_NUMERALS, HAN_BASIC
+from qa.query.question import POSTS, counts_in
+from qa.text import CN_LARGE, CN_NUMERALS, HAN_BASIC, has_latin_words
 
 logger = logging.getLogger(__name__)
 
@@ -59,9 +59,6 @@ def _named_after(key: str, post: str) -> bool:
     return False
 
 
-_LATIN_WORD = re.compile(r"[A-Za-z]{3,}")
-
-
 def asked_posts(question: str, terms: Sequence[str] = ()) -> list[str]:
     """The posts a person question names (书记, 市长), as the question or its terms say them.
 
@@ -75,7 +72,7 @@ def asked_posts(question: str, terms: Sequence[str] = ()) -> list[str]:
     """
     # A question in English words has its posts in its translations (party secretary →
     # 市委书记); a Chinese one's widened terms (同志 near 干部) are not posts it asks about.
-    translated = terms if _LATIN_WORD.search(question) else ()
+    translated = terms if has_latin_words(question) else ()
     found = []
     for post in POSTS.split("|"):
         if post in question or any(post in t for t in translated):
@@ -83,16 +80,25 @@ def asked_posts(question: str, terms: Sequence[str] = ()) -> list[str]:
     return found
 
 
-def carries(kind: str, text: str, posts: Sequence[str] = (), grain: str = "") -> bool:
+def carries(
+    kind: str,
+    text: str,
+    posts: Sequence[str] = (),
+    grain: str = "",
+    unit: str = "",
+    given: str = "",
+) -> bool:
     """Whether a sentence has a span of the kind a question asks for: a date or time (a year
-    or a day when ``grain`` says so), a number in a unit, a person (a name after the post the
-    question asks about, or, asking about no post, any name with a post or that jieba knows)."""
+    or a day when ``grain`` says so), a number in a unit (in ``unit`` when the question counts
+    in one, and not one the question ``given``, Simplified, already states), a person (a name
+    after the post the question asks about, or, asking about no post, any name with a post or
+    that jieba knows)."""
     key = normalize(text)
     if kind == "time":
         span = {"year": _YEAR_SPAN, "day": _DAY_SPAN}.get(grain, _TIME_SPAN)
         return bool(span.search(key))
     if kind == "quantity":
-        return bool(_QUANTITY_SPAN.search(key))
+        return _new_number(key, given) and (not unit or counts_in(key, unit))
     if kind == "person":
         if posts:
             # 市长 is not 副市长's post: the post as asked, then a name (市委书记费高云), or a
@@ -106,11 +112,14 @@ def carries(kind: str, text: str, posts: Sequence[str] = (), grain: str = "") ->
     return True
 
 
+def _new_number(key: str, given: str) -> bool:
+    return any(m[0] not in given for m in _QUANTITY_SPAN.finditer(key))
+
+
 def tells_a_new_number(text: str, question: str) -> bool:
     """Whether a sentence has a number in a unit that the question does not already give:
     "38个问题" does not answer "38个问题中,已经整改完成了多少个?"."""
-    asked = normalize(question)
-    return any(m[0] not in asked for m in _QUANTITY_SPAN.finditer(normalize(text)))
+    return _new_number(normalize(text), normalize(question))
 
 
 def kind_spans(kind: str, text: str) -> list[tuple[int, int]]:

@@ -33,7 +33,7 @@ from dataclasses import dataclass
 
 from qa.ingest.textnorm import normalize
 from qa.query.question import ListRequest, answer_kind, list_request, ordinal_of
-from qa.text import HAN_A_TO_BASIC, is_english
+from qa.text import HAN_A_TO_BASIC, HAN_BASIC, is_english
 
 logger = logging.getLogger(__name__)
 
@@ -197,16 +197,15 @@ def _topic(history: Sequence[str]) -> str:
     topic's things ("第二种精神具体是什么意思?" after "…“四种精神”是哪几种?": "那第三种呢?" then
     asks about the four spirits, not about the second).
     """
-    for i in range(len(history) - 1, -1, -1):
-        earlier = (history[i] or "").strip()
+    topic = ""
+    for earlier in history:
+        earlier = (earlier or "").strip()
         if not earlier or is_elliptical(earlier):
             continue
-        if ordinal_of(earlier) is not None:
-            before = _topic(history[:i])
-            if before and _counts_the_topic(earlier, before):
-                continue
-        return earlier
-    return ""
+        if topic and ordinal_of(earlier) is not None and _counts_the_topic(earlier, topic):
+            continue
+        topic = earlier
+    return topic
 
 
 def analyze_followup(question: str, history: Sequence[str] = ()) -> Followup:
@@ -268,7 +267,7 @@ def analyze_followup(question: str, history: Sequence[str] = ()) -> Followup:
 
 # The ordinal of a Chinese question, with what follows it: the classifier and the noun it counts.
 _ORDINAL_AND_NOUN = re.compile(
-    r"第(?:[一二两三四五六七八九十]+|\d+)([个种项条类点步件位方面]?)((?:[\u4e00-\u9fff]){0,2})"
+    rf"第(?:[一二两三四五六七八九十]+|\d+)([个种项条类点步件位方面]?)([{HAN_BASIC}]{{0,2}})"
 )
 _COUNTED = re.compile(r"(?:[几一二两三四五六七八九十]|\d)+(?:个|种|项|条|类|点|步|件|位|大|方面)")
 

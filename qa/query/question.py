@@ -7,8 +7,9 @@ Small numbers in Chinese and English words (:func:`cn_number`), counts and ordin
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+from collections.abc import Callable, Collection, Iterable, Sequence
 from dataclasses import dataclass
+from typing import Any
 
 from qa.ingest.textnorm import normalize
 from qa.text import (
@@ -236,6 +237,11 @@ _ASKS_TIME = re.compile(
 #: Posts a person question asks about, and that name a person in a sentence (市委书记费高云).
 POSTS = "书记|市长|县长|区长|主任|组长|部长|局长|主席|常委|委员|同志|镇长|厂长|经理|董事长|记者"
 
+# English posts a "which / what … <post>" question asks a person by.
+_EN_POSTS = (
+    "(?:secretary|secretaries|mayor|governor|chief|head|director|leader|chairman|chairwoman"
+    "|minister|official|officer|reporter|journalist|commissioner|president|deputy)"
+)
 _ASKS_PERSON = re.compile(
     r"谁|哪位|什么人|^(?:and\s+)?(?:who|whom|whose|which\s+person)\b"
     # "副组长叫什么名字": a post's name (not "这个活动叫什么名字", a thing's).
@@ -244,13 +250,10 @@ _ASKS_PERSON = re.compile(
     # the secretary say" asks what was said), then a post.
     r"|^(?:and\s+)?(?:which|what)\s+"
     r"(?:(?!(?:is|are|was|were|do|does|did|has|have|had|can|could|should|must|will|would)\b)"
-    r"[\w'-]+\s+){0,3}?"
-    r"(?:secretary|secretaries|mayor|governor|chief|head|director|leader|chairman|chairwoman"
-    r"|minister|official|officer|reporter|journalist|commissioner|president|deputy)\b"
+    rf"[\w'-]+\s+){{0,3}}?{_EN_POSTS}\b"
     # "What is the name of the city party secretary who…".
     r"|^(?:what\s+is|what's)\s+the\s+(?:full\s+)?name\s+of\s+(?:the\s+)?(?:[\w'-]+\s+){0,3}?"
-    r"(?:secretary|mayor|governor|chief|head|director|leader|chairman|chairwoman|minister"
-    r"|official|officer|reporter|journalist|commissioner|president|deputy)\b",
+    rf"{_EN_POSTS}\b",
     re.I,
 )
 _ASKS_PLACE = re.compile(
@@ -303,7 +306,20 @@ def asked_attribute(question: str) -> str:
 _WHO_WHEN = re.compile(r"谁|什么时候|何时|哪天|哪一天|哪年|哪一年|几月几日|几月几号|几号")
 
 
-_HOW_MANY = re.compile(r"多少|(?<![哪第])几(?=[个户人名次家项条元万亿岁天倍所座件吨])")
+def _first_word(
+    tokens: Iterable[Any], skip: Collection[str], word_class: Callable[[str], bool]
+) -> str:
+    """The first token not in ``skip``, if its jieba tag passes ``word_class`` and it has two
+    or more characters, else ""."""
+    for token in tokens:
+        if token.word in skip:
+            continue
+        return token.word if word_class(token.flag) and len(token.word) >= 2 else ""
+    return ""
+
+
+def _is_verb(flag: str) -> bool:
+    return flag.startswith("v")
 
 
 def asked_verb(question: str) -> str:
@@ -317,21 +333,14 @@ def asked_verb(question: str) -> str:
 
     key = normalize(question or "")
     m = _WHO_WHEN.search(key)
-    if m is None:
-        # "比上年增长了多少亿元": the verb before the quantity asked.
-        q = _HOW_MANY.search(key)
-        if q is None:
-            return ""
-        for token in reversed(list(posseg.cut(key[: q.start()]))):
-            if token.word in ("了", "共", "一共", "总共", "共计", "累计", "已经", "已"):
-                continue
-            return token.word if token.flag.startswith("v") and len(token.word) >= 2 else ""
+    if m is not None:
+        return _first_word(posseg.cut(key[m.end() :]), ("是", "由", "被"), _is_verb)
+    # "比上年增长了多少亿元": the verb before the quantity asked.
+    q = _ASKS_QUANTITY.search(key)
+    if q is None:
         return ""
-    for token in posseg.cut(key[m.end() :]):
-        if token.word in ("是", "由", "被"):
-            continue
-        return token.word if token.flag.startswith("v") and len(token.word) >= 2 else ""
-    return ""
+    before = reversed(list(posseg.cut(key[: q.start()])))
+    return _first_word(before, ("了", "共", "一共", "总共", "共计", "累计", "已经", "已"), _is_verb)
 
 
 _ASKS_WHEN = re.compile(
@@ -350,12 +359,8 @@ def asked_subject(question: str) -> str:
     m = _ASKS_WHEN.search(key)
     if m is None:
         return ""
-    for token in reversed(list(posseg.cut(key[: m.start()]))):
-        if token.word in _BEFORE_WHEN:
-            continue
-        ok = token.flag.startswith("n") or token.flag == "vn"
-        return token.word if ok and len(token.word) >= 2 else ""
-    return ""
+    before = reversed(list(posseg.cut(key[: m.start()])))
+    return _first_word(before, _BEFORE_WHEN, lambda flag: flag.startswith("n") or flag == "vn")
 
 
 # "主会场设在哪里", "在哪个会场召开", "地址在哪": the kind of place asked for.

@@ -4,8 +4,7 @@ Word BM25 misses a question whose words jieba cuts differently from the passage'
 融入 share a character, not a word); the character index gives such passages a small share
 of the keyword score (:attr:`qa.tuning.Fusion.char_weight`). It is made at build time from the
 same Simplified texts as the word index and saved beside it (``chars/``), so the first
-question does not wait for it: made on first use, it took 3.2 s of a cold start at 10k chunks
-(docs/benchmarks.md, cold start).
+question does not wait for it (docs/benchmarks.md, "The character index made by the build").
 """
 
 from __future__ import annotations
