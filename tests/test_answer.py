@@ -1123,3 +1123,36 @@ def test_a_which_people_question_lists_the_named_clauses() -> None:
     people = person_clauses([hit])
     assert people is not None and len(people.items) == 4
     assert normalize(people.items[2].text) == "市发改委主任焦国庆"
+
+
+def test_a_list_introduced_as_what_is_counted_outranks_one_sharing_words() -> None:
+    from qa.answer.lists import pick_list
+
+    # The passage holds a numbered list full of the question's words; the list its speaker
+    # introduces as the 主要任务 lies further on, outside the passage.
+    reasons = "".join(
+        f"({n})开展“甲乙工程”促“美好和谐”活动,是{r}。"
+        for n, r in zip("一二三四", ["必然要求", "迫切需要", "主要途径", "重要举措"], strict=True)
+    )
+    tasks = (
+        "二要明确主要任务。要改善生活环境,筹措资金。要帮助发展经济,送政策。"
+        "要化解社会矛盾,逐一化解。"
+    )
+    text = reasons + "\n" + "据了解,企业也捐了款。" * 8 + "\n" + tasks
+    doc = Document("k.txt", "讲话", "", "", text, "0", "utf-8", "simplified")
+    passage = Hit(Chunk(0, "k.txt", 0, len(reasons), reasons), 1.0, 1, 1.0, 0.5, ())
+    question = "开发区“美好和谐”活动的主要任务有哪几项?"
+    request = list_request(question)
+    assert request is not None
+    terms = ("美好和谐", "活动", "主要", "任务")
+    enum = pick_list([passage], {"k.txt": doc}, terms, request, question)
+    assert enum is not None and enum.lead.startswith("二要明确主要任务")
+    assert [normalize(i.text)[:5] for i in enum.items] == ["要改善生活", "要帮助发展", "要化解社会"]
+    # Below another document's passage the rule does not apply (a common noun, 活动, introduces
+    # lists in every speech): the words shared decide, as before.
+    other = Document("o.txt", "新闻", "", "", "会议召开。", "0", "utf-8", "simplified")
+    top = Hit(Chunk(0, "o.txt", 0, 5, "会议召开。"), 1.0, 1, 1.0, 0.5, ())
+    second = Hit(Chunk(0, "k.txt", 0, len(reasons), reasons), 0.9, 2, 0.9, 0.5, ())
+    docs = {"k.txt": doc, "o.txt": other}
+    enum = pick_list([top, second], docs, terms, request, question)
+    assert enum is not None and enum.items[0].text.startswith("(一)")

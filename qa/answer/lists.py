@@ -250,9 +250,13 @@ def item_details(doc: Document, enum: Enumeration, ordinal: int) -> list[Span]:
 
 
 def _names(enum: Enumeration, noun: str) -> bool:
-    if noun in normalize(enum.label + enum.lead):
+    if _leads_with(enum, noun):
         return True
     return 2 * sum(noun in normalize(it.text) for it in enum.items) >= len(enum.items)
+
+
+def _leads_with(enum: Enumeration, noun: str) -> bool:
+    return noun in normalize(enum.label + enum.lead)
 
 
 def _opens_with_asked(enum: Enumeration, question: str) -> bool:
@@ -311,7 +315,9 @@ def pick_list(
     chunk is followed to its end). A list scores by the query terms in its lead, label and
     items, by the rank of the best passage it overlaps, by whether it has the number of items
     asked for and names what the question counts; a list near the passages but overlapping
-    none of them counts for less.
+    none of them counts for less. In the best passage's document, a list whose lead or label
+    names what the question counts (二要明确主要任务。 for 主要任务有哪几项) outranks every list
+    that does not (docs/retrieval.md, "A list introduced as what the question counts").
 
     Args:
         passages: The hits, best first.
@@ -341,7 +347,7 @@ def pick_list(
     asked_key = normalize(question)
     # What the passages could match at best: a list must match a fair share of it.
     reachable = term_match(normalize(" ".join(h.chunk.text for h in passages)), weights)
-    best: tuple[float, int, Enumeration] | None = None
+    best: tuple[int, float, int, Enumeration] | None = None
     for (enum, rank, overlaps), key in zip(candidates, keys, strict=True):
         relevance = term_match(key, weights)
         named = (bool(request.noun) and _names(enum, request.noun)) or _opens_with_asked(
@@ -364,9 +370,17 @@ def pick_list(
             score *= LISTS.noun_boost
         if not overlaps:
             score *= LISTS.outside_factor
-        if best is None or (score, -enum.start) > (best[0], -best[1]):
-            best = (score, enum.start, enum)
-    return best[2] if best else None
+        # A list introduced as what the question counts ("二要明确主要任务。" for 主要任务有哪几项)
+        # outranks any list that only shares the question's other words.
+        # Only in the best passage's document: a common noun (活动) introduces lists everywhere.
+        tier = int(
+            len(request.noun) >= 2
+            and enum.doc_id == passages[0].chunk.doc_id
+            and _leads_with(enum, request.noun)
+        )
+        if best is None or (tier, score, -enum.start) > (best[0], best[1], -best[2]):
+            best = (tier, score, enum.start, enum)
+    return best[3] if best else None
 
 
 # A short name that promises a number of things: “三个年”, 「六种意识」, or 哪三个年.
