@@ -1156,3 +1156,33 @@ def test_a_list_introduced_as_what_is_counted_outranks_one_sharing_words() -> No
     docs = {"k.txt": doc, "o.txt": other}
     enum = pick_list([top, second], docs, terms, request, question)
     assert enum is not None and enum.items[0].text.startswith("(一)")
+
+
+def test_a_reports_points_are_the_speakers_sentences_that_say_what_must_be_done() -> None:
+    text = (
+        "会议召开。孙耀灿说,活动是一项任务。"
+        " 孙耀灿强调,要坚持高点定位,对标找差增动力。思想再解放,要围绕主旋律。"
+        " 孙耀灿指出,要突出问题导向,改革创新添活力。要在思想解放中认清形势。"
+        " 孙耀灿强调,要强化组织保障,转变作风强能力。市委书记王五强调,要抓好落实。"
+    )
+    doc = _doc(text)
+    points = [e for e in find_enumerations(doc) if e.kind == "points"]
+    assert len(points) == 1  # 孙耀灿说 says no 要, and 王五 makes one point, not a list
+    assert _texts(points[0]) == ["要坚持高点定位", "要突出问题导向", "要强化组织保障"]
+    _check_spans(doc, points[0])
+    # Two such sentences are not yet a list.
+    two = _doc("张三强调,要甲。乙。张三指出,要丙。")
+    assert not [e for e in find_enumerations(two) if e.kind == "points"]
+
+
+def test_the_points_a_speaker_stressed_and_the_third_of_them(svc: Any) -> None:
+    answer = svc.ask("孙耀灿在推进会上就思想再解放强调了哪几点?")
+    assert [normalize(i.text) for i in answer.items] == [
+        "要坚持高点定位",
+        "要突出问题导向",
+        "要强化组织保障",
+    ]
+    _assert_citations_hold(answer)
+    third = svc.ask("第三点呢?", history=("孙耀灿在推进会上就思想再解放强调了哪几点?",))
+    shown = normalize(" ".join(s.text for s in [*third.items, *third.sentences]))
+    assert "强化组织保障" in shown and "激情干事、务实创业" in shown

@@ -59,7 +59,8 @@ class Enumeration:
     doc_id: str
     #: How it is marked: "cn_是" / "cn_要" (一是), "paren_cn" ((一)), "paren_num", "dun_cn" (一、),
     #: "num_dot" (1.), "circled" (①), "di" (第一), "qi" (其一), "seq" (首先), "quoted" (“一看”),
-    #: "parallel", "anaphora" (sentences or clauses opening alike), "colon", "etc" (…等等),
+    #: "parallel", "anaphora" (sentences or clauses opening alike), "points" (孙耀灿强调,要…
+    #: 孙耀灿指出,要…), "colon", "etc" (…等等),
     #: "label" (…“六种意识”), "quoted_series", "series".
     kind: str
     items: tuple[Item, ...]
@@ -306,6 +307,33 @@ def _runs(
     return found
 
 
+# "孙耀灿强调,要坚持高点定位,…": a sentence opening with a speaker, a verb of saying and 要.
+_POINT_RE = re.compile(
+    rf"(?:^|(?<=[。!?\n])\s*)([{HAN_BASIC}]{{2,4}}?)(?:强调|指出|要求|表示|提出)[,:]"
+    rf"(要[^,;。!?]+)"
+)
+
+
+def _speaker_points(doc_id: str, text: str, key: str, lo: int, hi: int) -> list[Enumeration]:
+    """A report's points, sentences that each open with the same speaker saying what must be
+    done (孙耀灿强调,要坚持高点定位… 孙耀灿指出,要突出问题导向… 孙耀灿强调,要强化组织保障…), however
+    far apart: each one's first clause, the sentences' speaker and verbs as context."""
+    by_speaker: dict[str, list[re.Match[str]]] = {}
+    for m in _POINT_RE.finditer(key, lo, hi):
+        by_speaker.setdefault(m[1], []).append(m)
+    found = []
+    for points in by_speaker.values():
+        if len(points) < MIN_ANAPHORA_ITEMS:
+            continue
+        items = tuple(
+            Item(clip(text[m.start(2) : m.end(2)], MAX_ITEM_CHARS), m.start(2), m.end(2))
+            for m in points
+        )
+        context = " ".join(text[m.start(1) : m.end(2)] for m in points)
+        found.append(Enumeration(doc_id, "points", items, context=context))
+    return found
+
+
 _LABEL_RE = re.compile(
     rf"(等|这)?([“「]?)((?:[{CN_NUMERALS}]+|\d+)(?:个|种|项|条|类|点|步|件|方面|大)[^“”「」,。;:、\s]{{0,8}})([”」]?)"
 )
@@ -479,6 +507,7 @@ def find_enumerations(
     found = _marker_lists(document.doc_id, text, key, lo, hi)
     found += _parallel_lists(document.doc_id, text, key, lo, hi)
     found += _anaphora_lists(document.doc_id, text, key, lo, hi)
+    found += _speaker_points(document.doc_id, text, key, lo, hi)
     found += _colon_lists(document.doc_id, text, key, lo, hi)
     found += _series_lists(document.doc_id, text, key, lo, hi)
     return found
