@@ -1186,3 +1186,18 @@ def test_the_points_a_speaker_stressed_and_the_third_of_them(svc: Any) -> None:
     third = svc.ask("第三点呢?", history=("孙耀灿在推进会上就思想再解放强调了哪几点?",))
     shown = normalize(" ".join(s.text for s in [*third.items, *third.sentences]))
     assert "强化组织保障" in shown and "激情干事、务实创业" in shown
+
+
+def test_one_item_is_quoted_with_what_elaborates_it_up_to_five_sentences() -> None:
+    from qa.answer.lists import ITEM_SENTENCES, item_details
+
+    text = (
+        "第一,这是甲。说一。\n第二,这是乙。说二。\n"
+        "第三,这是丙。一句。二句。三句。以此解决。多余。"
+    )
+    doc = _doc(text)
+    enum = next(e for e in find_enumerations(doc) if e.kind == "di")
+    second = [s.text for s in item_details(doc, enum, 2)]
+    assert second[-1] == "说二。"  # up to the next item
+    third = [s.text for s in item_details(doc, enum, 3)]
+    assert len(third) == ITEM_SENTENCES == 5 and third[-1] == "以此解决。"

@@ -65,8 +65,9 @@ logger = logging.getLogger(__name__)
 #: Sentences quoted besides a list (the list is the answer).
 LIST_SENTENCES = 2
 
-#: An item asked for by its ordinal is quoted with at most this many sentences in all.
-ITEM_SENTENCES = 4
+#: An item asked for by its ordinal is quoted with at most this many sentences in all (4 until
+#: 2026-12-05: docs/retrieval.md, "What elaborates one item").
+ITEM_SENTENCES = 5
 
 #: Characters of the document looked at around the passages when following a list.
 LIST_WINDOW = 3000
