@@ -95,6 +95,9 @@ def test_cn_number_rejects(text: str) -> None:
         ("name the 7 mechanisms", 7),
         ("“三大一实干”具体包括哪几项活动？", None),
         ("帮助基层群众发展经济要送哪些东西？", None),
+        # The numbers of a quoted name are the name's, not the count asked for.
+        ('In the "six visits, three clears" method, what are they to get clear about?', None),
+        ('What are the three phases of the "four helps" work?', 3),
     ],
 )
 def test_list_questions(question: str, count: int | None) -> None:

@@ -72,6 +72,7 @@ _ORDINAL_EN_RE = re.compile(
     r"\b(" + "|".join(_EN_ORDINALS) + r"|(\d+)(?:st|nd|rd|th))\b", re.IGNORECASE
 )
 _EN_NUMBER_RE = re.compile(r"\b(" + "|".join(_EN_NUMBERS) + r"|\d+)\s+(?:\w+\s+)?\w+s\b", re.I)
+_EN_QUOTED_RE = re.compile(r'"[^"]*"')
 _EN_NOT_LIST_RE = re.compile(
     r"\s*(?:who|whom|whose|when|where|why|how(?!\s+many)|does|did|do|is|was|can"
     # "On what date did … approve the three … plans?" asks a time.
@@ -156,7 +157,9 @@ def count_of(question: str) -> int | None:
             n = cn_number(m[1])
             if n and n > 1:
                 return n
-    en = _EN_NUMBER_RE.search(norm)
+    # 'In the "six visits, three clears, four helps" method, what …': numbers in a quoted
+    # name are the name's, not the count asked for.
+    en = _EN_NUMBER_RE.search(_EN_QUOTED_RE.sub(" ", norm))
     if en:
         word = en[1].lower()
         n = int(word) if word.isdigit() else _EN_NUMBERS[word]
