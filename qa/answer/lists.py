@@ -250,14 +250,14 @@ def item_details(doc: Document, enum: Enumeration, ordinal: int) -> list[Span]:
     return spans
 
 
-def _names(enum: Enumeration, noun: str) -> bool:
-    if _leads_with(enum, noun):
-        return True
-    return 2 * sum(noun in normalize(it.text) for it in enum.items) >= len(enum.items)
-
-
 def _leads_with(enum: Enumeration, noun: str) -> bool:
+    """Whether a list's lead or label names ``noun`` (二要明确主要任务。 for 主要任务)."""
     return noun in normalize(enum.label + enum.lead)
+
+
+def _items_say(enum: Enumeration, noun: str) -> bool:
+    """Whether at least half of a list's items name ``noun``."""
+    return 2 * sum(noun in normalize(it.text) for it in enum.items) >= len(enum.items)
 
 
 def _opens_with_asked(enum: Enumeration, question: str) -> bool:
@@ -351,8 +351,11 @@ def pick_list(
     best: tuple[int, float, int, Enumeration] | None = None
     for (enum, rank, overlaps), key in zip(candidates, keys, strict=True):
         relevance = term_match(key, weights)
-        named = (bool(request.noun) and _names(enum, request.noun)) or _opens_with_asked(
-            enum, asked_key
+        leads = bool(request.noun) and _leads_with(enum, request.noun)
+        named = (
+            leads
+            or (bool(request.noun) and _items_say(enum, request.noun))
+            or _opens_with_asked(enum, asked_key)
         )
         # A list with the count asked for or naming what is counted is plainly the one asked
         # for; any other must match a fair share of the query and lie in a passage.
@@ -371,14 +374,9 @@ def pick_list(
             score *= LISTS.noun_boost
         if not overlaps:
             score *= LISTS.outside_factor
-        # A list introduced as what the question counts ("二要明确主要任务。" for 主要任务有哪几项)
-        # outranks any list that only shares the question's other words.
-        # Only in the best passage's document: a common noun (活动) introduces lists everywhere.
-        tier = int(
-            len(request.noun) >= 2
-            and enum.doc_id == passages[0].chunk.doc_id
-            and _leads_with(enum, request.noun)
-        )
+        # A list introduced as what is counted outranks the rest, but only in the best
+        # passage's document: a common noun (活动) introduces lists in every speech.
+        tier = int(leads and len(request.noun) >= 2 and enum.doc_id == passages[0].chunk.doc_id)
         if best is None or (tier, score, -enum.start) > (best[0], best[1], -best[2]):
             best = (tier, score, enum.start, enum)
     return best[3] if best else None
