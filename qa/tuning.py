@@ -42,6 +42,11 @@ class Fusion:
     #: translate. None: the model's similarities say nothing of relevance (not measured).
     #: docs/retrieval.md, "Near enough by meaning".
     near_similarity: float | None = None
+    #: In semantic mode, the passages of a document that names a place or person the question
+    #: names (:func:`qa.query.question.proper_names`) gain this much cosine: a sentence vector
+    #: carries a name's weight poorly, so the other city's passages crowd the top five.
+    #: docs/retrieval.md, "Semantic mode: the document a question names".
+    named_document: float = 0.0
 
 
 #: Fusion weights per embedding model, chosen by measurement with ``qa eval``. A model that
@@ -50,7 +55,9 @@ class Fusion:
 #: 0.15 is the one point at or above MiniLM's R@1 and R@5 on every set). e5-small was measured
 #: at USE's weights only. MiniLM: docs/retrieval.md, "Scores".
 FUSION_BY_MODEL: dict[str, Fusion] = {
-    "use-multilingual": Fusion(1.0, 0.5, diversity=0.15, near_similarity=0.45),
+    "use-multilingual": Fusion(
+        1.0, 0.5, diversity=0.15, near_similarity=0.45, named_document=0.1
+    ),
     "e5-small": Fusion(1.0, 0.5, diversity=0.15),
     "st:sentence-transformers/all-MiniLM-L6-v2": Fusion(1.0, 0.05, diversity=0.15),
 }

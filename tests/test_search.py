@@ -275,3 +275,39 @@ def test_a_passage_near_by_meaning_is_not_weak(svc):
     near = dataclasses.replace(loose, near_similarity=-1.0)
     assert not search(svc.index, question, embedder=svc.embedder, fusion=near).weak
     assert search(svc.index, question, embedder=svc.embedder, fusion=near, mode="keyword").weak
+
+
+def test_semantic_search_favours_the_document_a_question_names(svc):
+    # 诸城 is named by one seed document only; with the prior its passages take the top five,
+    # each still showing its own cosine, and the weak flag reads the ranking before the prior.
+    question = "诸城的干部要强化哪些意识"
+    base = fusion_for(svc.index.model)
+    plain = search(svc.index, question, embedder=svc.embedder, mode="semantic", fusion=base)
+    named = dataclasses.replace(base, named_document=10.0)
+    got = search(svc.index, question, embedder=svc.embedder, mode="semantic", fusion=named)
+    assert {h.chunk.doc_id for h in got.hits} == {"002_74fc92c28c1dd03c.txt"}
+    cosine = dense_scores(svc.index, svc.embedder, prepare_query(question, svc.index))
+    for hit in got.hits:
+        assert hit.dense_score == pytest.approx(float(cosine[hit.chunk.chunk_id]))
+    assert got.weak == plain.weak
+    # Hybrid search has its keyword half for names: the prior is for semantic mode only.
+    hybrid = search(svc.index, question, embedder=svc.embedder, fusion=named)
+    assert [h.chunk.chunk_id for h in hybrid.hits] == [
+        h.chunk.chunk_id for h in search(svc.index, question, embedder=svc.embedder).hits
+    ]
+
+
+def test_a_question_naming_no_place_has_no_document_prior(svc):
+    base = fusion_for(svc.index.model)
+    named = dataclasses.replace(base, named_document=10.0)
+    question = "干部要强化哪些意识"
+    ranked = [
+        [
+            h.chunk.chunk_id
+            for h in search(
+                svc.index, question, embedder=svc.embedder, mode="semantic", fusion=f
+            ).hits
+        ]
+        for f in (base, named)
+    ]
+    assert ranked[0] == ranked[1]
