@@ -1204,3 +1204,15 @@ def test_one_item_is_quoted_with_what_elaborates_it_up_to_five_sentences() -> No
     assert second[-1] == "说二。"  # up to the next item
     third = [s.text for s in item_details(doc, enum, 3)]
     assert len(third) == ITEM_SENTENCES == 5 and third[-1] == "以此解决。"
+
+
+def test_who_did_the_post_act_on_asks_for_someone_else() -> None:
+    from qa.answer.spans import asked_posts, kind_spans
+
+    # The reporter interviewed the person asked for: 记者 is not the post of the answer.
+    assert asked_posts("Who did the reporter interview about the campaign?", ("记者",)) == []
+    assert asked_posts("Who is the reporter?", ("记者",)) == ["记者"]
+    text = "记者就有关问题采访了市活动领导小组办公室有关负责人。"
+    assert carries("person", text)
+    # An office's unnamed official is the person the sentence names, and is highlighted.
+    assert any(text[s:e].endswith("有关负责人") for s, e in kind_spans("person", text))

@@ -30,9 +30,11 @@ _QUANTITY_SPAN = re.compile(
 
 
 
-# A name after its post (市委书记费高云), or a surname alone before one (桑书记).
+# A name after its post (市委书记费高云), a surname alone before one (桑书记), or an office's
+# unnamed official (领导小组办公室有关负责人), whom a report names so.
 _PERSON_SPAN = re.compile(
     rf"(?<!副)(?:{POSTS})[{HAN_BASIC}]{{2,3}}|(?<![{HAN_BASIC}])(?!副)[{HAN_BASIC}](?:{POSTS})"
+    rf"|[{HAN_BASIC}]{{2}}(?:有关|相关)负责(?:人|同志)"
 )
 
 
@@ -59,6 +61,9 @@ def _named_after(key: str, post: str) -> bool:
     return False
 
 
+_ASKS_OBJECT = re.compile(r"\bwhom? (?:did|does|do|will|would|has|have|had)\b", re.I)
+
+
 def asked_posts(question: str, terms: Sequence[str] = ()) -> list[str]:
     """The posts a person question names (书记, 市长), as the question or its terms say them.
 
@@ -73,6 +78,9 @@ def asked_posts(question: str, terms: Sequence[str] = ()) -> list[str]:
     # A question in English words has its posts in its translations (party secretary →
     # 市委书记); a Chinese one's widened terms (同志 near 干部) are not posts it asks about.
     translated = terms if has_latin_words(question) else ()
+    if _ASKS_OBJECT.search(question):
+        # "Who did the reporter interview?": the post is the one who acts, not the one asked.
+        return []
     found = []
     for post in POSTS.split("|"):
         if post in question or any(post in t for t in translated):
