@@ -216,3 +216,17 @@ def test_an_ordinal_that_names_no_list_continues_the_conversation() -> None:
     assert analyze_followup("第四个阶段具体做什么?").needs_context
     # One that names its list stands alone.
     assert not is_elliptical("诸城作风建设年活动的第三个阶段是什么")
+
+
+def test_a_pronoun_after_an_ordinal_follow_up_means_that_item() -> None:
+    history = ["What are the five phases in Zhucheng?", "and the third one?"]
+    got = analyze_followup("When does it run?", history)
+    assert got.ordinal == 3 and got.request is not None and got.request.ordinal == 3
+    assert got.kind == "time"
+    cn = analyze_followup("它什么时候开始?", ["诸城作风建设年活动分为哪五个阶段", "那第二个呢?"])
+    assert cn.ordinal == 2
+    # Straight after the list question, "it" is the campaign, not an item.
+    assert analyze_followup("When does it run?", history[:1]).ordinal is None
+    # A self-contained question in between ends the item's reference.
+    later = [*history, "Who chairs the leading group in Zhucheng?"]
+    assert analyze_followup("When does it run?", later).ordinal is None

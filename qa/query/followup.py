@@ -222,6 +222,9 @@ def analyze_followup(question: str, history: Sequence[str] = ()) -> Followup:
     question = question or ""
     ordinal = ordinal_of(question)
     elliptical = is_elliptical(question)
+    if ordinal is None and elliptical and history and _refers_back(question):
+        # "When does it run?" after "and the third one?": it is the item just asked about.
+        ordinal = ordinal_of(history[-1] or "") if is_elliptical(history[-1] or "") else None
     topic = _topic(history) if elliptical or ordinal is not None else ""
     if topic and not elliptical:
         # "第二种精神具体是什么意思?" after "…“四种精神”是哪几种?": it says enough to be searched,
@@ -270,6 +273,12 @@ _ORDINAL_AND_NOUN = re.compile(
     rf"第(?:[一二两三四五六七八九十]+|\d+)([个种项条类点步件位方面]?)([{HAN_BASIC}]{{0,2}})"
 )
 _COUNTED = re.compile(r"(?:[几一二两三四五六七八九十]|\d)+(?:个|种|项|条|类|点|步|件|位|大|方面)")
+
+
+def _refers_back(question: str) -> bool:
+    """Whether a question points back with a pronoun (它, 其, it, this …)."""
+    pronoun = _EN_PRONOUN if _is_english(question) else _CN_PRONOUN
+    return pronoun.search(question) is not None
 
 
 def _counts_the_topic(question: str, topic: str) -> bool:
