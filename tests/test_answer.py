@@ -1234,3 +1234,27 @@ def test_a_list_is_read_with_the_heading_of_its_section() -> None:
     enum = pick_list([hit], docs, ("强化", "组织", "领导", "方面", "要求"), request, question)
     assert enum is not None
     assert [normalize(i.text)[:5] for i in enum.items] == ["一是要明确", "二是要做好", "三是要加强"]
+
+
+def test_an_item_asked_for_comes_from_the_best_passages_list() -> None:
+    from qa.answer.lists import pick_list
+    from qa.query.question import ListRequest
+
+    mine = "活动要带头做到大讨论、大走访、大转变。"
+    other = "活动要求做到:一是要带头示范。二是要以身作则、做到活动带头。三是要活动落实。"
+    docs = {
+        "a.txt": Document("a.txt", "甲", "", "", mine, "0", "utf-8", "simplified"),
+        "b.txt": Document("b.txt", "乙", "", "", other, "0", "utf-8", "simplified"),
+    }
+    hits = [
+        Hit(Chunk(0, "a.txt", 0, len(mine), mine), 1.0, 1, 1.0, 0.5, ()),
+        Hit(Chunk(0, "b.txt", 0, len(other), other), 0.9, 2, 0.9, 0.5, ()),
+    ]
+    terms = ("活动", "做到", "带头")
+    asked = ListRequest(ordinal=2)
+    enum = pick_list(hits, docs, terms, asked, "What is the second one supposed to achieve?")
+    assert enum is not None and enum.doc_id == "a.txt"
+    assert normalize(enum.items[1].text) == "大走访"
+    # A list question without an ordinal still takes the list that matches best.
+    enum = pick_list(hits, docs, terms, ListRequest(), "活动要做到哪些?")
+    assert enum is not None and enum.doc_id == "b.txt"

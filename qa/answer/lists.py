@@ -324,7 +324,9 @@ def pick_list(
     asked for and names what the question counts; a list near the passages but overlapping
     none of them counts for less. In the best passage's document, a list whose lead or label
     names what the question counts (二要明确主要任务。 for 主要任务有哪几项) outranks every list
-    that does not (docs/retrieval.md, "A list introduced as what the question counts").
+    that does not (docs/retrieval.md, "A list introduced as what the question counts"); asked
+    for one item ("the second one"), a list of that document outranks every other
+    (docs/retrieval.md, "Follow-ups: an item of the best passage's list").
 
     Args:
         passages: The hits, best first.
@@ -388,7 +390,11 @@ def pick_list(
             score *= LISTS.outside_factor
         # A list introduced as what is counted outranks the rest, but only in the best
         # passage's document: a common noun (活动) introduces lists in every speech.
-        tier = int(leads and len(request.noun) >= 2 and enum.doc_id == passages[0].chunk.doc_id)
+        top_doc = enum.doc_id == passages[0].chunk.doc_id
+        tier = int(leads and len(request.noun) >= 2 and top_doc)
+        if request.ordinal:
+            # An item of a list the conversation is about: the best passage's document's list.
+            tier = 2 * top_doc + tier
         if best is None or (tier, score, -enum.start) > (best[0], best[1], -best[2]):
             best = (tier, score, enum.start, enum)
     return best[3] if best else None
