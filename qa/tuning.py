@@ -36,6 +36,9 @@ class Fusion:
     #: places go to distinct passages (chunks share a sentence with their neighbours).
     #: docs/retrieval.md, "Distinct passages in the top k".
     diversity: float = 0.0
+    #: The same in semantic mode; None: as :attr:`diversity`. docs/retrieval.md, "Semantic
+    #: mode: overlapping passages kept".
+    semantic_diversity: float | None = None
     #: A passage this near the question (cosine, its nearest sentence window, to the question
     #: or its rendering in corpus words) is relevant even where the question's words are
     #: covered too little: a paraphrase or an English question in words the lexicon does not
@@ -56,7 +59,12 @@ class Fusion:
 #: at USE's weights only. MiniLM: docs/retrieval.md, "Scores".
 FUSION_BY_MODEL: dict[str, Fusion] = {
     "use-multilingual": Fusion(
-        1.0, 0.5, diversity=0.15, near_similarity=0.45, named_document=0.1
+        1.0,
+        0.5,
+        diversity=0.15,
+        near_similarity=0.45,
+        named_document=0.1,
+        semantic_diversity=0.0,
     ),
     "e5-small": Fusion(1.0, 0.5, diversity=0.15),
     "st:sentence-transformers/all-MiniLM-L6-v2": Fusion(1.0, 0.05, diversity=0.15),

@@ -157,15 +157,20 @@ def search(
     final = STRATEGIES[mode](kw, dense, fusion)
     k = max(1, min(k, len(index.chunks)))
     top = _diversify(index.chunks, final, k, fusion.diversity)
-    # The weak flag reads the ranking before the document prior below: read after it, one
-    # more answerable question was flagged on the tuning set and on the blind set.
+    # The weak flag reads this ranking, before the semantic mode's own diversity and document
+    # prior below: read after them, one more answerable question was flagged on the tuning
+    # set and on the blind set (the prior), and on the held-out set (the diversity).
     judged = top
+    diversity = fusion.diversity
+    if mode == "semantic" and fusion.semantic_diversity is not None:
+        diversity = fusion.semantic_diversity
+        top = _diversify(index.chunks, final, k, diversity)
     if dense is not None and mode == "semantic" and fusion.named_document > 0:
         named = _names_document(index, query, per_term)
         if named.any():
             # A ranking prior: the hits still show each passage's own cosine.
             final = STRATEGIES[mode](kw, dense + fusion.named_document * named, fusion)
-            top = _diversify(index.chunks, final, k, fusion.diversity)
+            top = _diversify(index.chunks, final, k, diversity)
     if dense is None:
         top = top[kw[top] > 0]  # without a dense ranking, a passage no term matched is no hit
 
