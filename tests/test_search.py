@@ -311,3 +311,19 @@ def test_a_question_naming_no_place_has_no_document_prior(svc):
         for f in (base, named)
     ]
     assert ranked[0] == ranked[1]
+
+
+def test_semantic_mode_has_its_own_diversity(svc):
+    question = "诸城作风建设年活动分为哪五个阶段"
+    spread = dataclasses.replace(fusion_for(svc.index.model), diversity=0.9)
+    kept = dataclasses.replace(spread, semantic_diversity=0.0)
+
+    def ids(fusion, mode):
+        hits = search(svc.index, question, embedder=svc.embedder, mode=mode, fusion=fusion).hits
+        return [h.chunk.chunk_id for h in hits]
+
+    # Kept, the top five are the five best by cosine, neighbours or not.
+    cosine = dense_scores(svc.index, svc.embedder, prepare_query(question, svc.index))
+    assert ids(kept, "semantic") == [int(i) for i in (-cosine).argsort(kind="stable")[:5]]
+    assert ids(kept, "semantic") != ids(spread, "semantic")
+    assert ids(kept, "hybrid") == ids(spread, "hybrid")  # hybrid keeps its own
