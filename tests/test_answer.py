@@ -1258,3 +1258,26 @@ def test_an_item_asked_for_comes_from_the_best_passages_list() -> None:
     # A list question without an ordinal still takes the list that matches best.
     enum = pick_list(hits, docs, terms, ListRequest(), "活动要做到哪些?")
     assert enum is not None and enum.doc_id == "b.txt"
+
+
+def test_an_english_count_takes_the_list_announced_with_it() -> None:
+    from qa.answer.lists import pick_list
+
+    text = (
+        "要在思想解放中统一思想。要在思想解放中提高站位。要在思想解放中高点定位。"
+        "要在思想解放中狠抓落实。\n"
+        "重点聚焦四个层面查找问题,即:对标中央的要求,是否敢想;对标省里的要求,是否敢干;"
+        "对标湾区的理念,是否敢学;对标先进的做法,是否敢比。"
+    )
+    docs, hit = _one_passage(text, "f.txt")
+    question = "What four levels does the emancipate-the-mind year compare against?"
+    request = list_request(question)
+    assert request is not None and request.count == 4
+    enum = pick_list([hit], docs, ("思想", "解放", "对标"), request, question)
+    assert enum is not None and enum.lead.startswith("重点聚焦四个层面")
+    # Asked in Chinese, the noun decides as before (层次 names neither list).
+    cn = "解放思想要对照哪四个层次?"
+    cn_request = list_request(cn)
+    assert cn_request is not None
+    enum = pick_list([hit], docs, ("思想", "解放", "对标"), cn_request, cn)
+    assert enum is not None and not enum.lead.startswith("重点聚焦四个层面")

@@ -261,6 +261,17 @@ def _leads_with(enum: Enumeration, noun: str) -> bool:
     return noun in normalize(enum.label + enum.lead)
 
 
+def _counts_its_items(enum: Enumeration, count: int | None) -> bool:
+    """Whether a list's name or its colon-ended lead announces as many things as it has, the
+    number asked for (重点聚焦四个层面…,即: before four items, for "What four levels …")."""
+    if not count or len(enum.items) != count:
+        return False
+    # The list's own name (“三个要求”), or a lead that opens it with a colon.
+    lead = normalize(enum.lead).rstrip()
+    said = enum.label if enum.label else (lead if lead.endswith((":", "：")) else "")
+    return count_of(normalize(said)) == count
+
+
 def _items_say(enum: Enumeration, noun: str) -> bool:
     """Whether at least half of a list's items name ``noun``."""
     return 2 * sum(noun in normalize(it.text) for it in enum.items) >= len(enum.items)
@@ -360,12 +371,17 @@ def pick_list(
     ]
     weights = term_weights(terms, keys, question)
     asked_key = normalize(question)
+    english = has_latin_words(question)
     # What the passages could match at best: a list must match a fair share of it.
     reachable = term_match(normalize(" ".join(h.chunk.text for h in passages)), weights)
     best: tuple[int, float, int, Enumeration] | None = None
     for (enum, rank, overlaps), key in zip(candidates, keys, strict=True):
         relevance = term_match(key, weights)
         leads = bool(request.noun) and _leads_with(enum, request.noun)
+        if english and overlaps and _counts_its_items(enum, request.count):
+            # "What four levels …": the English noun is no corpus word, but a lead that
+            # announces four things (重点聚焦四个层面…,即:) introduces the list asked for.
+            leads = True
         named = (
             leads
             or (bool(request.noun) and _items_say(enum, request.noun))
@@ -391,7 +407,7 @@ def pick_list(
         # A list introduced as what is counted outranks the rest, but only in the best
         # passage's document: a common noun (活动) introduces lists in every speech.
         top_doc = enum.doc_id == passages[0].chunk.doc_id
-        tier = int(leads and len(request.noun) >= 2 and top_doc)
+        tier = int(leads and (len(request.noun) >= 2 or english) and top_doc)
         if request.ordinal:
             # An item of a list the conversation is about: the best passage's document's list.
             tier = 2 * top_doc + tier
