@@ -1218,24 +1218,6 @@ def test_who_did_the_post_act_on_asks_for_someone_else() -> None:
     assert any(text[s:e].endswith("有关负责人") for s, e in kind_spans("person", text))
 
 
-def test_a_list_is_read_with_the_heading_of_its_section() -> None:
-    from qa.answer.lists import pick_list
-
-    # Neither list says what the question asks about; the heading above the second does.
-    text = (
-        "会议强调提升思想认识。\n一是要学习文件。\n二是要交流体会。\n三是要深入调研。\n"
-        "二、强化组织领导,严明工作纪律\n这是一项重要的政治任务,各级干部务必高度重视。\n"
-        "一是要明确责任。\n二是要做好宣传。\n三是要加强考核。"
-    )
-    docs, hit = _one_passage(text, "s.txt")
-    question = "在强化组织领导方面提出了哪几点要求?"
-    request = list_request(question)
-    assert request is not None
-    enum = pick_list([hit], docs, ("强化", "组织", "领导", "方面", "要求"), request, question)
-    assert enum is not None
-    assert [normalize(i.text)[:5] for i in enum.items] == ["一是要明确", "二是要做好", "三是要加强"]
-
-
 def test_an_item_asked_for_comes_from_the_best_passages_list() -> None:
     from qa.answer.lists import pick_list
     from qa.query.question import ListRequest

@@ -128,13 +128,3 @@ def test_a_short_passage_or_window_zero_is_one_window() -> None:
     # Windows are slices of the passage: a line break between sentences is kept.
     windows = sentence_windows("第一句。\n第二句。\n第三句。", 2)
     assert windows == ["第一句。\n第二句。", "第二句。\n第三句。"]
-
-
-def test_the_heading_before_a_position_is_the_last_heading_line_above_it() -> None:
-    from qa.ingest.chunk import heading_before
-
-    text = "一、甲的意义\n正文一。\n二、乙的要求\n正文二。一是要做。"
-    assert heading_before(text, text.index("一是")) == "二、乙的要求"
-    assert heading_before(text, text.index("正文一")) == "一、甲的意义"
-    assert heading_before(text, text.index("二、乙")) == "一、甲的意义"  # not its own line
-    assert heading_before(text, 0) == ""

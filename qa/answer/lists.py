@@ -52,7 +52,7 @@ from qa.answer.enumerations import (
 )
 from qa.answer.score import rank_factor, term_match, term_weights
 from qa.answer.spans import carries
-from qa.ingest.chunk import heading_before, split_sentences
+from qa.ingest.chunk import split_sentences
 from qa.ingest.corpus import Document
 from qa.ingest.textnorm import clip, normalize
 from qa.query.question import ListRequest, count_of
@@ -250,12 +250,6 @@ def item_details(doc: Document, enum: Enumeration, ordinal: int) -> list[Span]:
     return spans
 
 
-def _section(documents: Mapping[str, Document], enum: Enumeration) -> str:
-    """The heading of the section a list stands in (三、强化组织领导,… above 一是…二是…)."""
-    doc = documents.get(enum.doc_id)
-    return heading_before(doc.text, enum.start) if doc is not None else ""
-
-
 def _leads_with(enum: Enumeration, noun: str) -> bool:
     """Whether a list's lead or label names ``noun`` (二要明确主要任务。 for 主要任务)."""
     return noun in normalize(enum.label + enum.lead)
@@ -361,8 +355,7 @@ def pick_list(
         return None
     keys = [
         normalize(
-            _section(documents, enum)
-            + enum.lead
+            enum.lead
             + enum.label
             + enum.context
             + "".join(i.text for i in enum.items)

@@ -121,13 +121,6 @@ def _headings(text: str) -> list[tuple[int, str]]:
     return found
 
 
-def heading_before(text: str, pos: int) -> str:
-    """The heading line (:func:`heading_of`) nearest before ``pos`` in ``text``, or ""."""
-    line_start = text.rfind("\n", 0, max(0, pos)) + 1
-    heads = _headings(text[:line_start])
-    return heads[-1][1] if heads else ""
-
-
 def chunk_text(
     text: str,
     *,
