@@ -615,6 +615,19 @@ def _one_passage(text: str, doc_id: str, title: str = "") -> tuple[dict[str, Doc
     return {doc_id: doc}, Hit(Chunk(0, doc_id, 0, len(text), text), 1.0, 1, 1.0, 0.5, ())
 
 
+def _two_documents(
+    first: tuple[str, str, str], second: tuple[str, str, str]
+) -> tuple[dict[str, Document], list[Hit]]:
+    """Two one-passage documents, each given as (doc_id, title, text), found in that order."""
+    docs: dict[str, Document] = {}
+    hits: list[Hit] = []
+    for n, (doc_id, title, text) in enumerate((first, second)):
+        docs[doc_id] = Document(doc_id, title, "", "", text, "0", "utf-8", "simplified")
+        score = 1.0 - 0.1 * n
+        hits.append(Hit(Chunk(n, doc_id, 0, len(text), text), score, n + 1, score, 0.5, ()))
+    return docs, hits
+
+
 def test_a_short_name_is_the_series_it_abbreviates() -> None:
     doc = _doc(
         "会议对全市甲提升年、乙强化年、丙攻坚年(以下简称“三个年”)行动进行部署。\n一、开展“三个年”行动的意义"
@@ -1023,14 +1036,7 @@ def test_a_number_the_question_gives_is_no_answer() -> None:
 def test_a_who_question_about_a_quoted_campaign_is_answered_from_its_document() -> None:
     other = "市委常委、经济开发区党工委书记孙群作交流发言。"
     own = "开展“三同四民”主题实践活动是市委的重要部署。"
-    docs = {
-        "t.txt": Document("t.txt", "泰兴", "", "", other, "0", "utf-8", "simplified"),
-        "k.txt": Document("k.txt", "开发区", "", "", own, "0", "utf-8", "simplified"),
-    }
-    hits = [
-        Hit(Chunk(0, "t.txt", 0, len(other), other), 1.0, 1, 1.0, 0.5, ()),
-        Hit(Chunk(1, "k.txt", 0, len(own), own), 0.9, 2, 0.9, 0.5, ()),
-    ]
+    docs, hits = _two_documents(("t.txt", "泰兴", other), ("k.txt", "开发区", own))
     asked = "在“三同四民”主题实践会上讲话的开发区党工委书记叫什么名字?"
     result = SearchResult(asked, hits, ("三同四民", "党工委", "书记"), "hybrid", False, 0.5)
     answer = compose_answer(result, docs)
@@ -1224,14 +1230,7 @@ def test_an_item_asked_for_comes_from_the_best_passages_list() -> None:
 
     mine = "活动要带头做到大讨论、大走访、大转变。"
     other = "活动要求做到:一是要带头示范。二是要以身作则、做到活动带头。三是要活动落实。"
-    docs = {
-        "a.txt": Document("a.txt", "甲", "", "", mine, "0", "utf-8", "simplified"),
-        "b.txt": Document("b.txt", "乙", "", "", other, "0", "utf-8", "simplified"),
-    }
-    hits = [
-        Hit(Chunk(0, "a.txt", 0, len(mine), mine), 1.0, 1, 1.0, 0.5, ()),
-        Hit(Chunk(0, "b.txt", 0, len(other), other), 0.9, 2, 0.9, 0.5, ()),
-    ]
+    docs, hits = _two_documents(("a.txt", "甲", mine), ("b.txt", "乙", other))
     terms = ("活动", "做到", "带头")
     asked = ListRequest(ordinal=2)
     enum = pick_list(hits, docs, terms, asked, "What is the second one supposed to achieve?")

@@ -354,12 +354,7 @@ def pick_list(
     if not candidates:
         return None
     keys = [
-        normalize(
-            enum.lead
-            + enum.label
-            + enum.context
-            + "".join(i.text for i in enum.items)
-        )
+        normalize(enum.lead + enum.label + enum.context + "".join(i.text for i in enum.items))
         for enum, _, _ in candidates
     ]
     weights = term_weights(terms, keys, question)

@@ -96,10 +96,10 @@ def _names_document(index: Index, query: Query, per_term: TermScores) -> np.ndar
     ]
     if not chunk_ids:
         return out
-    docs = {index.chunks[int(i)].doc_id for i in np.unique(np.concatenate(chunk_ids))}
+    docs = np.unique(index.chunk_document[np.concatenate(chunk_ids).astype(np.int64)])
     if len(docs) == len(index.documents):
         return out
-    out[[i for i, c in enumerate(index.chunks) if c.doc_id in docs]] = 1.0
+    out[np.isin(index.chunk_document, docs)] = 1.0
     return out
 
 
