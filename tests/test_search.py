@@ -297,6 +297,22 @@ def test_semantic_search_favours_the_document_a_question_names(svc):
     ]
 
 
+def test_a_quoted_campaign_names_its_document_too(svc):
+    from qa.search.lexical import lexical_scores
+    from qa.search.search import _names_document
+
+    def named(question: str) -> set[str]:
+        query = prepare_query(question, svc.index)
+        _, per_term = lexical_scores(svc.index, query, fusion_for(svc.index.model))
+        flags = _names_document(svc.index, query, per_term)
+        return {c.doc_id for c, f in zip(svc.index.chunks, flags, strict=True) if f}
+
+    # “三个年” is quoted by one seed only (in Traditional script): it names that document as
+    # a place name would; unquoted, the same words name none.
+    assert named("“三个年”行动对干部有什么要求") == {"004_8f6f034831241a51.txt"}
+    assert named("三个年行动对干部有什么要求") == set()
+
+
 def test_a_question_naming_no_place_has_no_document_prior(svc):
     base = fusion_for(svc.index.model)
     named = dataclasses.replace(base, named_document=10.0)

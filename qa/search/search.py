@@ -15,7 +15,7 @@ import numpy as np
 from qa.errors import QuestionError
 from qa.ingest.chunk import Chunk
 from qa.query.prepare import Query, prepare_query
-from qa.query.question import proper_names
+from qa.query.question import proper_names, quoted_words
 from qa.search.fusion import STRATEGIES, _diversify, fusion_for
 from qa.search.lexical import TermScores, lexical_scores
 from qa.search.relevance import _quantity_missing, coverage
@@ -81,14 +81,17 @@ def _dense_rows(index: Index, embedder: Embedder, texts: list[str]) -> np.ndarra
 
 
 def _names_document(index: Index, query: Query, per_term: TermScores) -> np.ndarray:
-    """1.0 for each chunk of a document that has a proper name the question names, else 0.
+    """1.0 for each chunk of a document that has a proper name or quoted word the question
+    names, else 0.
 
     All zeros when the question names none, or when every document has it (it then tells
     no document from another). A document has a name when one of its chunks has a query term
     that is the name or holds it (泰兴市 for 泰兴).
     """
     out = np.zeros(len(index.chunks))
+    # A quoted name (“三个年”) names a campaign as a place name names a city.
     names = proper_names(query.question, [t for t, _ in query.terms])
+    names += [w for w in quoted_words(query.question) if w not in names]
     if not names:
         return out
     chunk_ids = [
