@@ -152,8 +152,15 @@ def ordinal_of(question: str) -> int | None:
 def count_of(question: str) -> int | None:
     """The number of things a question mentions: 哪五个 / 四种精神 / "six kinds" → 5 / 4 / 6."""
     norm = normalize(question or "")
+    # "「三個年」…提出了哪幾個堅持?": asked how many of its own noun, a number inside a quoted
+    # name is the name's ("“四种精神”是哪几种?" asks no noun of its own: 4 is its count).
+    quoted = (
+        [m.span() for m in _CN_QUOTED_RE.finditer(norm)] if _ASKS_HOW_MANY_OF.search(norm) else []
+    )
     for pattern in (_WHICH_COUNT_RE, _COUNT_RE):
         for m in pattern.finditer(norm):
+            if any(a <= m.start() < b for a, b in quoted):
+                continue
             n = cn_number(m[1])
             if n and n > 1:
                 return n
@@ -195,9 +202,19 @@ def list_request(question: str) -> ListRequest | None:
         asks = asks or bool(_EN_LIST_RE.search(norm)) or bool(count and _EN_NUMBER_RE.search(norm))
     people = bool(_ASKS_PEOPLE.search(norm))
     noun, mark = noun_of(norm), mark_of(norm)
+    if ordinal is not None and asks and _SECTION_ORDINAL.search(norm):
+        # "讲话的第二部分提出了哪几个“明确”?": the list of that part, every item of it.
+        ordinal = None
     if ordinal is not None:
         return ListRequest(count, ordinal, noun, mark, people)
     return ListRequest(count, None, noun, mark, people) if asks else None
+
+
+_CN_QUOTED_RE = re.compile(r"“[^”]*”|「[^」]*」")
+#: "哪几个坚持", "几条要求": the question asks how many of a noun it names.
+_ASKS_HOW_MANY_OF = re.compile(rf"几(?:{_CL})[{HAN_BASIC}]")
+#: "第二部分", "第三章": an ordinal of a part of the document, not of the list's items.
+_SECTION_ORDINAL = re.compile(rf"第(?:[{CN_NUMERALS}]+|\d+)(?:部分|章|节|段|篇)")
 
 
 #: A list question that asks for people: "有哪几位作了交流发言", "哪些人", "哪几名".
