@@ -1262,3 +1262,21 @@ def test_an_english_count_takes_the_list_announced_with_it() -> None:
     assert cn_request is not None
     enum = pick_list([hit], docs, ("思想", "解放", "对标"), cn_request, cn)
     assert enum is not None and not enum.lead.startswith("重点聚焦四个层面")
+
+
+def test_an_item_is_taken_from_the_list_whose_items_say_the_quoted_word() -> None:
+    from qa.answer.lists import pick_list
+    from qa.query.question import ListRequest
+
+    text = (
+        "要统筹兼顾、科学安排时间、细化活动内容。\n"
+        "一要明确具体要求。要注重解决问题。\n二要明确主要任务。要改善生活环境。\n"
+        "三要明确基本方法。要深入基层。"
+    )
+    docs, hit = _one_passage(text, "m.txt")
+    terms, asked = ("明确", "内容", "安排"), "第二个具体包括哪些内容?"
+    enum = pick_list([hit], docs, terms, ListRequest(ordinal=2, mark="明确"), asked)
+    assert enum is not None and normalize(enum.items[1].text).startswith("二要明确主要任务")
+    # A one-character mark (“再”) is in too many lists' items to choose one.
+    enum = pick_list([hit], docs, terms, ListRequest(ordinal=2, mark="要"), asked)
+    assert enum is None or not normalize(enum.items[1].text).startswith("二要明确")

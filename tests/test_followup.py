@@ -188,6 +188,18 @@ def test_the_last_one_is_the_last_item() -> None:
     assert "最后" not in f.query
 
 
+def test_the_last_one_of_the_topic_s_classifier_asks_for_its_last_item() -> None:
+    from qa.query.question import LAST
+
+    # "最后一个又是什么意思?" says enough to stand alone, but its 个 counts the topic's 几个.
+    topic = "讲话的第二部分提出了哪几个“明确”?"
+    f = analyze_followup("最后一个又是什么意思?", [topic, "第二个明确具体包括哪些内容?"])
+    assert f.is_followup and f.topic == topic and f.ordinal == LAST
+    assert f.request is not None and f.request.mark == "明确"
+    # A topic that counts nothing in 个 leaves it a question of its own.
+    assert not analyze_followup("最后一个又是什么意思?", ["诸城的市委书记是谁?"]).is_followup
+
+
 def test_a_followup_that_asks_nothing_of_its_own_asks_for_what_its_topic_asked() -> None:
     assert analyze_followup("诸城的呢?", ["泰兴的市委书记是谁?"]).kind == "person"
     assert analyze_followup("那诸城的动员大会呢?", ["常州的动员会是哪天召开的?"]).kind == "time"

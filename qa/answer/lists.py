@@ -373,6 +373,8 @@ def pick_list(
         named = (
             leads
             or (bool(request.noun) and _items_say(enum, request.noun))
+            # 一要明确…二要明确… for "哪几个“明确”": the items say the word quoted.
+            or (len(request.mark) >= 2 and _items_say(enum, request.mark))
             or _opens_with_asked(enum, asked_key)
         )
         # A list with the count asked for or naming what is counted is plainly the one asked

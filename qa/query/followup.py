@@ -272,6 +272,8 @@ def analyze_followup(question: str, history: Sequence[str] = ()) -> Followup:
 _ORDINAL_AND_NOUN = re.compile(
     rf"第(?:[一二两三四五六七八九十]+|\d+)([个种项条类点步件位方面]?)([{HAN_BASIC}]{{0,2}})"
 )
+# "最后一个又是什么意思?": the last one, with its classifier and what follows.
+_LAST_AND_NOUN = re.compile(rf"最后一([个种项条类点步件位])([{HAN_BASIC}]{{0,2}})")
 _COUNTED = re.compile(r"(?:[几一二两三四五六七八九十]|\d)+(?:个|种|项|条|类|点|步|件|位|大|方面)")
 
 
@@ -284,9 +286,9 @@ def _refers_back(question: str) -> bool:
 def _counts_the_topic(question: str, topic: str) -> bool:
     """Whether a question's ordinal counts the things the topic asked for: the topic has the
     noun that follows the ordinal ("第二种精神" after "四种精神"), or asks for a number of the
-    same classifier ("第二点" after "强调了哪几点")."""
+    same classifier ("第二点" or "最后一点" after "强调了哪几点")."""
     norm, topic = normalize(question), normalize(topic)
-    m = _ORDINAL_AND_NOUN.search(norm)
+    m = _ORDINAL_AND_NOUN.search(norm) or _LAST_AND_NOUN.search(norm)
     if m is None or _is_english(norm):
         return False
     classifier, noun = m[1], m[2]
