@@ -124,7 +124,8 @@ RELEVANCE = Relevance()
 class Composing:
     """How the answer's sentences are chosen (:func:`qa.answer.compose.compose_answer`).
 
-    No section of docs/retrieval.md measures these: they were set with the answer tests.
+    Set with the answer tests, except where a field names the docs/retrieval.md section
+    that measured it.
     """
 
     #: A sentence scoring less than this share of the best one is left out.
@@ -147,7 +148,8 @@ COMPOSING = Composing()
 class Lists:
     """How the list that answers a question is chosen among those near the passages.
 
-    No section of docs/retrieval.md measures these: they were set with the answer tests.
+    Set with the answer tests, except where a field names the docs/retrieval.md section
+    that measured it.
     """
 
     #: A list whose label, lead or items name what the question counts ("阶段") weighs this
@@ -157,6 +159,9 @@ class Lists:
     min_share: float = 0.25
     #: A list near the passages but in none of them weighs this much less.
     outside_factor: float = 0.4
+    #: A list of another document than the best passage's weighs this much less.
+    #: docs/retrieval.md, "Lists: the best passage's document first" (0.7 / 0.5 / 0.3 measured).
+    other_document_factor: float = 0.5
     #: A plain 、-series is everywhere in this prose; a numbered list is meant as a list.
     series_prior: float = 0.7
     quoted_series_prior: float = 0.8

@@ -1280,3 +1280,20 @@ def test_an_item_is_taken_from_the_list_whose_items_say_the_quoted_word() -> Non
     # A one-character mark (“再”) is in too many lists' items to choose one.
     enum = pick_list([hit], docs, terms, ListRequest(ordinal=2, mark="要"), asked)
     assert enum is None or not normalize(enum.items[1].text).startswith("二要明确")
+
+
+def test_a_list_of_the_best_passage_s_document_outweighs_another_s() -> None:
+    from qa.answer.lists import pick_list
+
+    mine = "要严格遵守纪律,不准请假、不准溜岗、不准吃喝、不准收礼、不准扰民。"
+    other = "活动分五个阶段。一是宣传阶段。二是对标阶段。三是整改阶段。四是观摩阶段。五是考核阶段。"
+    docs, hits = _two_documents(("a.txt", "甲", mine), ("b.txt", "乙", other))
+    question = "What five things are officials forbidden to do?"
+    request = list_request(question)
+    assert request is not None and request.count == 5
+    terms = ("不准", "五个")
+    enum = pick_list(hits, docs, terms, request, question)
+    assert enum is not None and enum.doc_id == "a.txt"
+    # Found first, the other document's list is the answer.
+    enum = pick_list(hits[::-1], docs, terms, request, question)
+    assert enum is not None and enum.doc_id == "b.txt"

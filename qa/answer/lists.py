@@ -397,6 +397,11 @@ def pick_list(
         # A list introduced as what is counted outranks the rest, but only in the best
         # passage's document: a common noun (活动) introduces lists in every speech.
         top_doc = enum.doc_id == passages[0].chunk.doc_id
+        if not top_doc:
+            # The best passage says which document is asked about: another's list must match
+            # the question twice as well ("What five things are officials forbidden …" took
+            # 诸城's five phases over the 不准 series of the development-zone speech).
+            score *= LISTS.other_document_factor
         tier = int(leads and (len(request.noun) >= 2 or english) and top_doc)
         if request.ordinal:
             # An item of a list the conversation is about: the best passage's document's list.
