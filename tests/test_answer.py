@@ -1236,8 +1236,12 @@ def test_an_item_asked_for_comes_from_the_best_passages_list() -> None:
     enum = pick_list(hits, docs, terms, asked, "What is the second one supposed to achieve?")
     assert enum is not None and enum.doc_id == "a.txt"
     assert normalize(enum.items[1].text) == "大走访"
-    # A list question without an ordinal still takes the list that matches best.
+    # Without an ordinal, the other document's list wins only by matching twice as well
+    # (Lists.other_document_factor): the best passage's list is kept, and found first, the
+    # other is taken.
     enum = pick_list(hits, docs, terms, ListRequest(), "活动要做到哪些?")
+    assert enum is not None and enum.doc_id == "a.txt"
+    enum = pick_list(hits[::-1], docs, terms, ListRequest(), "活动要做到哪些?")
     assert enum is not None and enum.doc_id == "b.txt"
 
 
