@@ -691,6 +691,11 @@ def test_a_sentence_carries_the_span_asked_for() -> None:
     # The post asked for, with a name: 副市长 is not 市长, and 书记 names no 市长.
     assert not carries("person", "副市长钱军作交流发言", ["市长"])
     assert not carries("person", "市委书记孙耀灿强调", ["市长"])
+    # A surname after its committee (市委谢书记) is a person, but not another committee's.
+    assert carries("person", "市委谢书记在第三次党代会报告中强调指出", ["书记"])
+    assert carries("person", "市委谢书记强调", ["书记"], given="市委书记是谁")
+    assert not carries("person", "市委谢书记强调", ["书记"], given="开发区党工委书记叫什么名字")
+    assert not carries("person", "党委副书记讲话", ["书记"])
 
 
 def test_near_misses_get_the_closest_passages_not_an_answer(svc: Any) -> None:

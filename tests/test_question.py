@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from qa.query.question import count_of, list_request
+from qa.query.question import count_of, list_request, ordinal_of
 
 
 def test_a_number_in_a_quoted_name_is_not_the_count_asked_for() -> None:
@@ -25,3 +25,12 @@ def test_an_ordinal_of_a_part_of_the_document_asks_for_the_whole_list() -> None:
     assert part is not None and part.ordinal == 2
     item = list_request("第三个阶段具体做什么")
     assert item is not None and item.ordinal == 3
+
+
+def test_an_english_ordinal_in_a_name_asks_for_no_item() -> None:
+    # Like 第三次党代会: "the Third Party Congress" and "the fifth plenary session" are names.
+    assert ordinal_of("Which secretary's report to the Third Party Congress is quoted?") is None
+    assert ordinal_of("What did the fifth plenary session decide?") is None
+    assert ordinal_of("What does the third step cover?") == 3
+    assert ordinal_of("Third, what?") == 3
+    assert ordinal_of("and the third one?") == 3

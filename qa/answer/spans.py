@@ -30,10 +30,15 @@ _QUANTITY_SPAN = re.compile(
 
 
 
-# A name after its post (市委书记费高云), a surname alone before one (桑书记), or an office's
-# unnamed official (领导小组办公室有关负责人), whom a report names so.
+#: Committees whose post may follow a surname (市委谢书记: the city committee's secretary 谢).
+_COMMITTEES = "市委|县委|区委|省委|党委|工委"
+# What may stand before a surname and its post: nothing Chinese (桑书记), or the committee.
+_BEFORE_SURNAME = rf"(?:(?<![{HAN_BASIC}])|(?<={_COMMITTEES}))"
+
+# A name after its post (市委书记费高云), a surname alone before one (桑书记, 市委谢书记), or an
+# office's unnamed official (领导小组办公室有关负责人), whom a report names so.
 _PERSON_SPAN = re.compile(
-    rf"(?<!副)(?:{POSTS})[{HAN_BASIC}]{{2,3}}|(?<![{HAN_BASIC}])(?!副)[{HAN_BASIC}](?:{POSTS})"
+    rf"(?<!副)(?:{POSTS})[{HAN_BASIC}]{{2,3}}|{_BEFORE_SURNAME}(?!副)[{HAN_BASIC}](?:{POSTS})"
     rf"|[{HAN_BASIC}]{{2}}(?:有关|相关)负责(?:人|同志)"
 )
 
@@ -41,12 +46,19 @@ _PERSON_SPAN = re.compile(
 _CJK_ONE = f"[{HAN_BASIC}]"
 
 
-def _named_after(key: str, post: str) -> bool:
-    """Whether a post in the text comes with a person's name."""
+def _named_after(key: str, post: str, given: str = "") -> bool:
+    """Whether a post in the text comes with a person's name (the committee's that the
+    question ``given``, Simplified, names, if it names one)."""
     from jieba import posseg
 
     if re.search(rf"(?<![{HAN_BASIC}])(?!副){_CJK_ONE}{re.escape(post)}", key):
         return True
+    # 市委谢书记 answers for a 书记, unless the question asks for another committee's
+    # (开发区党工委书记 is not the city's).
+    asked = {m[1] for m in re.finditer(rf"({_COMMITTEES}){re.escape(post)}", given)}
+    for m in re.finditer(rf"({_COMMITTEES})(?!副){_CJK_ONE}{re.escape(post)}", key):
+        if not asked or m[1] in asked:
+            return True
     for m in re.finditer(rf"(?<!副){re.escape(post)}", key):
         # The whole name before the post (桑福岭书记).
         before = list(posseg.cut(key[max(0, m.start() - 6) : m.start()]))
@@ -111,7 +123,7 @@ def carries(
         if posts:
             # 市长 is not 副市长's post: the post as asked, then a name (市委书记费高云), or a
             # surname alone before it (桑书记). "总书记作出…" names nobody after the post.
-            return any(_named_after(key, p) for p in posts)
+            return any(_named_after(key, p, given) for p in posts)
         if _PERSON_SPAN.search(key):
             return True
         from jieba import posseg

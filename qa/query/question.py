@@ -143,10 +143,22 @@ def ordinal_of(question: str) -> int | None:
     m = _ORDINAL_CN_RE.search(norm)
     if m and (n := cn_number(m[1])):
         return n
-    m = _ORDINAL_EN_RE.search(norm)
-    if m:
-        return int(m[2]) if m[2] else _EN_ORDINALS[m[1].lower()]
+    for m in _ORDINAL_EN_RE.finditer(norm):
+        if not _EN_ORDINAL_NAME_RE.match(norm, m.end()) and not (
+            m[0][0].isupper() and m.start() > 0 and _EN_CAPITALISED_RE.match(norm, m.end())
+        ):
+            return int(m[2]) if m[2] else _EN_ORDINALS[m[1].lower()]
     return None
+
+
+# Like 第三次 / 第五届 in Chinese: "the third session", "the fifth plenum" count occurrences,
+# and "the Third Party Congress" is a name, not an item of a list.
+_EN_ORDINAL_NAME_RE = re.compile(
+    r"\s+(?:(?:plenary\s+)?sessions?|plenums?|plenary|congress(?:es)?|meetings?|terms?|times?"
+    r"|rounds?|years?|anniversar(?:y|ies)|issues?|centur(?:y|ies)|editions?)\b",
+    re.IGNORECASE,
+)
+_EN_CAPITALISED_RE = re.compile(r"\s+[A-Z]")
 
 
 def count_of(question: str) -> int | None:
