@@ -1306,3 +1306,23 @@ def test_a_list_of_the_best_passage_s_document_outweighs_another_s() -> None:
     # Found first, the other document's list is the answer.
     enum = pick_list(hits[::-1], docs, terms, request, question)
     assert enum is not None and enum.doc_id == "b.txt"
+
+
+def test_an_unquoted_count_names_the_series_before_it_for_that_count_only() -> None:
+    from qa.answer.lists import pick_list
+    from qa.query.question import ListRequest
+
+    text = "要突出改革创新，重点实施简政放权、项目建设和软环境建设三方面的攻坚行动，努力破解难题。"
+    docs, hits = _two_documents(("a.txt", "甲", text), ("b.txt", "乙", "别的事。"))
+    counted = [e for e in find_enumerations(docs["a.txt"]) if e.kind == "counted"]
+    assert len(counted) == 1 and counted[0].label == "三方面"
+    assert [i.text for i in counted[0].items] == ["重点实施简政放权", "项目建设", "软环境建设"]
+    terms = ("改革", "重点", "方面")
+    enum = pick_list(hits, docs, terms, ListRequest(count=3), "改革重点在哪三个方面?")
+    assert enum is not None and enum.kind == "counted"
+    # Asked for the third of something else, or for two things, it is no list.
+    assert pick_list(hits, docs, terms, ListRequest(ordinal=3), "第三个行动是什么?") is None
+    assert pick_list(hits, docs, terms, ListRequest(count=2), "改革重点在哪两个方面?") is None
+    # Without 和 before its last item, a 、-run before a count is a sentence's, not named.
+    plain = _doc("抓好甲乙、丙丁三个方面。")
+    assert not [e for e in find_enumerations(plain) if e.kind == "counted"]

@@ -34,3 +34,12 @@ def test_an_english_ordinal_in_a_name_asks_for_no_item() -> None:
     assert ordinal_of("What does the third step cover?") == 3
     assert ordinal_of("Third, what?") == 3
     assert ordinal_of("and the third one?") == 3
+
+
+def test_a_translated_count_is_no_place_name() -> None:
+    from qa.query.question import proper_names
+
+    # "three areas" → 三区, which jieba tags as a place; "Jiujiang" → 九江 is one.
+    asked = "In which three areas will Taixing focus its reform push?"
+    assert proper_names(asked, ["泰兴", "三区"]) == ["泰兴"]
+    assert proper_names("What happened in Jiujiang?", ["九江"]) == ["九江"]

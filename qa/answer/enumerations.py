@@ -61,7 +61,7 @@ class Enumeration:
     #: "num_dot" (1.), "circled" (①), "di" (第一), "qi" (其一), "seq" (首先), "quoted" (“一看”),
     #: "parallel", "anaphora" (sentences or clauses opening alike), "points" (孙耀灿强调,要…
     #: 孙耀灿指出,要…), "colon", "etc" (…等等),
-    #: "label" (…“六种意识”), "quoted_series", "series".
+    #: "label" (…“六种意识”), "counted" (…和软环境建设三方面), "quoted_series", "series".
     kind: str
     items: tuple[Item, ...]
     lead: str = ""  # the introducing sentence, original script
@@ -337,6 +337,7 @@ def _speaker_points(doc_id: str, text: str, key: str, lo: int, hi: int) -> list[
 _LABEL_RE = re.compile(
     rf"(等|这)?([“「]?)((?:[{CN_NUMERALS}]+|\d+)(?:个|种|项|条|类|点|步|件|方面|大)[^“”「」,。;:、\s]{{0,8}})([”」]?)"
 )
+_COUNT_RE = re.compile(rf"(?:[{CN_NUMERALS}]+|\d+)(?:个|种|项|条|类|点|步|件|方面|大)")
 _QUOTE_RE = re.compile(r"[“「]([^“”「」\n]{3,80})[”」]")
 _PREFIX_RE = re.compile(r"^(?:具体来说|就是要|就是|即|主要是|包括|分别是|比如|例如|像|要)")
 
@@ -429,9 +430,26 @@ def _series_lists(doc_id: str, text: str, key: str, lo: int, hi: int) -> list[En
             # and when it closes the clause: “三个年”行动 / (以下简称“三个年”) name no series.
             labelled = (m[2] and m[4]) or m[1] == "等"
             closes = m.end() == len(sentence) or sentence[m.end()] in ",;:。!?"
-            if not n or n < 2 or not labelled or not closes:
+            if not n or n < 2 or not closes:
                 continue
             end = s + m.start()
+            if not labelled:
+                # 重点实施简政放权、项目建设和软环境建设三方面的攻坚行动: an unquoted count
+                # names the series just before it when its items, 和 before the last, are
+                # as many.
+                start = s + max(sentence.rfind(c, 0, m.start()) for c in ",;:") + 1
+                if re.search(r"(?:和|及|与)[^、]{2,20}$", key[start:end]):
+                    items = _series_items(text, key, start, end, n, "")
+                    if items and _alike(key, [(it.start, it.end) for it in items], "、"):
+                        # Its name is the count and its noun alone (三方面): what follows
+                        # (的攻坚行动) is what the items are aspects of.
+                        counted = _COUNT_RE.match(m[3])
+                        assert counted is not None  # _LABEL_RE's third group starts so
+                        label = text[s + m.start(3) : s + m.start(3) + counted.end()]
+                        found.append(
+                            Enumeration(doc_id, "counted", items, "", -1, label, text[s:e])
+                        )
+                continue
             clause_start = s + max(sentence.rfind(c, 0, m.start()) for c in ";:") + 1
             prev_label = sentence.rfind("”", 0, m.start() - 1)
             if m[1] is None and prev_label >= 0 and s + prev_label + 1 > clause_start:

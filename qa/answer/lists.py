@@ -73,7 +73,7 @@ ITEM_SENTENCES = 5
 LIST_WINDOW = 3000
 
 #: Lists whose items are names within one sentence, explained elsewhere if at all.
-_INLINE_KINDS = frozenset({"series", "quoted_series", "label"})
+_INLINE_KINDS = frozenset({"series", "quoted_series", "label", "counted"})
 
 #: What follows a name that the sentence goes on to explain (…活动要…, …机制，就是…).
 _EXPLAINS = re.compile(r"^[”」]?(?:活动|行动|机制|工作)?[”」]?(?:要|就是|即|是指|[，,:：])")
@@ -383,6 +383,10 @@ def pick_list(
         if relevance <= 0 or not (plain or (overlaps and relevance >= LISTS.min_share * reachable)):
             continue
         size = len(enum.items)
+        if enum.kind == "counted" and size != request.count:
+            # An unquoted count (…和软环境建设三方面的攻坚行动) names a list only for a
+            # question that asks for that many things.
+            continue
         if request.count:
             fit = 3.0 if size == request.count else (0.3 if size < request.count else 0.6)
         else:

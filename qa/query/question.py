@@ -474,7 +474,14 @@ def proper_names(question: str, terms: Sequence[str] = ()) -> list[str]:
     # Less a follow-up's leading 那 (jieba reads 那大转变 as the place 那大).
     typed = re.sub(r"^\s*(?:那么|那|还有|另外)", "", normalize(question))
     words = {t.word for t in posseg.cut(typed) if t.flag in ("ns", "nr")}
-    words |= {t for t in terms if tags.get(t, "") in ("ns", "nr")}
+    # "In which three areas …" translates to 三区, a count and its noun, not a place (while
+    # "Jiujiang" gives 九江, whose 九 the question does not count).
+    count = count_of(question)
+    words |= {
+        t
+        for t in terms
+        if tags.get(t, "") in ("ns", "nr") and not (count and cn_number(t[:1]) == count)
+    }
     from qa.query.translate import dictionary
 
     entries = dictionary()
