@@ -1324,5 +1324,5 @@ def test_an_unquoted_count_names_the_series_before_it_for_that_count_only() -> N
     assert pick_list(hits, docs, terms, ListRequest(ordinal=3), "第三个行动是什么?") is None
     assert pick_list(hits, docs, terms, ListRequest(count=2), "改革重点在哪两个方面?") is None
     # Without 和 before its last item, a 、-run before a count is a sentence's, not named.
-    plain = _doc("抓好甲乙、丙丁三个方面。")
+    plain = _doc("抓好甲乙、丙丁、戊己三个方面。")
     assert not [e for e in find_enumerations(plain) if e.kind == "counted"]

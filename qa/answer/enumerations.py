@@ -334,10 +334,10 @@ def _speaker_points(doc_id: str, text: str, key: str, lo: int, hi: int) -> list[
     return found
 
 
-_LABEL_RE = re.compile(
-    rf"(等|这)?([“「]?)((?:[{CN_NUMERALS}]+|\d+)(?:个|种|项|条|类|点|步|件|方面|大)[^“”「」,。;:、\s]{{0,8}})([”」]?)"
-)
-_COUNT_RE = re.compile(rf"(?:[{CN_NUMERALS}]+|\d+)(?:个|种|项|条|类|点|步|件|方面|大)")
+# A number and its measure word or noun: 六种, 三方面, 四大.
+_COUNTED = rf"(?:[{CN_NUMERALS}]+|\d+)(?:个|种|项|条|类|点|步|件|方面|大)"
+_COUNTED_RE = re.compile(_COUNTED)
+_LABEL_RE = re.compile(rf"(等|这)?([“「]?)({_COUNTED}[^“”「」,。;:、\s]{{0,8}})([”」]?)")
 _QUOTE_RE = re.compile(r"[“「]([^“”「」\n]{3,80})[”」]")
 _PREFIX_RE = re.compile(r"^(?:具体来说|就是要|就是|即|主要是|包括|分别是|比如|例如|像|要)")
 
@@ -416,6 +416,31 @@ def _colon_lists(doc_id: str, text: str, key: str, lo: int, hi: int) -> list[Enu
     return found
 
 
+def _counted_series(
+    doc_id: str, text: str, key: str, sentence: tuple[int, int], label: re.Match[str], n: int
+) -> Enumeration | None:
+    """The series an unquoted count closes, when its items, 和 before the last, are as many
+    (重点实施简政放权、项目建设和软环境建设三方面的攻坚行动), or None.
+
+    ``label`` is the :data:`_LABEL_RE` match of the count in the sentence (``key[s:e]``).
+    """
+    s, e = sentence
+    clause = key[s : s + label.start()]
+    start = s + max(clause.rfind(c) for c in ",;:") + 1
+    end = s + label.start()
+    if not re.search(r"(?:和|及|与)[^、]{2,20}$", key[start:end]):
+        return None
+    items = _series_items(text, key, start, end, n, "")
+    if not items or not _alike(key, [(it.start, it.end) for it in items], "、"):
+        return None
+    # Its name is the count and its noun alone (三方面): what follows (的攻坚行动) is what
+    # the items are aspects of.
+    named = _COUNTED_RE.match(label[3])
+    assert named is not None  # _LABEL_RE's third group opens with a count
+    name = text[s + label.start(3) : s + label.start(3) + named.end()]
+    return Enumeration(doc_id, "counted", items, "", -1, name, text[s:e])
+
+
 def _series_lists(doc_id: str, text: str, key: str, lo: int, hi: int) -> list[Enumeration]:
     found = []
     sentences = [(lo + s, lo + e) for s, e in split_sentences(text[lo:hi])]
@@ -434,21 +459,8 @@ def _series_lists(doc_id: str, text: str, key: str, lo: int, hi: int) -> list[En
                 continue
             end = s + m.start()
             if not labelled:
-                # 重点实施简政放权、项目建设和软环境建设三方面的攻坚行动: an unquoted count
-                # names the series just before it when its items, 和 before the last, are
-                # as many.
-                start = s + max(sentence.rfind(c, 0, m.start()) for c in ",;:") + 1
-                if re.search(r"(?:和|及|与)[^、]{2,20}$", key[start:end]):
-                    items = _series_items(text, key, start, end, n, "")
-                    if items and _alike(key, [(it.start, it.end) for it in items], "、"):
-                        # Its name is the count and its noun alone (三方面): what follows
-                        # (的攻坚行动) is what the items are aspects of.
-                        counted = _COUNT_RE.match(m[3])
-                        assert counted is not None  # _LABEL_RE's third group starts so
-                        label = text[s + m.start(3) : s + m.start(3) + counted.end()]
-                        found.append(
-                            Enumeration(doc_id, "counted", items, "", -1, label, text[s:e])
-                        )
+                counted = _counted_series(doc_id, text, key, (s, e), m, n)
+                found += [counted] if counted else []
                 continue
             clause_start = s + max(sentence.rfind(c, 0, m.start()) for c in ";:") + 1
             prev_label = sentence.rfind("”", 0, m.start() - 1)

@@ -144,15 +144,20 @@ def ordinal_of(question: str) -> int | None:
     if m and (n := cn_number(m[1])):
         return n
     for m in _ORDINAL_EN_RE.finditer(norm):
-        if not _EN_ORDINAL_NAME_RE.match(norm, m.end()) and not (
-            m[0][0].isupper() and m.start() > 0 and _EN_CAPITALISED_RE.match(norm, m.end())
-        ):
+        if not _in_a_name(norm, m):
             return int(m[2]) if m[2] else _EN_ORDINALS[m[1].lower()]
     return None
 
 
-# Like 第三次 / 第五届 in Chinese: "the third session", "the fifth plenum" count occurrences,
-# and "the Third Party Congress" is a name, not an item of a list.
+def _in_a_name(text: str, ordinal: re.Match[str]) -> bool:
+    """Whether an English ordinal counts occurrences ("the fifth plenary session", like
+    第五届) or opens a name ("the Third Party Congress"), rather than asking for an item."""
+    if _EN_ORDINAL_NAME_RE.match(text, ordinal.end()):
+        return True
+    title_case = ordinal[0][0].isupper() and ordinal.start() > 0
+    return title_case and _EN_CAPITALISED_RE.match(text, ordinal.end()) is not None
+
+
 _EN_ORDINAL_NAME_RE = re.compile(
     r"\s+(?:(?:plenary\s+)?sessions?|plenums?|plenary|congress(?:es)?|meetings?|terms?|times?"
     r"|rounds?|years?|anniversar(?:y|ies)|issues?|centur(?:y|ies)|editions?)\b",
